@@ -1,0 +1,393 @@
+/* uvplug plugin ABI: the only header a plugin needs.
+ *
+ * A plugin is a shared object exporting one data symbol,
+ * `uvp_plugin_descriptor` (a uvp_plugin_desc). The host validates it before
+ * running any plugin code, then calls on_init with a uvp_ctx (the plugin's
+ * identity) and a uvp_api (the host's function table). Everything the plugin
+ * registers is a (callback, user_data, destroy) triple and is named by a
+ * 64-bit uvp_id. The rules referred to as T1, L1, ... are in docs/contract.md.
+ *
+ * This header includes only standard headers (plus errno.h and version.h of
+ * its own directory), because bindgen and other-language SDKs consume it.
+ */
+#ifndef UVPLUG_PLUGIN_H
+#define UVPLUG_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errno.h"
+#include "version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ===================================================================== */
+/* Types                                                                  */
+/* ===================================================================== */
+
+/* "UVP1" read as a little-endian integer; first field of the descriptor. */
+#define UVP_PLUGIN_MAGIC 0x31505655u
+
+/* Name of the data symbol every plugin exports. */
+#define UVP_PLUGIN_SYMBOL uvp_plugin_descriptor
+#define UVP_PLUGIN_SYMBOL_NAME "uvp_plugin_descriptor"
+
+/* Longest plugin or instance name, in bytes, without the NUL. */
+#define UVP_NAME_MAX 63
+/* Longest topic name, in bytes, without the NUL. */
+#define UVP_TOPIC_MAX 255
+
+/* True when the struct at p (whose first field is uint32_t size, or whose
+ * `size` field precedes f) is large enough to hold field f. Readers use it
+ * before touching a field appended in a later ABI minor. */
+#define UVP_HAS_FIELD(p, T, f) \
+  ((p)->size >= offsetof(T, f) + sizeof(((T *)0)->f))
+
+/* A plugin's identity and context. Opaque; owned by the host; valid from
+ * on_init until on_unload returns. Loop thread only (T1). */
+typedef struct uvp_ctx uvp_ctx;
+
+/* Handle of a registration (subscription, timer, fd watch): slot index in
+ * the low 32 bits, generation in the high 32 bits. Never a pointer; 0 is
+ * never a valid id. Stale ids get UVP_ESTALE, others' ids UVP_ENOENT (L4). */
+typedef uint64_t uvp_id;
+
+/* A topic name interned to an integer by uvp_api.topic. Valid for the life
+ * of the host that issued it; 0 is never a valid topic. */
+typedef uint32_t uvp_topic;
+
+/* Log levels for uvp_api.log and the embedder's log hook. */
+typedef enum uvp_log_level {
+  UVP_LOG_ERROR = 0,
+  UVP_LOG_WARN = 1,
+  UVP_LOG_INFO = 2,
+  UVP_LOG_DEBUG = 3
+} uvp_log_level;
+
+/* fd readiness bits for uvp_api.fd_watch. */
+typedef enum uvp_fd_events {
+  UVP_FD_READABLE = 1,
+  UVP_FD_WRITABLE = 2
+} uvp_fd_events;
+
+/* Descriptor flags. */
+typedef enum uvp_plugin_flags {
+  /* The object may be unmapped (dlclose) after unload. Only set this if no
+   * code of the plugin can run after on_unload: no threads, no thread-local
+   * destructors (Rust cdylibs usually cannot promise this, see A10). */
+  UVP_PLUGIN_UNLOAD_SAFE = 1u << 0
+} uvp_plugin_flags;
+
+/* An event as a subscriber sees it. Borrowed: valid only for the duration
+ * of the callback it is passed to (L7). */
+typedef struct uvp_event {
+  uint32_t size;          /* sizeof(uvp_event) as the host built it */
+  uvp_topic topic;        /* interned topic id */
+  const char *topic_name; /* NUL-terminated; valid while the host lives */
+  size_t topic_name_len;  /* bytes, without the NUL */
+  const void *data;       /* payload; NULL only when len == 0 */
+  size_t len;             /* payload bytes */
+} uvp_event;
+
+/* Called exactly once with user_data when a registration ends, on the loop
+ * thread, after the last call of its callback (L1). May be NULL. It must not
+ * call back into the host with the registration's ctx. */
+typedef void (*uvp_destroy_fn)(void *user_data);
+
+/* Subscription callback. Return 0, or a negative status: errors are counted
+ * (F2), UVP_EPANIC applies the fault policy (F1). May call any uvp_api
+ * function, including cancel on its own id (L2). */
+typedef int (*uvp_event_cb)(uvp_ctx *ctx, const uvp_event *ev,
+                            void *user_data);
+
+/* Timer callback; return value as for uvp_event_cb. */
+typedef int (*uvp_timer_cb)(uvp_ctx *ctx, void *user_data);
+
+/* fd readiness callback. status is 0 or a negative errno from the poller
+ * (then events is 0); events is a mask of uvp_fd_events. Return value as
+ * for uvp_event_cb. */
+typedef int (*uvp_fd_cb)(uvp_ctx *ctx, int fd, int status, int events,
+                         void *user_data);
+
+/* Frees an owned payload (publish_owned). Called exactly once, on the loop
+ * thread, after every subscriber saw the event or when the event is dropped
+ * (L8). Never called when publish_owned fails. */
+typedef void (*uvp_payload_free_fn)(void *data, size_t len, void *hint);
+
+/* ===================================================================== */
+/* Host API (what the host offers; all loop thread only)                  */
+/* ===================================================================== */
+
+/* The host's function table, given to on_init and valid until on_unload
+ * returns. Appended to only (see version.h); check `size` with
+ * UVP_HAS_FIELD before calling an entry newer than ABI 1.0. */
+typedef struct uvp_api {
+  uint32_t size;      /* sizeof(uvp_api) as the host built it */
+  uint16_t abi_major; /* UVP_ABI_MAJOR of the host */
+  uint16_t abi_minor; /* UVP_ABI_MINOR of the host */
+
+  /**
+   * Intern a topic name, creating the topic if it is new.
+   *
+   * @param ctx        calling plugin's context.
+   * @param name       UTF-8 bytes, 1..UVP_TOPIC_MAX, no NUL inside; not
+   *                   necessarily NUL-terminated; copied, caller keeps it.
+   * @param len        length of name in bytes.
+   * @param out_topic  receives the topic id; written only on success.
+   * @return 0, UVP_EINVAL (NULL, empty, too long, bad UTF-8, NUL inside),
+   *         UVP_ENOSPC (host's topic limit), UVP_ENOMEM or UVP_EWRONGTHREAD.
+   *
+   * THREAD:    loop thread only; any other thread gets UVP_EWRONGTHREAD (T2).
+   * OWNERSHIP: nothing is kept from the caller.
+   * LIFETIME:  the id stays valid for the host's life, the same for every
+   *            plugin of that host.
+   * SINCE:     ABI 1.0
+   */
+  int (*topic)(uvp_ctx *ctx, const char *name, size_t len,
+               uvp_topic *out_topic);
+
+  /**
+   * Subscribe cb to events published on topic.
+   *
+   * @param ctx        calling plugin's context.
+   * @param topic      id from topic().
+   * @param cb         called once per matching event; not NULL.
+   * @param user_data  passed unchanged to cb and destroy; never read.
+   * @param destroy    NULL, or called exactly once with user_data (L1).
+   * @param out_id     receives the subscription id; written only on success.
+   * @return 0, UVP_EINVAL, UVP_ENOENT (unknown topic), UVP_ENOMEM,
+   *         UVP_ENOSPC, UVP_EWRONGTHREAD or UVP_ECLOSED.
+   *
+   * THREAD:    loop thread only (T2); cb and destroy run on it (T1).
+   * OWNERSHIP: on success the host holds user_data until destroy runs; on
+   *            failure nothing is kept and destroy is not called (L6).
+   * LIFETIME:  the event given to cb is borrowed for that call (L7). A
+   *            subscription made during a dispatch sees the next event (D3).
+   * SINCE:     ABI 1.0
+   */
+  int (*subscribe)(uvp_ctx *ctx, uvp_topic topic, uvp_event_cb cb,
+                   void *user_data, uvp_destroy_fn destroy, uvp_id *out_id);
+
+  /**
+   * Publish a copy of data on topic. Delivery is queued: subscribers run on
+   * a later loop turn, never inside this call (D2).
+   *
+   * @param ctx    calling plugin's context.
+   * @param topic  id from topic().
+   * @param data   payload; may be NULL only when len is 0; copied.
+   * @param len    payload bytes, at most the host's max_payload.
+   * @return 0, UVP_EINVAL, UVP_ENOENT, UVP_EMSGSIZE, UVP_EAGAIN (queue
+   *         full, D4), UVP_ENOMEM, UVP_EWRONGTHREAD or UVP_ECLOSED.
+   *
+   * THREAD:    loop thread only (T2).
+   * OWNERSHIP: data is copied before return (small payloads inline, no
+   *            malloc); the caller keeps its buffer (L9).
+   * LIFETIME:  n/a.
+   * SINCE:     ABI 1.0
+   */
+  int (*publish)(uvp_ctx *ctx, uvp_topic topic, const void *data,
+                 size_t len);
+
+  /**
+   * Publish data without copying; the host owns it until free_fn runs.
+   *
+   * @param ctx      calling plugin's context.
+   * @param topic    id from topic().
+   * @param data     payload; may be NULL only when len is 0.
+   * @param len      payload bytes, at most the host's max_payload.
+   * @param free_fn  not NULL; called as free_fn(data, len, hint).
+   * @param hint     passed unchanged to free_fn.
+   * @return as publish().
+   *
+   * THREAD:    loop thread only (T2); free_fn runs on the loop thread.
+   * OWNERSHIP: on success the host owns data and calls free_fn exactly once,
+   *            after every subscriber saw the event or when it is dropped at
+   *            unload or close (L8); on failure the caller still owns data
+   *            and free_fn is not called.
+   * LIFETIME:  data must stay valid and unchanged until free_fn runs. The
+   *            publishing plugin's object stays mapped until then (A10).
+   * SINCE:     ABI 1.0
+   */
+  int (*publish_owned)(uvp_ctx *ctx, uvp_topic topic, void *data, size_t len,
+                       uvp_payload_free_fn free_fn, void *hint);
+
+  /**
+   * Start a timer: cb runs after timeout_ms, then every repeat_ms if that is
+   * not 0. All of a host's timers share one uv_timer_t.
+   *
+   * @param ctx         calling plugin's context.
+   * @param timeout_ms  delay from the loop's current time (uv_now).
+   * @param repeat_ms   0 for a one-shot timer, else the period;
+   *                    at most UINT32_MAX.
+   * @param cb          not NULL.
+   * @param user_data   passed unchanged to cb and destroy.
+   * @param destroy     NULL, or called exactly once (L1); for a one-shot
+   *                    timer right after its only call (L10).
+   * @param out_id      receives the timer id; written only on success.
+   * @return 0, UVP_EINVAL, UVP_ENOMEM, UVP_ENOSPC, UVP_EWRONGTHREAD or
+   *         UVP_ECLOSED.
+   *
+   * THREAD:    loop thread only (T2); cb and destroy run on it (T1).
+   * OWNERSHIP: as subscribe (L6).
+   * LIFETIME:  timers due at the same time run in the order started (D6).
+   * SINCE:     ABI 1.0
+   */
+  int (*timer_start)(uvp_ctx *ctx, uint64_t timeout_ms, uint64_t repeat_ms,
+                     uvp_timer_cb cb, void *user_data, uvp_destroy_fn destroy,
+                     uvp_id *out_id);
+
+  /**
+   * Watch fd for readiness (a uv_poll_t underneath).
+   *
+   * @param ctx        calling plugin's context.
+   * @param fd         an open descriptor libuv can poll (socket, pipe, ...).
+   * @param events     UVP_FD_READABLE and/or UVP_FD_WRITABLE; not 0.
+   * @param cb         not NULL; called on every readiness until cancelled.
+   * @param user_data  passed unchanged to cb and destroy.
+   * @param destroy    NULL, or called exactly once (L1).
+   * @param out_id     receives the watch id; written only on success.
+   * @return 0, UVP_EINVAL, a negative errno from uv_poll_init (e.g. a
+   *         regular file), UVP_ENOMEM, UVP_EWRONGTHREAD or UVP_ECLOSED.
+   *
+   * THREAD:    loop thread only (T2); cb and destroy run on it (T1).
+   * OWNERSHIP: fd stays the caller's: the host never closes it. user_data
+   *            as subscribe (L6).
+   * LIFETIME:  fd must stay open until the watch is cancelled.
+   * SINCE:     ABI 1.0
+   */
+  int (*fd_watch)(uvp_ctx *ctx, int fd, int events, uvp_fd_cb cb,
+                  void *user_data, uvp_destroy_fn destroy, uvp_id *out_id);
+
+  /**
+   * End a registration (subscription, timer or fd watch).
+   *
+   * @param ctx  calling plugin's context (must own id).
+   * @param id   from subscribe, timer_start or fd_watch.
+   * @return 0, UVP_ESTALE (already ended), UVP_ENOENT (not this plugin's,
+   *         or never issued), UVP_EINVAL or UVP_EWRONGTHREAD.
+   *
+   * THREAD:    loop thread only (T2).
+   * OWNERSHIP: destroy(user_data) runs before cancel returns, or, when
+   *            called from inside that registration's own callback, right
+   *            after the callback returns (L1, L2).
+   * LIFETIME:  after cancel returns the callback is never called again,
+   *            also not for an event already queued (L3).
+   * SINCE:     ABI 1.0
+   */
+  int (*cancel)(uvp_ctx *ctx, uvp_id id);
+
+  /**
+   * Write a log line through the embedder's log hook, tagged with the
+   * plugin's instance name.
+   *
+   * @param ctx    calling plugin's context.
+   * @param level  a uvp_log_level.
+   * @param msg    UTF-8 text, not necessarily NUL-terminated; copied.
+   * @param len    bytes of msg.
+   * @return 0, UVP_EINVAL or UVP_EWRONGTHREAD.
+   *
+   * THREAD:    loop thread only (T2).
+   * OWNERSHIP: msg stays the caller's.
+   * LIFETIME:  n/a.
+   * SINCE:     ABI 1.0
+   */
+  int (*log)(uvp_ctx *ctx, int level, const char *msg, size_t len);
+
+  /**
+   * Read the loop's cached time in milliseconds (uv_now), the clock timers
+   * use.
+   *
+   * @param ctx     calling plugin's context.
+   * @param out_ms  receives the time; written only on success.
+   * @return 0, UVP_EINVAL or UVP_EWRONGTHREAD.
+   *
+   * THREAD:    loop thread only (T2).
+   * OWNERSHIP: n/a.
+   * LIFETIME:  n/a.
+   * SINCE:     ABI 1.0
+   */
+  int (*now_ms)(uvp_ctx *ctx, uint64_t *out_ms);
+} uvp_api;
+
+/* ===================================================================== */
+/* Plugin hooks (what the plugin implements)                              */
+/* ===================================================================== */
+
+/* The descriptor a plugin exports as `uvp_plugin_descriptor`. The host reads
+ * it before running any plugin code (A8) and only the fields both sides
+ * know (A5). Fields are appended only; see version.h. */
+typedef struct uvp_plugin_desc {
+  uint32_t magic;     /* UVP_PLUGIN_MAGIC, else UVP_EBADMAGIC (A3) */
+  uint16_t abi_major; /* UVP_ABI_MAJOR the plugin was built with (A4) */
+  uint16_t abi_minor; /* UVP_ABI_MINOR the plugin was built with */
+  uint32_t size;      /* sizeof(uvp_plugin_desc) as built (A5) */
+  uint32_t flags;     /* uvp_plugin_flags */
+  const char *name;   /* static, NUL-terminated, 1..UVP_NAME_MAX bytes of
+                         [A-Za-z0-9_.-] */
+  const char *version; /* static, NUL-terminated; may be NULL */
+
+  /**
+   * Create the plugin's state from its config.
+   *
+   * @param ctx        this instance's context; keep it for later calls.
+   * @param api        the host's function table.
+   * @param config     config string given at load; NUL-terminated too.
+   * @param len        bytes of config.
+   * @param out_state  set to the plugin's state (may be NULL).
+   * @return 0, or a negative status: the load fails with UVP_EINIT, every
+   *         registration made so far is destroyed, and on_unload is NOT
+   *         called (A9).
+   *
+   * THREAD:    loop thread.
+   * OWNERSHIP: ctx, api and config are the host's; config is valid for
+   *            this call only, ctx and api until on_unload returns.
+   * LIFETIME:  n/a.
+   * SINCE:     ABI 1.0; required.
+   */
+  int (*on_init)(uvp_ctx *ctx, const uvp_api *api, const char *config,
+                 size_t len, void **out_state);
+
+  /**
+   * Start: the host is ready to deliver events. May be NULL.
+   *
+   * @return 0, or a negative status: the load fails with UVP_EINIT and the
+   *         plugin is unloaded (on_stop is not called, on_unload is).
+   *
+   * THREAD:    loop thread.
+   * OWNERSHIP: n/a.
+   * LIFETIME:  n/a.
+   * SINCE:     ABI 1.0
+   */
+  int (*on_start)(uvp_ctx *ctx, void *state);
+
+  /**
+   * Stop: called once when unload begins. From now on registrations fail
+   * with UVP_ECLOSED; cancel and publish still work. May be NULL.
+   *
+   * THREAD:    loop thread.
+   * OWNERSHIP: n/a.
+   * LIFETIME:  after it returns, every registration is cancelled and its
+   *            destroy runs (S1).
+   * SINCE:     ABI 1.0
+   */
+  void (*on_stop)(uvp_ctx *ctx, void *state);
+
+  /**
+   * Free the state. Called last, after every destroy of the plugin ran;
+   * ctx is no longer valid. May be NULL.
+   *
+   * THREAD:    loop thread.
+   * OWNERSHIP: the plugin frees state with its own allocator.
+   * LIFETIME:  no plugin callback runs after this (A10).
+   * SINCE:     ABI 1.0
+   */
+  void (*on_unload)(void *state);
+} uvp_plugin_desc;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* UVPLUG_PLUGIN_H */

@@ -1,0 +1,298 @@
+/* uvplug embedding API: attach a plugin host to a libuv loop you already run.
+ *
+ *   uvp_host *host;
+ *   uvp_host_options opts = UVP_HOST_OPTIONS_INIT;
+ *   int rc = uvp_host_new(loop, &opts, &host);
+ *   if (rc == 0) rc = uvp_host_load(host, "counter.so", "counter-a", "", NULL);
+ *   if (rc < 0) fprintf(stderr, "uvplug: %s\n", uvp_strerror(rc));
+ *   ... uv_run(loop, UV_RUN_DEFAULT) ...
+ *   uvp_host_close(host, on_closed, daemon);
+ *
+ * A host binds to the thread that creates it, which must be the thread that
+ * runs the loop; every function here is loop thread only unless it says
+ * otherwise (T3). Hosts share no state: several hosts on several loops in
+ * one process are independent (T4). Rules T1, L1, ... are in
+ * docs/contract.md.
+ */
+#ifndef UVPLUG_UVPLUG_H
+#define UVPLUG_UVPLUG_H
+
+#include <uv.h>
+
+#include "plugin.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(UVP_BUILDING_LIBRARY) && defined(__GNUC__)
+#define UVP_EXTERN __attribute__((visibility("default")))
+#else
+#define UVP_EXTERN /* nothing */
+#endif
+
+/* ===================================================================== */
+/* Types                                                                  */
+/* ===================================================================== */
+
+typedef struct uvp_host uvp_host;
+
+/* Receives every log line of the host and its plugins.
+ *
+ * @param log_data  the options' log_data, unchanged.
+ * @param level     a uvp_log_level.
+ * @param plugin    instance name, or "host"; NUL-terminated.
+ * @param msg       the line, not NUL-terminated, without a newline.
+ * @param len       bytes of msg.
+ *
+ * THREAD:    loop thread. OWNERSHIP: plugin and msg are borrowed for the
+ * call. It may not call back into the host. */
+typedef void (*uvp_log_fn)(void *log_data, int level, const char *plugin,
+                           const char *msg, size_t len);
+
+/* What the host does when a plugin callback returns UVP_EPANIC (F1). */
+typedef enum uvp_fault_policy {
+  UVP_FAULT_QUARANTINE = 0, /* default: stop delivering, unload the plugin */
+  UVP_FAULT_LOG = 1,        /* count, log and keep delivering */
+  UVP_FAULT_ABORT = 2       /* log and abort() the process */
+} uvp_fault_policy;
+
+/* Host options, size-prefixed. Start from UVP_HOST_OPTIONS_INIT; a field
+ * left 0 takes its default. */
+typedef struct uvp_host_options {
+  uint32_t size;           /* sizeof(uvp_host_options) as compiled */
+  uvp_log_fn log;          /* NULL: lines go to stderr */
+  void *log_data;          /* passed to log */
+  int log_level;           /* highest level passed on; default UVP_LOG_INFO */
+  uint32_t queue_capacity; /* queued events before UVP_EAGAIN; 65536 */
+  uint32_t max_payload;    /* largest payload in bytes; 1 MiB */
+  uint32_t batch;          /* events dispatched per loop turn; 1024 */
+  uint32_t max_topics;     /* distinct topics; 65536 */
+  int fault_policy;        /* uvp_fault_policy; UVP_FAULT_QUARANTINE */
+} uvp_host_options;
+
+#define UVP_HOST_OPTIONS_INIT \
+  { sizeof(uvp_host_options), NULL, NULL, UVP_LOG_INFO, 0, 0, 0, 0, 0 }
+
+/* Plugin states, as uvp_plugin_stats.state reports them. */
+typedef enum uvp_plugin_state {
+  UVP_PLUGIN_LOADING = 0,
+  UVP_PLUGIN_RUNNING = 1,
+  UVP_PLUGIN_STOPPING = 2,
+  UVP_PLUGIN_QUARANTINED = 3
+} uvp_plugin_state;
+
+/* Per-plugin counters, size-prefixed (set size before the call). */
+typedef struct uvp_plugin_stats {
+  uint32_t size;          /* caller sets sizeof(uvp_plugin_stats) */
+  int state;              /* uvp_plugin_state */
+  uint64_t calls;         /* callbacks run: events, timers, fd */
+  uint64_t events;        /* of those, topic events delivered */
+  uint64_t published;     /* events the plugin published */
+  uint64_t errors;        /* callbacks that returned a negative status */
+  uint64_t panics;        /* callbacks that returned UVP_EPANIC */
+  uint64_t wrong_thread;  /* calls refused with UVP_EWRONGTHREAD */
+  uint32_t registrations; /* live subscriptions, timers and fd watches */
+} uvp_plugin_stats;
+
+/* ===================================================================== */
+/* Status codes                                                           */
+/* ===================================================================== */
+
+/**
+ * Describe a status code.
+ *
+ * @param status  any int.
+ * @return a static string; "unknown error" for codes it does not know,
+ *         never NULL.
+ *
+ * THREAD:    any thread.
+ * OWNERSHIP: the string is static; do not free it.
+ * LIFETIME:  valid for the life of the process.
+ * SINCE:     0.1
+ */
+UVP_EXTERN const char *uvp_strerror(int status);
+
+/**
+ * Name a status code ("UVP_EINVAL").
+ *
+ * @param status  any int.
+ * @return a static string; "UVP_UNKNOWN" for unknown codes, never NULL.
+ *
+ * THREAD:    any thread.
+ * OWNERSHIP: static; do not free.
+ * LIFETIME:  valid for the life of the process.
+ * SINCE:     0.1
+ */
+UVP_EXTERN const char *uvp_err_name(int status);
+
+/**
+ * The library version, UVP_VERSION_STRING of the build that is linked.
+ *
+ * THREAD: any thread. OWNERSHIP: static. LIFETIME: process. SINCE: 0.1
+ */
+UVP_EXTERN const char *uvp_version_string(void);
+
+/* ===================================================================== */
+/* Host                                                                   */
+/* ===================================================================== */
+
+/**
+ * Create a host on an existing loop. The host binds to the calling thread.
+ *
+ * @param loop      the loop; the caller keeps owning it and runs it.
+ * @param options   NULL for defaults, or options with size set; copied.
+ * @param out_host  receives the host; written only on success.
+ * @return 0, UVP_EINVAL (NULL loop or out_host, bad options size) or
+ *         UVP_ENOMEM.
+ *
+ * THREAD:    the thread that runs loop (T3).
+ * OWNERSHIP: the caller owns the host until it calls uvp_host_close.
+ * LIFETIME:  loop must outlive the host; the host holds handles on it, so
+ *            uv_run does not return until the host is closed.
+ * SINCE:     0.1
+ */
+UVP_EXTERN int uvp_host_new(uv_loop_t *loop, const uvp_host_options *options,
+                            uvp_host **out_host);
+
+/* Called once when uvp_host_close has finished. */
+typedef void (*uvp_host_closed_fn)(void *data);
+
+/**
+ * Close the host: unload every plugin (newest first; every destroy and
+ * on_unload runs), drop queued events (owned payloads are freed), close the
+ * host's handles, then free the host and call on_closed.
+ *
+ * @param host       the host.
+ * @param on_closed  NULL, or called once on the loop thread when done.
+ * @param data       passed to on_closed.
+ * @return 0, UVP_EINVAL, UVP_EWRONGTHREAD, or UVP_ECLOSED if already closing.
+ *
+ * THREAD:    loop thread only (T3).
+ * OWNERSHIP: the host is freed before on_closed runs.
+ * LIFETIME:  host may not be used after this returns 0 (S2); the loop must
+ *            run (uv_run) for on_closed to be called.
+ * SINCE:     0.1
+ */
+UVP_EXTERN int uvp_host_close(uvp_host *host, uvp_host_closed_fn on_closed,
+                              void *data);
+
+/**
+ * Load a plugin: dlopen path, validate its descriptor, create its context,
+ * call on_init(config) then on_start.
+ *
+ * @param host    the host.
+ * @param path    path of the shared object; copied.
+ * @param name    instance name, or NULL to use the descriptor's name;
+ *                1..UVP_NAME_MAX bytes of [A-Za-z0-9_.-]; copied.
+ * @param config  NUL-terminated config string, or NULL for ""; copied.
+ * @param reserved  must be NULL (room for per-plugin options).
+ * @return 0, UVP_EINVAL, UVP_ENOTSO, UVP_ENOSYM, UVP_EBADMAGIC, UVP_EABI,
+ *         UVP_ESHORT, UVP_EBADDESC, UVP_EDUPNAME, UVP_EINIT, UVP_ENOMEM,
+ *         UVP_EWRONGTHREAD or UVP_ECLOSED; every failure logs one line
+ *         naming the file (A1-A9).
+ *
+ * THREAD:    loop thread only (T3); on_init and on_start run on it.
+ * OWNERSHIP: the host owns the loaded plugin until unload or close.
+ * LIFETIME:  on failure nothing of the plugin remains but, when the object
+ *            was not unload-safe, its mapping (A9, A10).
+ * SINCE:     0.1
+ */
+UVP_EXTERN int uvp_host_load(uvp_host *host, const char *path,
+                             const char *name, const char *config,
+                             void *reserved);
+
+/**
+ * Unload a plugin instance: on_stop, cancel every registration (each
+ * destroy runs), drop its queued deliveries, on_unload, and dlclose when the
+ * object is unload-safe and holds no pending payload (U1, A10). When called
+ * from inside one of that plugin's callbacks, the unload completes right
+ * after that callback returns.
+ *
+ * @param host  the host.
+ * @param name  instance name.
+ * @return 0, UVP_EINVAL, UVP_ENOENT (no such instance), UVP_EWRONGTHREAD or
+ *         UVP_ECLOSED (already unloading).
+ *
+ * THREAD:    loop thread only (T3).
+ * OWNERSHIP: n/a.
+ * LIFETIME:  after it returns 0 the name may be loaded again.
+ * SINCE:     0.1
+ */
+UVP_EXTERN int uvp_host_unload(uvp_host *host, const char *name);
+
+/**
+ * Read a plugin instance's counters.
+ *
+ * @param host       the host.
+ * @param name       instance name.
+ * @param out_stats  caller-allocated, with size set; fields that fit are
+ *                   written, only on success.
+ * @return 0, UVP_EINVAL, UVP_ENOENT or UVP_EWRONGTHREAD.
+ *
+ * THREAD:    loop thread only (T3).
+ * OWNERSHIP: out_stats stays the caller's.
+ * LIFETIME:  a snapshot; counters keep moving.
+ * SINCE:     0.1
+ */
+UVP_EXTERN int uvp_host_plugin_stats(uvp_host *host, const char *name,
+                                     uvp_plugin_stats *out_stats);
+
+/**
+ * Iterate over loaded instance names, in load order.
+ *
+ * @param host      the host.
+ * @param index     0, 1, ... until UVP_ENOENT.
+ * @param out_name  receives the instance name; written only on success.
+ * @return 0, UVP_EINVAL, UVP_ENOENT (index past the end) or
+ *         UVP_EWRONGTHREAD.
+ *
+ * THREAD:    loop thread only (T3).
+ * OWNERSHIP: the name belongs to the host.
+ * LIFETIME:  valid until that plugin is unloaded.
+ * SINCE:     0.1
+ */
+UVP_EXTERN int uvp_host_plugin_name(uvp_host *host, uint32_t index,
+                                    const char **out_name);
+
+/**
+ * The host's own context and the API table, so the embedder can use every
+ * uvp_api function (subscribe, timers, publish...) exactly as a plugin
+ * does. Registrations made this way are destroyed at uvp_host_close.
+ *
+ * @param host     the host.
+ * @param out_ctx  receives the host context; written only on success.
+ * @param out_api  receives the API table; written only on success.
+ * @return 0, UVP_EINVAL or UVP_EWRONGTHREAD.
+ *
+ * THREAD:    loop thread only (T3); the API follows its own rules (T2).
+ * OWNERSHIP: both belong to the host.
+ * LIFETIME:  valid until uvp_host_close is called.
+ * SINCE:     0.1
+ */
+UVP_EXTERN int uvp_host_ctx(uvp_host *host, uvp_ctx **out_ctx,
+                            const uvp_api **out_api);
+
+/**
+ * Intern a topic name for the embedder; see uvp_api.topic.
+ *
+ * THREAD: loop thread only (T3). OWNERSHIP: name is copied.
+ * LIFETIME: the id is valid for the host's life. SINCE: 0.1
+ */
+UVP_EXTERN int uvp_host_topic(uvp_host *host, const char *name,
+                              uvp_topic *out_topic);
+
+/**
+ * Publish a copy of data on topic from the embedder; see uvp_api.publish.
+ *
+ * THREAD: loop thread only (T3). OWNERSHIP: data is copied (L9).
+ * LIFETIME: n/a. SINCE: 0.1
+ */
+UVP_EXTERN int uvp_host_publish(uvp_host *host, uvp_topic topic,
+                                const void *data, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* UVPLUG_UVPLUG_H */
