@@ -205,7 +205,7 @@ UVP_EXTERN int uvp_host_load(uvp_host *host, const char *path,
 /**
  * Unload a plugin instance: on_stop, cancel every registration (each
  * destroy runs), drop its queued deliveries, on_unload, and dlclose when the
- * object is unload-safe and holds no pending payload (U1, A10). When called
+ * object is unload-safe and holds no pending payload (S1, A10). When called
  * from inside one of that plugin's callbacks, the unload completes right
  * after that callback returns.
  *
