@@ -1,0 +1,150 @@
+/* Dispatch: the bounded event queue and its delivery to subscribers.
+ *
+ *   publish ──► ring (inline copy ≤ 40 B, heap copy, or owned pointer)
+ *                 │ idle handle, at most `batch` events per loop turn (D5)
+ *                 ▼
+ *   deliver: walk the topic's subscribers as they were when the event's
+ *   turn came (D3), skipping tombstones (L3), then release the payload (L8).
+ *
+ * Publishing only ever queues, so no subscriber runs inside publish (D2).
+ * Thread: loop thread only.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "uvp-internal.h"
+
+void uvp__queue_init(uvp__queue *q, uint32_t max) {
+  memset(q, 0, sizeof *q);
+  q->max = max;
+}
+
+/* Doubles the ring (up to the first power of two >= max), unwrapping it. */
+static int queue_grow(uvp__queue *q) {
+  uint32_t cap = q->cap ? q->cap * 2 : 64;
+  uvp__qevent *ring = malloc((size_t)cap * sizeof *ring);
+  if (ring == NULL) return UVP_ENOMEM;
+  for (uint32_t i = 0; i < q->count; i++)
+    ring[i] = q->ring[(q->head + i) & (q->cap - 1)];
+  free(q->ring);
+  q->ring = ring;
+  q->cap = cap;
+  q->head = 0;
+  return 0;
+}
+
+static void on_idle(uv_idle_t *handle);
+
+int uvp__publish(uvp_ctx *ctx, uvp_topic topic, const void *data, size_t len,
+                 uvp_payload_free_fn free_fn, void *hint, bool owned) {
+  uvp_host *h = ctx->host;
+  uvp__queue *q = &h->queue;
+  if (uvp__topic_get(&h->topics, topic) == NULL) return UVP_ENOENT; /* F5 */
+  if (len > h->opts.max_payload) return UVP_EMSGSIZE;              /* F4 */
+  if (q->count == q->max) return UVP_EAGAIN;                       /* D4 */
+  int rc;
+  if (q->count == q->cap && (rc = queue_grow(q)) < 0) return rc;
+
+  uvp__qevent *ev = &q->ring[(q->head + q->count) & (q->cap - 1)];
+  ev->topic = topic;
+  ev->len = (uint32_t)len;
+  ev->publisher = ctx;
+  if (owned) {
+    ev->kind = UVP__PAY_OWNED;
+    ev->u.ext.data = (void *)data;
+    ev->u.ext.free_fn = free_fn;
+    ev->u.ext.hint = hint;
+    ctx->pending_owned++; /* pins the publisher's code (A10) */
+  } else if (len <= UVP__INLINE_MAX) {
+    ev->kind = UVP__PAY_INLINE;
+    if (len != 0) memcpy(ev->u.bytes, data, len);
+  } else {
+    void *copy = malloc(len);
+    if (copy == NULL) return UVP_ENOMEM;
+    memcpy(copy, data, len);
+    ev->kind = UVP__PAY_COPY;
+    ev->u.ext.data = copy;
+  }
+  ctx->published++;
+  if (q->count++ == 0) uvp__host_schedule(h);
+  return 0;
+}
+
+void uvp__payload_release(uvp_host *h, uvp__qevent *ev) {
+  (void)h;
+  if (ev->kind == UVP__PAY_COPY) {
+    free(ev->u.ext.data);
+  } else if (ev->kind == UVP__PAY_OWNED) {
+    uvp_ctx *publisher = ev->publisher;
+    uvp__call_enter(publisher, NULL);
+    ev->u.ext.free_fn(ev->u.ext.data, ev->len, ev->u.ext.hint);
+    publisher->depth--;
+    uvp__plugin_unpin(publisher);
+  }
+}
+
+static bool queue_pop(uvp__queue *q, uvp__qevent *out) {
+  if (q->count == 0) return false;
+  *out = q->ring[q->head];
+  q->head = (q->head + 1) & (q->cap - 1);
+  q->count--;
+  return true;
+}
+
+void uvp__queue_drop_all(uvp_host *h) {
+  uvp__qevent ev;
+  while (queue_pop(&h->queue, &ev)) uvp__payload_release(h, &ev);
+  free(h->queue.ring);
+  uvp__queue_init(&h->queue, h->queue.max);
+}
+
+static void deliver(uvp_host *h, const uvp__qevent *qe) {
+  uvp__topic *tp = uvp__topic_get(&h->topics, qe->topic);
+  uvp_event e = {
+      .size = sizeof e,
+      .topic = qe->topic,
+      .topic_name = tp->name,
+      .topic_name_len = tp->name_len,
+      .data = qe->kind == UVP__PAY_INLINE ? (qe->len ? qe->u.bytes : NULL)
+                                          : qe->u.ext.data,
+      .len = qe->len,
+  };
+  uint32_t n = tp->nsubs; /* D3: later subscribers start with the next */
+  tp->dispatching++;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t idx = tp->subs[i]; /* re-read: callbacks may grow the list */
+    if (idx == UVP__NONE) continue; /* L3: cancelled during this round */
+    uvp__slot *s = uvp__registry_at(&h->reg, idx);
+    uvp_ctx *ctx = uvp__slot_ctx(h, s);
+    ctx->calls++;
+    ctx->events++;
+    uvp__call_enter(ctx, s);
+    int rc = s->cb.event(ctx, &e, s->user_data);
+    uvp__call_returned(h, ctx, idx);
+    if (rc != 0 || ctx->unload_pending) uvp__call_after(ctx, rc);
+  }
+  tp->dispatching--;
+  if (tp->ndead != 0) uvp__topic_compact(&h->topics, &h->reg, qe->topic);
+}
+
+void uvp__dispatch_drain(uvp_host *h) {
+  uvp__qevent ev;
+  for (uint32_t n = 0; n < h->opts.batch && !h->closing; n++) {
+    if (!queue_pop(&h->queue, &ev)) break;
+    deliver(h, &ev);
+    uvp__payload_release(h, &ev);
+  }
+  if (h->queue.count == 0 && !h->closing) uv_idle_stop(&h->idle);
+}
+
+/* Runs on_idle on the next loop turns: to drain, or to tear down. */
+void uvp__host_schedule(uvp_host *h) { uv_idle_start(&h->idle, on_idle); }
+
+static void on_idle(uv_idle_t *handle) {
+  uvp_host *h = container_of(handle, uvp_host, idle);
+  if (h->closing) {
+    uvp__host_teardown(h);
+    return;
+  }
+  uvp__dispatch_drain(h);
+}

@@ -1,0 +1,245 @@
+/* The host: one per libuv loop, bound to the thread that created it. It
+ * owns the registry, topics, event queue, timers and plugin contexts, and
+ * three handles on the loop (idle: drain/teardown, timer: plugin timers,
+ * async: wake-ups from other threads).
+ *
+ * Closing is asynchronous, as uv_close is: uvp_host_close marks the host
+ * closing (every new call gets UVP_ECLOSED) and the teardown runs on the
+ * next loop turn, when no plugin code is on the stack (S2).
+ * Thread: loop thread only, except uvp__host_wake.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "uvp-internal.h"
+
+enum { DEFAULT_QUEUE = 65536, DEFAULT_PAYLOAD = 1 << 20, DEFAULT_BATCH = 1024,
+       DEFAULT_TOPICS = 65536 };
+
+/* Copies the fields the caller's struct has (size negotiation) and fills
+ * defaults for zeros. */
+static int read_options(const uvp_host_options *in, uvp_host_options *out) {
+  uvp_host_options o = UVP_HOST_OPTIONS_INIT;
+  if (in != NULL) {
+    if (in->size < offsetof(uvp_host_options, log)) return UVP_EINVAL;
+    memcpy(&o, in, in->size < sizeof o ? in->size : sizeof o);
+    o.size = sizeof o;
+  }
+  if (o.log_level < UVP_LOG_ERROR || o.log_level > UVP_LOG_DEBUG ||
+      o.fault_policy < UVP_FAULT_QUARANTINE || o.fault_policy > UVP_FAULT_ABORT)
+    return UVP_EINVAL;
+  if (o.queue_capacity == 0) o.queue_capacity = DEFAULT_QUEUE;
+  if (o.max_payload == 0) o.max_payload = DEFAULT_PAYLOAD;
+  if (o.batch == 0) o.batch = DEFAULT_BATCH;
+  if (o.max_topics == 0) o.max_topics = DEFAULT_TOPICS;
+  if (o.queue_capacity > (1u << 30)) return UVP_EINVAL;
+  *out = o;
+  return 0;
+}
+
+int uvp__ctx_new(uvp_host *h, const char *name, uvp_ctx **out_ctx) {
+  uint32_t index = 0;
+  while (index < h->nctxs && h->ctxs[index] != NULL) index++;
+  if (index > UINT16_MAX) return UVP_ENOSPC;
+  if (index == h->nctxs) {
+    uint32_t n = h->nctxs ? h->nctxs * 2 : 8;
+    uvp_ctx **ctxs = realloc(h->ctxs, n * sizeof *ctxs);
+    if (ctxs == NULL) return UVP_ENOMEM;
+    memset(ctxs + h->nctxs, 0, (n - h->nctxs) * sizeof *ctxs);
+    h->ctxs = ctxs;
+    h->nctxs = n;
+  }
+  uvp_ctx *ctx = calloc(1, sizeof *ctx);
+  if (ctx == NULL) return UVP_ENOMEM;
+  ctx->magic = UVP__CTX_MAGIC;
+  ctx->index = (uint16_t)index;
+  ctx->host = h;
+  atomic_init(&ctx->wrong_thread, 0);
+  atomic_init(&ctx->wrong_thread_unlogged, false);
+  strncpy(ctx->name, name, UVP_NAME_MAX);
+  h->ctxs[index] = ctx;
+  *out_ctx = ctx;
+  return 0;
+}
+
+void uvp__ctx_free(uvp_ctx *ctx) {
+  assert(ctx->registrations == 0 && ctx->pending_owned == 0);
+  ctx->host->ctxs[ctx->index] = NULL;
+  ctx->magic = 0;
+  free(ctx);
+}
+
+void uvp__host_wake(uvp_host *h) { uv_async_send(&h->async); }
+
+/* Logs, once per plugin, that it called a loop-only function off the loop
+ * thread (T2); the refused thread itself may not call the log hook. */
+static void on_async(uv_async_t *handle) {
+  uvp_host *h = container_of(handle, uvp_host, async);
+  for (uint32_t i = 0; i < h->nctxs; i++) {
+    uvp_ctx *ctx = h->ctxs[i];
+    if (ctx != NULL && atomic_exchange_explicit(&ctx->wrong_thread_unlogged,
+                                                false, memory_order_acquire))
+      uvp__log(h, ctx->name, UVP_LOG_ERROR,
+               "called a loop-only function from another thread: refused "
+               "with UVP_EWRONGTHREAD (logged once)");
+  }
+}
+
+int uvp_host_new(uv_loop_t *loop, const uvp_host_options *options,
+                 uvp_host **out_host) {
+  if (loop == NULL || out_host == NULL) return UVP_EINVAL;
+  uvp_host *h = calloc(1, sizeof *h);
+  if (h == NULL) return UVP_ENOMEM;
+  int rc = read_options(options, &h->opts);
+  uvp_ctx *self = NULL;
+  if (rc == 0) rc = uvp__ctx_new(h, "host", &self);
+  if (rc == 0) rc = uv_async_init(loop, &h->async, on_async);
+  if (rc < 0) {
+    if (self != NULL) uvp__ctx_free(self);
+    free(h->ctxs);
+    free(h);
+    return rc;
+  }
+  self->state = UVP__RUNNING;
+  h->loop = loop;
+  h->thread = uv_thread_self();
+  uvp__registry_init(&h->reg);
+  uvp__topics_init(&h->topics, h->opts.max_topics);
+  uvp__queue_init(&h->queue, h->opts.queue_capacity);
+  uv_unref((uv_handle_t *)&h->async); /* only real work keeps uv_run alive */
+  uv_idle_init(loop, &h->idle);
+  uv_timer_init(loop, &h->timer);
+  h->handles_open = 3;
+  *out_host = h;
+  return 0;
+}
+
+static int check_host(uvp_host *h) {
+  if (h == NULL) return UVP_EINVAL;
+  if (!uvp__on_loop_thread(h)) return UVP_EWRONGTHREAD; /* T3 */
+  return h->closing ? UVP_ECLOSED : 0;
+}
+
+static void free_host(uvp_host *h) {
+  uvp_host_closed_fn on_closed = h->on_closed;
+  void *data = h->on_closed_data;
+  uvp__registry_free(&h->reg);
+  uvp__topics_free(&h->topics);
+  uvp__timers_free(&h->timers);
+  free(h->ctxs);
+  free(h->order);
+  free(h);
+  if (on_closed != NULL) on_closed(data);
+}
+
+void uvp__host_handle_closed(uvp_host *h) {
+  if (--h->handles_open == 0) free_host(h);
+}
+
+static void on_handle_closed(uv_handle_t *handle) {
+  uvp__host_handle_closed(handle->data);
+}
+
+void uvp__host_teardown(uvp_host *h) {
+  uv_idle_stop(&h->idle);
+  uv_timer_stop(&h->timer);
+  while (h->norder > 0) uvp__plugin_finish_deferred(h->order[h->norder - 1]);
+  uvp__reg_cancel_all(h, h->ctxs[0]);
+  uvp__queue_drop_all(h); /* frees owned payloads, unpins DEAD plugins */
+  uvp__ctx_free(h->ctxs[0]);
+  uv_handle_t *handles[] = {(uv_handle_t *)&h->idle, (uv_handle_t *)&h->timer,
+                            (uv_handle_t *)&h->async};
+  for (size_t i = 0; i < ARRAY_SIZE(handles); i++) {
+    handles[i]->data = h;
+    uv_close(handles[i], on_handle_closed);
+  }
+}
+
+int uvp_host_close(uvp_host *host, uvp_host_closed_fn on_closed, void *data) {
+  int rc = check_host(host);
+  if (rc < 0) return rc;
+  host->closing = true;
+  host->on_closed = on_closed;
+  host->on_closed_data = data;
+  uvp__host_schedule(host);
+  return 0;
+}
+
+int uvp_host_load(uvp_host *host, const char *path, const char *name,
+                  const char *config, void *reserved) {
+  int rc = check_host(host);
+  if (rc < 0) return rc;
+  if (path == NULL || reserved != NULL ||
+      (name != NULL && uvp__name_check(name) < 0))
+    return UVP_EINVAL;
+  return uvp__plugin_load(host, path, name, config ? config : "");
+}
+
+static int find_plugin(uvp_host *host, const char *name, uvp_ctx **out) {
+  int rc = check_host(host);
+  if (rc < 0) return rc;
+  if (name == NULL) return UVP_EINVAL;
+  *out = uvp__plugin_find(host, name);
+  return *out != NULL ? 0 : UVP_ENOENT;
+}
+
+int uvp_host_unload(uvp_host *host, const char *name) {
+  uvp_ctx *ctx;
+  int rc = find_plugin(host, name, &ctx);
+  return rc < 0 ? rc : uvp__plugin_unload(ctx);
+}
+
+int uvp_host_plugin_stats(uvp_host *host, const char *name,
+                          uvp_plugin_stats *out_stats) {
+  uvp_ctx *ctx;
+  int rc = find_plugin(host, name, &ctx);
+  if (rc < 0) return rc;
+  if (out_stats == NULL || out_stats->size < offsetof(uvp_plugin_stats, calls))
+    return UVP_EINVAL;
+  uvp_plugin_stats st = {
+      .size = out_stats->size,
+      .state = ctx->state,
+      .calls = ctx->calls,
+      .events = ctx->events,
+      .published = ctx->published,
+      .errors = ctx->errors,
+      .panics = ctx->panics,
+      .wrong_thread = atomic_load(&ctx->wrong_thread),
+      .registrations = ctx->registrations,
+  };
+  memcpy(out_stats, &st, st.size < sizeof st ? st.size : sizeof st);
+  return 0;
+}
+
+int uvp_host_plugin_name(uvp_host *host, uint32_t index,
+                         const char **out_name) {
+  int rc = check_host(host);
+  if (rc < 0) return rc;
+  if (out_name == NULL) return UVP_EINVAL;
+  if (index >= host->norder) return UVP_ENOENT;
+  *out_name = host->order[index]->name;
+  return 0;
+}
+
+int uvp_host_ctx(uvp_host *host, uvp_ctx **out_ctx, const uvp_api **out_api) {
+  int rc = check_host(host);
+  if (rc < 0) return rc;
+  if (out_ctx == NULL || out_api == NULL) return UVP_EINVAL;
+  *out_ctx = host->ctxs[0];
+  *out_api = &uvp__api;
+  return 0;
+}
+
+int uvp_host_topic(uvp_host *host, const char *name, uvp_topic *out_topic) {
+  int rc = check_host(host);
+  if (rc < 0) return rc;
+  if (name == NULL) return UVP_EINVAL;
+  return uvp__api.topic(host->ctxs[0], name, strlen(name), out_topic);
+}
+
+int uvp_host_publish(uvp_host *host, uvp_topic topic, const void *data,
+                     size_t len) {
+  int rc = check_host(host);
+  if (rc < 0) return rc;
+  return uvp__api.publish(host->ctxs[0], topic, data, len);
+}

@@ -1,0 +1,326 @@
+/* Shared internals of the uvplug library: the layouts behind the opaque
+ * types, uvp__ prototypes and small inline helpers. Nothing here is ABI.
+ *
+ *   uvp_host ── registry (slots: subs, timers, fd watches; ids = slot+gen)
+ *      │     ── topics (interned names → subscriber slot lists)
+ *      │     ── queue (bounded ring of events) → drained by an idle handle
+ *      │     ── timers (one heap → one uv_timer_t)
+ *      └──── ctxs[] (index 0 = the embedder, then one per plugin instance)
+ */
+#ifndef UVP_INTERNAL_H
+#define UVP_INTERNAL_H
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "uvplug/uvplug.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define STATIC_ASSERT(expr) _Static_assert(expr, #expr)
+#define container_of(ptr, type, member) \
+  ((type *)((char *)(ptr)-offsetof(type, member)))
+
+/* Size of the ABI 1.0 descriptor: anything smaller is UVP_ESHORT (A5). */
+#define UVP__DESC_V1_SIZE \
+  (offsetof(uvp_plugin_desc, on_unload) + sizeof(void (*)(void *)))
+
+/* ---------------------------------------------------------------------- */
+/* Registry: one table of slots for everything plugins register.          */
+/* ---------------------------------------------------------------------- */
+
+enum uvp__kind { UVP__FREE = 0, UVP__SUB, UVP__TIMER, UVP__FD };
+
+enum uvp__slot_flag {
+  UVP__SLOT_CANCELLED = 1, /* retired while its callback runs */
+  UVP__SLOT_RUNNING = 2,   /* its callback is on the stack */
+};
+
+#define UVP__NONE UINT32_MAX /* "no index" for slots, heap positions */
+
+typedef struct uvp__fdwatch uvp__fdwatch;
+
+/* 40 bytes: the benchmark budget is 48 bytes per idle subscription and 64
+ * per timer (with its 16-byte heap entry), so the owner is an index, not a
+ * pointer, and each kind gets 8 bytes of its own. */
+typedef struct uvp__slot {
+  union {
+    uvp_event_cb event;
+    uvp_timer_cb timer;
+    uvp_fd_cb fd;
+  } cb;
+  void *user_data;
+  uvp_destroy_fn destroy;
+  uint32_t gen;   /* generation of the id this slot answers to */
+  uint16_t owner; /* index into host->ctxs */
+  uint8_t kind;   /* enum uvp__kind */
+  uint8_t flags;  /* enum uvp__slot_flag */
+  union {
+    struct {
+      uvp_topic topic;
+      uint32_t pos; /* index in the topic's subscriber list */
+    } sub;
+    struct {
+      uint32_t heap_pos; /* UVP__NONE while running or stopped */
+      uint32_t repeat_ms;
+    } timer;
+    uvp__fdwatch *fd;
+    uint32_t next_free; /* free-list link (UVP__NONE ends it) */
+  } u;
+} uvp__slot;
+
+STATIC_ASSERT(sizeof(uvp__slot) == 40);
+
+#define UVP__CHUNK_BITS 12
+#define UVP__CHUNK_SLOTS (1u << UVP__CHUNK_BITS)
+
+/* Slots live in fixed chunks so pointers to them stay valid while callbacks
+ * register more (no realloc under a running dispatch). */
+typedef struct uvp__registry {
+  uvp__slot **chunks;
+  uint32_t nchunks;
+  uint32_t used;      /* slots ever handed out: [0, used) */
+  uint32_t free_head; /* first free slot, or UVP__NONE */
+  uint32_t live;      /* allocated slots */
+} uvp__registry;
+
+void uvp__registry_init(uvp__registry *reg);
+void uvp__registry_free(uvp__registry *reg);
+int uvp__registry_alloc(uvp__registry *reg, uint32_t *out_idx);
+void uvp__registry_release(uvp__registry *reg, uint32_t idx);
+int uvp__registry_lookup(uvp__registry *reg, uvp_id id, uint16_t owner,
+                         uint32_t *out_idx);
+
+static inline uvp__slot *uvp__registry_at(const uvp__registry *reg,
+                                          uint32_t idx) {
+  assert(idx < reg->used);
+  return &reg->chunks[idx >> UVP__CHUNK_BITS][idx & (UVP__CHUNK_SLOTS - 1)];
+}
+
+static inline uvp_id uvp__id_make(uint32_t idx, uint32_t gen) {
+  return ((uint64_t)gen << 32) | idx;
+}
+static inline uint32_t uvp__id_slot(uvp_id id) { return (uint32_t)id; }
+static inline uint32_t uvp__id_gen(uvp_id id) { return (uint32_t)(id >> 32); }
+
+/* ---------------------------------------------------------------------- */
+/* Topics                                                                 */
+/* ---------------------------------------------------------------------- */
+
+typedef struct uvp__topic {
+  char *name; /* NUL-terminated copy */
+  uint32_t name_len;
+  uint32_t hash;
+  uint32_t *subs; /* slot indices in subscription order; UVP__NONE = gone */
+  uint32_t nsubs, cap, ndead;
+  uint32_t dispatching; /* >0 while a delivery walks subs: no compaction */
+} uvp__topic;
+
+typedef struct uvp__topics {
+  uvp__topic **items; /* items[id - 1]; stable pointers */
+  uint32_t count, cap, max;
+  uint32_t *index; /* open-addressing hash: topic ids, 0 = empty */
+  uint32_t index_cap;
+} uvp__topics;
+
+void uvp__topics_init(uvp__topics *t, uint32_t max);
+void uvp__topics_free(uvp__topics *t);
+int uvp__topic_check(const char *name, size_t len);
+int uvp__topic_intern(uvp__topics *t, const char *name, size_t len,
+                      uvp_topic *out_topic);
+int uvp__topic_add_sub(uvp__topics *t, uvp_topic topic, uint32_t slot,
+                       uint32_t *out_pos);
+void uvp__topic_remove_sub(uvp__topics *t, uvp_topic topic, uint32_t pos);
+void uvp__topic_compact(uvp__topics *t, uvp__registry *reg, uvp_topic topic);
+
+static inline uvp__topic *uvp__topic_get(const uvp__topics *t,
+                                         uvp_topic topic) {
+  return (topic == 0 || topic > t->count) ? NULL : t->items[topic - 1];
+}
+
+/* ---------------------------------------------------------------------- */
+/* Event queue                                                            */
+/* ---------------------------------------------------------------------- */
+
+#define UVP__INLINE_MAX 40
+
+enum uvp__payload { UVP__PAY_INLINE = 0, UVP__PAY_COPY, UVP__PAY_OWNED };
+
+typedef struct uvp__qevent {
+  uvp_topic topic;
+  uint32_t len;
+  uvp_ctx *publisher; /* pins an owned payload's free_fn code (A10) */
+  union {
+    unsigned char bytes[UVP__INLINE_MAX];
+    struct {
+      void *data;
+      uvp_payload_free_fn free_fn;
+      void *hint;
+    } ext;
+  } u;
+  uint8_t kind; /* enum uvp__payload */
+} uvp__qevent;
+
+typedef struct uvp__queue {
+  uvp__qevent *ring;
+  uint32_t cap; /* power of two; grows up to max */
+  uint32_t max;
+  uint32_t head, count;
+} uvp__queue;
+
+/* ---------------------------------------------------------------------- */
+/* Timers                                                                 */
+/* ---------------------------------------------------------------------- */
+
+typedef struct uvp__heap_entry {
+  uint64_t due;
+  uint32_t seq; /* start order, for FIFO among equal due times (D6) */
+  uint32_t slot;
+} uvp__heap_entry;
+
+typedef struct uvp__timers {
+  uvp__heap_entry *heap;
+  uint32_t count, cap;
+  uint32_t next_seq;
+} uvp__timers;
+
+/* ---------------------------------------------------------------------- */
+/* Contexts (one per plugin instance, one for the embedder)               */
+/* ---------------------------------------------------------------------- */
+
+#define UVP__CTX_MAGIC 0x43505655u /* "UVPC" */
+
+enum uvp__ctx_state {
+  UVP__LOADING = UVP_PLUGIN_LOADING,
+  UVP__RUNNING = UVP_PLUGIN_RUNNING,
+  UVP__STOPPING = UVP_PLUGIN_STOPPING,
+  UVP__QUARANTINED = UVP_PLUGIN_QUARANTINED,
+  UVP__DEAD, /* unloaded; kept only while owned payloads pin the object */
+};
+
+struct uvp_ctx {
+  uint32_t magic;
+  uint16_t index; /* in host->ctxs */
+  uint8_t state;  /* enum uvp__ctx_state */
+  bool unload_pending;
+  uint32_t depth; /* frames of this ctx's code on the stack (S3) */
+  uvp_host *host;
+  void *dl;                  /* dlopen handle; NULL for the embedder */
+  uvp_plugin_desc desc;      /* the fields both sides know, zero-filled */
+  void *state_ptr;           /* from on_init */
+  uint32_t pending_owned;    /* owned payloads not yet freed */
+  uint32_t registrations;    /* live slots */
+  uint64_t calls, events, published, errors, panics;
+  atomic_uint_fast64_t wrong_thread;
+  atomic_bool wrong_thread_unlogged;
+  char name[UVP_NAME_MAX + 1];
+};
+
+/* ---------------------------------------------------------------------- */
+/* Host                                                                   */
+/* ---------------------------------------------------------------------- */
+
+struct uvp_host {
+  uv_loop_t *loop;
+  uv_thread_t thread;
+  uvp_host_options opts; /* normalized: every 0 replaced by its default */
+  uvp__registry reg;
+  uvp__topics topics;
+  uvp__queue queue;
+  uvp__timers timers;
+  uv_idle_t idle;   /* drains the queue; runs teardown when closing */
+  uv_timer_t timer; /* the one timer all plugin timers share */
+  uv_async_t async; /* wakes the loop from other threads */
+  uvp_ctx **ctxs;   /* by index; NULL = free; [0] is the embedder's */
+  uint32_t nctxs;
+  uvp_ctx **order; /* live plugins in load order */
+  uint32_t norder;
+  bool closing;
+  uint32_t handles_open; /* ours, incl. fd watches; 0 = host can go */
+  uvp_host_closed_fn on_closed;
+  void *on_closed_data;
+};
+
+static inline bool uvp__on_loop_thread(const uvp_host *h) {
+  uv_thread_t self = uv_thread_self();
+  return uv_thread_equal(&self, &h->thread);
+}
+
+static inline uvp_ctx *uvp__slot_ctx(const uvp_host *h, const uvp__slot *s) {
+  return h->ctxs[s->owner];
+}
+
+/* log.c */
+void uvp__log(uvp_host *h, const char *who, int level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void uvp__log_raw(uvp_host *h, const char *who, int level, const char *msg,
+                  size_t len);
+
+/* registration.c: what every kind of registration shares */
+int uvp__reg_begin(uvp_ctx *ctx, int kind, void *user_data,
+                   uvp_destroy_fn destroy, uint32_t *out_idx);
+void uvp__reg_abort(uvp_host *h, uint32_t idx);
+void uvp__reg_cancel(uvp_host *h, uint32_t idx);
+void uvp__reg_finish(uvp_host *h, uint32_t idx);
+void uvp__reg_expire(uvp_host *h, uint32_t idx);
+void uvp__reg_cancel_all(uvp_host *h, uvp_ctx *owner);
+bool uvp__call_returned(uvp_host *h, uvp_ctx *ctx, uint32_t idx);
+void uvp__call_after(uvp_ctx *ctx, int rc);
+
+/* Marks ctx's code (and the slot's callback) as being on the stack, so
+ * cancel and unload defer what would pull the rug from under it (L2, S3). */
+static inline void uvp__call_enter(uvp_ctx *ctx, uvp__slot *s) {
+  ctx->depth++;
+  if (s != NULL) s->flags |= UVP__SLOT_RUNNING;
+}
+
+/* dispatch.c */
+void uvp__queue_init(uvp__queue *q, uint32_t max);
+int uvp__publish(uvp_ctx *ctx, uvp_topic topic, const void *data, size_t len,
+                 uvp_payload_free_fn free_fn, void *hint, bool owned);
+void uvp__queue_drop_all(uvp_host *h);
+void uvp__dispatch_drain(uvp_host *h);
+void uvp__payload_release(uvp_host *h, uvp__qevent *ev);
+
+/* timer.c */
+int uvp__timer_start(uvp_ctx *ctx, uint64_t timeout_ms, uint64_t repeat_ms,
+                     uvp_timer_cb cb, void *user_data, uvp_destroy_fn destroy,
+                     uvp_id *out_id);
+void uvp__timer_remove(uvp_host *h, uint32_t idx);
+void uvp__timers_free(uvp__timers *t);
+
+/* fdwatch.c */
+int uvp__fd_watch(uvp_ctx *ctx, int fd, int events, uvp_fd_cb cb,
+                  void *user_data, uvp_destroy_fn destroy, uvp_id *out_id);
+void uvp__fd_stop(uvp__fdwatch *w);
+
+/* loader.c */
+int uvp__loader_open(uvp_host *h, const char *path, uvp_plugin_desc *out_desc,
+                     void **out_dl);
+int uvp__name_check(const char *name);
+
+/* plugin.c */
+int uvp__plugin_load(uvp_host *h, const char *path, const char *name,
+                     const char *config);
+int uvp__plugin_unload(uvp_ctx *ctx);
+void uvp__plugin_finish_deferred(uvp_ctx *ctx);
+void uvp__plugin_fault(uvp_ctx *ctx, int rc);
+void uvp__plugin_unpin(uvp_ctx *ctx);
+uvp_ctx *uvp__plugin_find(uvp_host *h, const char *name);
+
+/* api.c */
+extern const uvp_api uvp__api;
+int uvp__wrong_thread(uvp_ctx *ctx);
+
+/* host.c */
+int uvp__ctx_new(uvp_host *h, const char *name, uvp_ctx **out_ctx);
+void uvp__ctx_free(uvp_ctx *ctx);
+void uvp__host_wake(uvp_host *h);
+void uvp__host_teardown(uvp_host *h);
+void uvp__host_handle_closed(uvp_host *h);
+void uvp__host_schedule(uvp_host *h);
+
+#endif /* UVP_INTERNAL_H */
