@@ -18,7 +18,7 @@ int main(void) {
             UVP_VERSION_STRING);
     return 1;
   }
-  printf("uvplug %s, %s: %s\n", uvp_version_string(),
-         uvp_err_name(UVP_EINVAL), uvp_strerror(UVP_EINVAL));
+  printf("uvplug %s, %s: %s\n", uvp_version_string(), uvp_err_name(UVP_EINVAL),
+         uvp_strerror(UVP_EINVAL));
   return uv_loop_close(&loop) == 0 ? 0 : 1;
 }
