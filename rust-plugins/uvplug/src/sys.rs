@@ -1,0 +1,788 @@
+// generated — do not edit: run rust-plugins/uvplug/gen-sys.sh (bindgen from include/uvplug/plugin.h)
+
+pub const UVP_ABI_MAJOR: u32 = 1;
+pub const UVP_ABI_MINOR: u32 = 0;
+pub const UVP_VERSION_MAJOR: u32 = 0;
+pub const UVP_VERSION_MINOR: u32 = 1;
+pub const UVP_VERSION_PATCH: u32 = 0;
+pub const UVP_VERSION_STRING: &[u8; 6usize] = b"0.1.0\0";
+pub const UVP_PLUGIN_MAGIC: u32 = 827348565;
+pub const UVP_PLUGIN_SYMBOL_NAME: &[u8; 22usize] = b"uvp_plugin_descriptor\0";
+pub const UVP_NAME_MAX: u32 = 63;
+pub const UVP_TOPIC_MAX: u32 = 255;
+pub const UVP_OK: uvp_status = 0;
+pub const UVP_EINVAL: uvp_status = -22;
+pub const UVP_ENOMEM: uvp_status = -12;
+pub const UVP_EAGAIN: uvp_status = -11;
+pub const UVP_ENOENT: uvp_status = -2;
+pub const UVP_EMSGSIZE: uvp_status = -90;
+pub const UVP_ENOSPC: uvp_status = -28;
+pub const UVP_EBUSY: uvp_status = -16;
+pub const UVP_EWRONGTHREAD: uvp_status = -4001;
+pub const UVP_EPANIC: uvp_status = -4002;
+pub const UVP_ESTALE: uvp_status = -4003;
+pub const UVP_ECLOSED: uvp_status = -4004;
+pub const UVP_EINIT: uvp_status = -4005;
+pub const UVP_EQUARANTINED: uvp_status = -4006;
+pub const UVP_ENOTSO: uvp_status = -4010;
+pub const UVP_ENOSYM: uvp_status = -4011;
+pub const UVP_EBADMAGIC: uvp_status = -4012;
+pub const UVP_EABI: uvp_status = -4013;
+pub const UVP_ESHORT: uvp_status = -4014;
+pub const UVP_EDUPNAME: uvp_status = -4015;
+pub const UVP_EBADDESC: uvp_status = -4016;
+pub type uvp_status = i32;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct uvp_ctx {
+    _unused: [u8; 0],
+}
+pub type uvp_id = u64;
+pub type uvp_topic = u32;
+pub const UVP_LOG_ERROR: uvp_log_level = 0;
+pub const UVP_LOG_WARN: uvp_log_level = 1;
+pub const UVP_LOG_INFO: uvp_log_level = 2;
+pub const UVP_LOG_DEBUG: uvp_log_level = 3;
+pub type uvp_log_level = u32;
+pub const UVP_FD_READABLE: uvp_fd_events = 1;
+pub const UVP_FD_WRITABLE: uvp_fd_events = 2;
+pub type uvp_fd_events = u32;
+pub const UVP_PLUGIN_UNLOAD_SAFE: uvp_plugin_flags = 1;
+pub type uvp_plugin_flags = u32;
+#[repr(C)]
+pub struct uvp_event {
+    pub size: u32,
+    pub topic: uvp_topic,
+    pub topic_name: *const ::std::os::raw::c_char,
+    pub topic_name_len: usize,
+    pub data: *const ::std::os::raw::c_void,
+    pub len: usize,
+}
+#[test]
+fn bindgen_test_layout_uvp_event() {
+    assert_eq!(
+        ::std::mem::size_of::<uvp_event>(),
+        40usize,
+        concat!("Size of: ", stringify!(uvp_event))
+    );
+    assert_eq!(
+        ::std::mem::align_of::<uvp_event>(),
+        8usize,
+        concat!("Alignment of ", stringify!(uvp_event))
+    );
+    fn test_field_size() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_event>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).size) as usize - ptr as usize
+            },
+            0usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_event),
+                "::",
+                stringify!(size)
+            )
+        );
+    }
+    test_field_size();
+    fn test_field_topic() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_event>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).topic) as usize - ptr as usize
+            },
+            4usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_event),
+                "::",
+                stringify!(topic)
+            )
+        );
+    }
+    test_field_topic();
+    fn test_field_topic_name() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_event>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).topic_name) as usize - ptr as usize
+            },
+            8usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_event),
+                "::",
+                stringify!(topic_name)
+            )
+        );
+    }
+    test_field_topic_name();
+    fn test_field_topic_name_len() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_event>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).topic_name_len) as usize - ptr as usize
+            },
+            16usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_event),
+                "::",
+                stringify!(topic_name_len)
+            )
+        );
+    }
+    test_field_topic_name_len();
+    fn test_field_data() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_event>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).data) as usize - ptr as usize
+            },
+            24usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_event),
+                "::",
+                stringify!(data)
+            )
+        );
+    }
+    test_field_data();
+    fn test_field_len() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_event>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).len) as usize - ptr as usize
+            },
+            32usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_event),
+                "::",
+                stringify!(len)
+            )
+        );
+    }
+    test_field_len();
+}
+pub type uvp_destroy_fn =
+    ::std::option::Option<unsafe extern "C" fn(user_data: *mut ::std::os::raw::c_void)>;
+pub type uvp_event_cb = ::std::option::Option<
+    unsafe extern "C" fn(
+        ctx: *mut uvp_ctx,
+        ev: *const uvp_event,
+        user_data: *mut ::std::os::raw::c_void,
+    ) -> ::std::os::raw::c_int,
+>;
+pub type uvp_timer_cb = ::std::option::Option<
+    unsafe extern "C" fn(
+        ctx: *mut uvp_ctx,
+        user_data: *mut ::std::os::raw::c_void,
+    ) -> ::std::os::raw::c_int,
+>;
+pub type uvp_fd_cb = ::std::option::Option<
+    unsafe extern "C" fn(
+        ctx: *mut uvp_ctx,
+        fd: ::std::os::raw::c_int,
+        status: ::std::os::raw::c_int,
+        events: ::std::os::raw::c_int,
+        user_data: *mut ::std::os::raw::c_void,
+    ) -> ::std::os::raw::c_int,
+>;
+pub type uvp_payload_free_fn = ::std::option::Option<
+    unsafe extern "C" fn(
+        data: *mut ::std::os::raw::c_void,
+        len: usize,
+        hint: *mut ::std::os::raw::c_void,
+    ),
+>;
+#[repr(C)]
+pub struct uvp_api {
+    pub size: u32,
+    pub abi_major: u16,
+    pub abi_minor: u16,
+    pub topic: ::std::option::Option<
+        unsafe extern "C" fn(
+            ctx: *mut uvp_ctx,
+            name: *const ::std::os::raw::c_char,
+            len: usize,
+            out_topic: *mut uvp_topic,
+        ) -> ::std::os::raw::c_int,
+    >,
+    pub subscribe: ::std::option::Option<
+        unsafe extern "C" fn(
+            ctx: *mut uvp_ctx,
+            topic: uvp_topic,
+            cb: uvp_event_cb,
+            user_data: *mut ::std::os::raw::c_void,
+            destroy: uvp_destroy_fn,
+            out_id: *mut uvp_id,
+        ) -> ::std::os::raw::c_int,
+    >,
+    pub publish: ::std::option::Option<
+        unsafe extern "C" fn(
+            ctx: *mut uvp_ctx,
+            topic: uvp_topic,
+            data: *const ::std::os::raw::c_void,
+            len: usize,
+        ) -> ::std::os::raw::c_int,
+    >,
+    pub publish_owned: ::std::option::Option<
+        unsafe extern "C" fn(
+            ctx: *mut uvp_ctx,
+            topic: uvp_topic,
+            data: *mut ::std::os::raw::c_void,
+            len: usize,
+            free_fn: uvp_payload_free_fn,
+            hint: *mut ::std::os::raw::c_void,
+        ) -> ::std::os::raw::c_int,
+    >,
+    pub timer_start: ::std::option::Option<
+        unsafe extern "C" fn(
+            ctx: *mut uvp_ctx,
+            timeout_ms: u64,
+            repeat_ms: u64,
+            cb: uvp_timer_cb,
+            user_data: *mut ::std::os::raw::c_void,
+            destroy: uvp_destroy_fn,
+            out_id: *mut uvp_id,
+        ) -> ::std::os::raw::c_int,
+    >,
+    pub fd_watch: ::std::option::Option<
+        unsafe extern "C" fn(
+            ctx: *mut uvp_ctx,
+            fd: ::std::os::raw::c_int,
+            events: ::std::os::raw::c_int,
+            cb: uvp_fd_cb,
+            user_data: *mut ::std::os::raw::c_void,
+            destroy: uvp_destroy_fn,
+            out_id: *mut uvp_id,
+        ) -> ::std::os::raw::c_int,
+    >,
+    pub cancel: ::std::option::Option<
+        unsafe extern "C" fn(ctx: *mut uvp_ctx, id: uvp_id) -> ::std::os::raw::c_int,
+    >,
+    pub log: ::std::option::Option<
+        unsafe extern "C" fn(
+            ctx: *mut uvp_ctx,
+            level: ::std::os::raw::c_int,
+            msg: *const ::std::os::raw::c_char,
+            len: usize,
+        ) -> ::std::os::raw::c_int,
+    >,
+    pub now_ms: ::std::option::Option<
+        unsafe extern "C" fn(ctx: *mut uvp_ctx, out_ms: *mut u64) -> ::std::os::raw::c_int,
+    >,
+}
+#[test]
+fn bindgen_test_layout_uvp_api() {
+    assert_eq!(
+        ::std::mem::size_of::<uvp_api>(),
+        80usize,
+        concat!("Size of: ", stringify!(uvp_api))
+    );
+    assert_eq!(
+        ::std::mem::align_of::<uvp_api>(),
+        8usize,
+        concat!("Alignment of ", stringify!(uvp_api))
+    );
+    fn test_field_size() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).size) as usize - ptr as usize
+            },
+            0usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(size)
+            )
+        );
+    }
+    test_field_size();
+    fn test_field_abi_major() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).abi_major) as usize - ptr as usize
+            },
+            4usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(abi_major)
+            )
+        );
+    }
+    test_field_abi_major();
+    fn test_field_abi_minor() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).abi_minor) as usize - ptr as usize
+            },
+            6usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(abi_minor)
+            )
+        );
+    }
+    test_field_abi_minor();
+    fn test_field_topic() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).topic) as usize - ptr as usize
+            },
+            8usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(topic)
+            )
+        );
+    }
+    test_field_topic();
+    fn test_field_subscribe() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).subscribe) as usize - ptr as usize
+            },
+            16usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(subscribe)
+            )
+        );
+    }
+    test_field_subscribe();
+    fn test_field_publish() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).publish) as usize - ptr as usize
+            },
+            24usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(publish)
+            )
+        );
+    }
+    test_field_publish();
+    fn test_field_publish_owned() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).publish_owned) as usize - ptr as usize
+            },
+            32usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(publish_owned)
+            )
+        );
+    }
+    test_field_publish_owned();
+    fn test_field_timer_start() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).timer_start) as usize - ptr as usize
+            },
+            40usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(timer_start)
+            )
+        );
+    }
+    test_field_timer_start();
+    fn test_field_fd_watch() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).fd_watch) as usize - ptr as usize
+            },
+            48usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(fd_watch)
+            )
+        );
+    }
+    test_field_fd_watch();
+    fn test_field_cancel() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).cancel) as usize - ptr as usize
+            },
+            56usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(cancel)
+            )
+        );
+    }
+    test_field_cancel();
+    fn test_field_log() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).log) as usize - ptr as usize
+            },
+            64usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(log)
+            )
+        );
+    }
+    test_field_log();
+    fn test_field_now_ms() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).now_ms) as usize - ptr as usize
+            },
+            72usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(now_ms)
+            )
+        );
+    }
+    test_field_now_ms();
+}
+#[repr(C)]
+pub struct uvp_plugin_desc {
+    pub magic: u32,
+    pub abi_major: u16,
+    pub abi_minor: u16,
+    pub size: u32,
+    pub flags: u32,
+    pub name: *const ::std::os::raw::c_char,
+    pub version: *const ::std::os::raw::c_char,
+    pub on_init: ::std::option::Option<
+        unsafe extern "C" fn(
+            ctx: *mut uvp_ctx,
+            api: *const uvp_api,
+            config: *const ::std::os::raw::c_char,
+            len: usize,
+            out_state: *mut *mut ::std::os::raw::c_void,
+        ) -> ::std::os::raw::c_int,
+    >,
+    pub on_start: ::std::option::Option<
+        unsafe extern "C" fn(
+            ctx: *mut uvp_ctx,
+            state: *mut ::std::os::raw::c_void,
+        ) -> ::std::os::raw::c_int,
+    >,
+    pub on_stop: ::std::option::Option<
+        unsafe extern "C" fn(ctx: *mut uvp_ctx, state: *mut ::std::os::raw::c_void),
+    >,
+    pub on_unload: ::std::option::Option<unsafe extern "C" fn(state: *mut ::std::os::raw::c_void)>,
+}
+#[test]
+fn bindgen_test_layout_uvp_plugin_desc() {
+    assert_eq!(
+        ::std::mem::size_of::<uvp_plugin_desc>(),
+        64usize,
+        concat!("Size of: ", stringify!(uvp_plugin_desc))
+    );
+    assert_eq!(
+        ::std::mem::align_of::<uvp_plugin_desc>(),
+        8usize,
+        concat!("Alignment of ", stringify!(uvp_plugin_desc))
+    );
+    fn test_field_magic() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_plugin_desc>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).magic) as usize - ptr as usize
+            },
+            0usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_plugin_desc),
+                "::",
+                stringify!(magic)
+            )
+        );
+    }
+    test_field_magic();
+    fn test_field_abi_major() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_plugin_desc>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).abi_major) as usize - ptr as usize
+            },
+            4usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_plugin_desc),
+                "::",
+                stringify!(abi_major)
+            )
+        );
+    }
+    test_field_abi_major();
+    fn test_field_abi_minor() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_plugin_desc>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).abi_minor) as usize - ptr as usize
+            },
+            6usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_plugin_desc),
+                "::",
+                stringify!(abi_minor)
+            )
+        );
+    }
+    test_field_abi_minor();
+    fn test_field_size() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_plugin_desc>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).size) as usize - ptr as usize
+            },
+            8usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_plugin_desc),
+                "::",
+                stringify!(size)
+            )
+        );
+    }
+    test_field_size();
+    fn test_field_flags() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_plugin_desc>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).flags) as usize - ptr as usize
+            },
+            12usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_plugin_desc),
+                "::",
+                stringify!(flags)
+            )
+        );
+    }
+    test_field_flags();
+    fn test_field_name() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_plugin_desc>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).name) as usize - ptr as usize
+            },
+            16usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_plugin_desc),
+                "::",
+                stringify!(name)
+            )
+        );
+    }
+    test_field_name();
+    fn test_field_version() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_plugin_desc>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).version) as usize - ptr as usize
+            },
+            24usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_plugin_desc),
+                "::",
+                stringify!(version)
+            )
+        );
+    }
+    test_field_version();
+    fn test_field_on_init() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_plugin_desc>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).on_init) as usize - ptr as usize
+            },
+            32usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_plugin_desc),
+                "::",
+                stringify!(on_init)
+            )
+        );
+    }
+    test_field_on_init();
+    fn test_field_on_start() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_plugin_desc>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).on_start) as usize - ptr as usize
+            },
+            40usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_plugin_desc),
+                "::",
+                stringify!(on_start)
+            )
+        );
+    }
+    test_field_on_start();
+    fn test_field_on_stop() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_plugin_desc>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).on_stop) as usize - ptr as usize
+            },
+            48usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_plugin_desc),
+                "::",
+                stringify!(on_stop)
+            )
+        );
+    }
+    test_field_on_stop();
+    fn test_field_on_unload() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_plugin_desc>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).on_unload) as usize - ptr as usize
+            },
+            56usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_plugin_desc),
+                "::",
+                stringify!(on_unload)
+            )
+        );
+    }
+    test_field_on_unload();
+}

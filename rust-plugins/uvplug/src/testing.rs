@@ -1,0 +1,1459 @@
+//! An in-process fake host for unit-testing plugins with `cargo test`.
+//!
+//! [`TestHost`] implements the `uvp_api` function table in Rust (no C host,
+//! no libuv) and drives plugins through their real `extern "C"` hooks and
+//! the SDK's real trampolines, with the same queued, non-re-entrant
+//! semantics as the real host:
+//!
+//! - publishing only queues; subscribers run when the test calls
+//!   [`run_until_idle`](TestHost::run_until_idle) (or `advance`, `fd_ready`,
+//!   `poll_io`), FIFO, in subscription order, never re-entrantly (D1-D3);
+//! - time is virtual: [`advance`](TestHost::advance) moves the clock and
+//!   fires due timers in due order, ties in start order (D6);
+//! - fd readiness is injected ([`fd_ready`](TestHost::fd_ready)) or taken
+//!   from real `poll(2)` ([`poll_io`](TestHost::poll_io));
+//! - cancel, destroy and payload frees follow L1-L10; loop-only calls from
+//!   another thread get `UVP_EWRONGTHREAD` (T2); a callback returning
+//!   `UVP_EPANIC` quarantines its plugin by default (F1).
+//!
+//! ```
+//! use uvplug::prelude::*;
+//! use uvplug::testing::TestHost;
+//!
+//! struct Echo { _sub: Subscription }
+//! impl Plugin for Echo {
+//!     fn init(ctx: &mut Ctx<Self>, _cfg: &str) -> Result<Self> {
+//!         let (input, out) = (ctx.topic("in")?, ctx.topic("out")?);
+//!         let _sub = ctx.subscribe(&input, move |_me: &mut Self, ctx, ev: &Event| {
+//!             ctx.publish(&out, ev.data())
+//!         })?;
+//!         Ok(Echo { _sub })
+//!     }
+//! }
+//!
+//! let mut h = TestHost::new();
+//! let p = h.load::<Echo>("").unwrap();
+//! h.publish("in", b"hello").unwrap();
+//! h.run_until_idle();
+//! assert_eq!(h.published("out"), vec![b"hello".to_vec()]);
+//! h.unload(p.id()).unwrap();
+//! assert_eq!(h.live_registrations(), 0);
+//! assert_eq!(h.destroy_calls(), 1);
+//! ```
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::ffi::CString;
+use std::marker::PhantomData;
+use std::os::raw::{c_char, c_int, c_short, c_ulong, c_void};
+use std::os::unix::io::RawFd;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::{self, ThreadId};
+use std::time::Duration;
+
+use crate::ctx::{Core, Ctx, Level};
+use crate::{panic as tramp, sys, Descriptor, Error, Plugin, Result};
+
+/// What the fake host does when a callback returns `UVP_EPANIC` (F1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultPolicy {
+    /// Unload the plugin (every destroy runs); the default, as in the host.
+    Quarantine,
+    /// Count and log, keep delivering.
+    Log,
+}
+
+/// A log line a plugin (or the fake host) wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogLine {
+    /// Instance name of the plugin, or `"host"`.
+    pub plugin: String,
+    /// Level.
+    pub level: Level,
+    /// The text.
+    pub msg: String,
+}
+
+/// Per-plugin counters, as the real host keeps them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Callbacks that returned a negative status other than `UVP_EPANIC` (F2).
+    pub errors: u64,
+    /// Callbacks that returned `UVP_EPANIC` (F1).
+    pub panics: u64,
+    /// Loop-only calls made from another thread (T2).
+    pub wrong_thread: u64,
+    /// The last negative status a callback returned (0 if none).
+    pub last_error: i32,
+}
+
+/// Names a loaded plugin instance of any type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PluginId(usize);
+
+/// A plugin instance of type `P` loaded by [`TestHost::load`]; gives typed
+/// access to its state.
+#[derive(Debug)]
+pub struct Loaded<P> {
+    index: usize,
+    _p: PhantomData<fn() -> P>,
+}
+
+impl<P> Clone for Loaded<P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<P> Copy for Loaded<P> {}
+
+impl<P> Loaded<P> {
+    /// The untyped id.
+    pub fn id(&self) -> PluginId {
+        PluginId(self.index)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Phase {
+    Init,
+    Running,
+    Stopping,
+    Gone,
+}
+
+/// What the host hands out as `uvp_ctx *`. Immutable but for the atomic,
+/// so that a call from another thread can be refused without touching the
+/// host's state.
+struct FakeCtx {
+    inner: *const Inner,
+    plugin: usize,
+    loop_thread: ThreadId,
+    wrong_thread: AtomicU64,
+}
+
+type InitFn = unsafe extern "C" fn(
+    *mut sys::uvp_ctx,
+    *const sys::uvp_api,
+    *const c_char,
+    usize,
+    *mut *mut c_void,
+) -> c_int;
+type StartFn = unsafe extern "C" fn(*mut sys::uvp_ctx, *mut c_void) -> c_int;
+type StopFn = unsafe extern "C" fn(*mut sys::uvp_ctx, *mut c_void);
+type UnloadFn = unsafe extern "C" fn(*mut c_void);
+type EventCb = unsafe extern "C" fn(*mut sys::uvp_ctx, *const sys::uvp_event, *mut c_void) -> c_int;
+type TimerCb = unsafe extern "C" fn(*mut sys::uvp_ctx, *mut c_void) -> c_int;
+type FdCb = unsafe extern "C" fn(*mut sys::uvp_ctx, c_int, c_int, c_int, *mut c_void) -> c_int;
+type FreeFn = unsafe extern "C" fn(*mut c_void, usize, *mut c_void);
+
+#[derive(Clone, Copy)]
+struct Hooks {
+    on_init: InitFn,
+    on_start: Option<StartFn>,
+    on_stop: Option<StopFn>,
+    on_unload: Option<UnloadFn>,
+}
+
+struct PluginSlot {
+    name: String,
+    ctx: Box<FakeCtx>,
+    hooks: Hooks,
+    state: *mut c_void,
+    phase: Phase,
+    stats: Stats,
+    wrong_thread_logged: bool,
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Sub {
+        topic: u32,
+        cb: EventCb,
+        order: u64,
+    },
+    Timer {
+        due: u64,
+        repeat: u64,
+        seq: u64,
+        cb: TimerCb,
+    },
+    Fd {
+        fd: c_int,
+        events: c_int,
+        cb: FdCb,
+    },
+}
+
+struct Registration {
+    plugin: usize,
+    kind: Kind,
+    user_data: *mut c_void,
+    destroy: Option<unsafe extern "C" fn(*mut c_void)>,
+    /// Its callback is on the stack.
+    running: bool,
+    /// Cancelled (or a fired one-shot): stale for everyone, destroyed when
+    /// the running callback returns (L2, L10).
+    ended: bool,
+}
+
+struct Slot {
+    gen: u32,
+    reg: Option<Registration>,
+}
+
+enum Payload {
+    Copied(Vec<u8>),
+    Owned {
+        data: *mut c_void,
+        len: usize,
+        free: FreeFn,
+        hint: *mut c_void,
+    },
+}
+
+impl Payload {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Payload::Copied(v) => v,
+            Payload::Owned { len: 0, .. } => &[],
+            // SAFETY: publish_owned's caller keeps (data, len) valid and
+            // unchanged until free runs (L8), which happens after this use.
+            Payload::Owned { data, len, .. } => unsafe {
+                std::slice::from_raw_parts(data.cast::<u8>(), *len)
+            },
+        }
+    }
+}
+
+struct Queued {
+    topic: u32,
+    payload: Payload,
+}
+
+struct State {
+    now: u64,
+    topics: Vec<CString>,
+    slots: Vec<Slot>,
+    free_slots: Vec<usize>,
+    queue: VecDeque<Queued>,
+    next_seq: u64,
+    plugins: Vec<PluginSlot>,
+    logs: Vec<LogLine>,
+    published: Vec<(u32, Vec<u8>)>,
+    destroy_calls: u64,
+    payload_frees: u64,
+    policy: FaultPolicy,
+    queue_capacity: usize,
+    max_payload: usize,
+}
+
+struct Inner {
+    api: sys::uvp_api,
+    st: RefCell<State>,
+}
+
+/// The fake host. Not `Send`: like the real one it belongs to the thread
+/// that created it (its "loop thread"). Dropping it unloads every plugin
+/// (newest first, every destroy run) and frees queued payloads (S2).
+pub struct TestHost {
+    inner: Box<Inner>,
+}
+
+const MS_MAX: u64 = u32::MAX as u64;
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn make_id(index: usize, gen: u32) -> sys::uvp_id {
+    (u64::from(gen) << 32) | (index as u64 + 1)
+}
+
+/// Borrows the fake ctx behind a `uvp_ctx *`.
+///
+/// # Safety
+///
+/// `ctx` is NULL or a pointer this host handed out (FakeCtx boxes live as
+/// long as the host).
+unsafe fn fake<'a>(ctx: *mut sys::uvp_ctx) -> Option<&'a FakeCtx> {
+    // SAFETY: per this function's contract.
+    unsafe { ctx.cast::<FakeCtx>().as_ref() }
+}
+
+/// Runs an api entry for `ctx`: refuses NULL and wrong-thread calls, and
+/// keeps a panic of the fake itself from unwinding into plugin code.
+fn entry(ctx: *mut sys::uvp_ctx, f: impl FnOnce(&Inner, usize) -> c_int) -> c_int {
+    catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: plugins only get ctx pointers from this host (on_init).
+        let Some(fc) = (unsafe { fake(ctx) }) else {
+            return sys::UVP_EINVAL;
+        };
+        if thread::current().id() != fc.loop_thread {
+            // T2: count, change nothing, never touch the host's state.
+            fc.wrong_thread.fetch_add(1, Ordering::Relaxed);
+            return sys::UVP_EWRONGTHREAD;
+        }
+        // SAFETY: on the loop thread; the Inner box outlives every ctx.
+        let inner = unsafe { &*fc.inner };
+        f(inner, fc.plugin)
+    }))
+    .unwrap_or(sys::UVP_EPANIC)
+}
+
+extern "C" fn api_topic(
+    ctx: *mut sys::uvp_ctx,
+    name: *const c_char,
+    len: usize,
+    out: *mut sys::uvp_topic,
+) -> c_int {
+    entry(ctx, |inner, _| {
+        if name.is_null() || out.is_null() || len == 0 || len > sys::UVP_TOPIC_MAX as usize {
+            return sys::UVP_EINVAL;
+        }
+        // SAFETY: the caller gives len bytes at name for this call.
+        let bytes = unsafe { std::slice::from_raw_parts(name.cast::<u8>(), len) };
+        match inner.intern(bytes) {
+            Ok(t) => {
+                // SAFETY: out checked non-null; written only on success.
+                unsafe { *out = t };
+                0
+            }
+            Err(e) => e.code(),
+        }
+    })
+}
+
+extern "C" fn api_subscribe(
+    ctx: *mut sys::uvp_ctx,
+    topic: sys::uvp_topic,
+    cb: sys::uvp_event_cb,
+    ud: *mut c_void,
+    destroy: sys::uvp_destroy_fn,
+    out: *mut sys::uvp_id,
+) -> c_int {
+    entry(ctx, |inner, plugin| {
+        let Some(cb) = cb else { return sys::UVP_EINVAL };
+        if out.is_null() {
+            return sys::UVP_EINVAL;
+        }
+        if !inner.topic_known(topic) {
+            return sys::UVP_ENOENT;
+        }
+        let order = inner.seq();
+        inner.register(plugin, Kind::Sub { topic, cb, order }, ud, destroy, out)
+    })
+}
+
+extern "C" fn api_publish(
+    ctx: *mut sys::uvp_ctx,
+    topic: sys::uvp_topic,
+    data: *const c_void,
+    len: usize,
+) -> c_int {
+    entry(ctx, |inner, plugin| {
+        if data.is_null() && len != 0 {
+            return sys::UVP_EINVAL;
+        }
+        let bytes = if len == 0 {
+            Vec::new()
+        } else {
+            // SAFETY: the caller gives len bytes at data; copied now (L9).
+            unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }.to_vec()
+        };
+        inner.enqueue(Some(plugin), topic, Payload::Copied(bytes))
+    })
+}
+
+extern "C" fn api_publish_owned(
+    ctx: *mut sys::uvp_ctx,
+    topic: sys::uvp_topic,
+    data: *mut c_void,
+    len: usize,
+    free: sys::uvp_payload_free_fn,
+    hint: *mut c_void,
+) -> c_int {
+    entry(ctx, |inner, plugin| {
+        let Some(free) = free else {
+            return sys::UVP_EINVAL;
+        };
+        if data.is_null() && len != 0 {
+            return sys::UVP_EINVAL;
+        }
+        inner.enqueue(
+            Some(plugin),
+            topic,
+            Payload::Owned {
+                data,
+                len,
+                free,
+                hint,
+            },
+        )
+    })
+}
+
+extern "C" fn api_timer_start(
+    ctx: *mut sys::uvp_ctx,
+    timeout: u64,
+    repeat: u64,
+    cb: sys::uvp_timer_cb,
+    ud: *mut c_void,
+    destroy: sys::uvp_destroy_fn,
+    out: *mut sys::uvp_id,
+) -> c_int {
+    entry(ctx, |inner, plugin| {
+        let Some(cb) = cb else { return sys::UVP_EINVAL };
+        if out.is_null() || repeat > MS_MAX {
+            return sys::UVP_EINVAL;
+        }
+        let seq = inner.seq();
+        let due = inner.st.borrow().now.saturating_add(timeout);
+        inner.register(
+            plugin,
+            Kind::Timer {
+                due,
+                repeat,
+                seq,
+                cb,
+            },
+            ud,
+            destroy,
+            out,
+        )
+    })
+}
+
+extern "C" fn api_fd_watch(
+    ctx: *mut sys::uvp_ctx,
+    fd: c_int,
+    events: c_int,
+    cb: sys::uvp_fd_cb,
+    ud: *mut c_void,
+    destroy: sys::uvp_destroy_fn,
+    out: *mut sys::uvp_id,
+) -> c_int {
+    entry(ctx, |inner, plugin| {
+        let Some(cb) = cb else { return sys::UVP_EINVAL };
+        let all = (sys::UVP_FD_READABLE | sys::UVP_FD_WRITABLE) as c_int;
+        if out.is_null() || fd < 0 || events == 0 || events & !all != 0 {
+            return sys::UVP_EINVAL;
+        }
+        inner.register(plugin, Kind::Fd { fd, events, cb }, ud, destroy, out)
+    })
+}
+
+extern "C" fn api_cancel(ctx: *mut sys::uvp_ctx, id: sys::uvp_id) -> c_int {
+    entry(ctx, |inner, plugin| inner.cancel(plugin, id))
+}
+
+extern "C" fn api_log(
+    ctx: *mut sys::uvp_ctx,
+    level: c_int,
+    msg: *const c_char,
+    len: usize,
+) -> c_int {
+    entry(ctx, |inner, plugin| {
+        if (msg.is_null() && len != 0) || !(0..=3).contains(&level) {
+            return sys::UVP_EINVAL;
+        }
+        let bytes = if len == 0 {
+            &[][..]
+        } else {
+            // SAFETY: the caller gives len bytes at msg for this call.
+            unsafe { std::slice::from_raw_parts(msg.cast::<u8>(), len) }
+        };
+        let mut st = inner.st.borrow_mut();
+        let name = st.plugins[plugin].name.clone();
+        st.logs.push(LogLine {
+            plugin: name,
+            level: Level::from_raw(level),
+            msg: String::from_utf8_lossy(bytes).into_owned(),
+        });
+        0
+    })
+}
+
+extern "C" fn api_now_ms(ctx: *mut sys::uvp_ctx, out: *mut u64) -> c_int {
+    entry(ctx, |inner, _| {
+        if out.is_null() {
+            return sys::UVP_EINVAL;
+        }
+        // SAFETY: out checked non-null.
+        unsafe { *out = inner.st.borrow().now };
+        0
+    })
+}
+
+impl Inner {
+    fn seq(&self) -> u64 {
+        let mut st = self.st.borrow_mut();
+        st.next_seq += 1;
+        st.next_seq
+    }
+
+    fn topic_known(&self, topic: u32) -> bool {
+        topic != 0 && (topic as usize) <= self.st.borrow().topics.len()
+    }
+
+    fn intern(&self, name: &[u8]) -> Result<u32> {
+        if name.is_empty()
+            || name.len() > sys::UVP_TOPIC_MAX as usize
+            || name.contains(&0)
+            || std::str::from_utf8(name).is_err()
+        {
+            return Err(Error::Invalid);
+        }
+        let mut st = self.st.borrow_mut();
+        if let Some(i) = st.topics.iter().position(|t| t.as_bytes() == name) {
+            return Ok(i as u32 + 1);
+        }
+        st.topics
+            .push(CString::new(name).map_err(|_| Error::Invalid)?);
+        Ok(st.topics.len() as u32)
+    }
+
+    fn register(
+        &self,
+        plugin: usize,
+        kind: Kind,
+        user_data: *mut c_void,
+        destroy: sys::uvp_destroy_fn,
+        out: *mut sys::uvp_id,
+    ) -> c_int {
+        let mut st = self.st.borrow_mut();
+        match st.plugins[plugin].phase {
+            Phase::Init | Phase::Running => {}
+            Phase::Stopping | Phase::Gone => return sys::UVP_ECLOSED,
+        }
+        let reg = Registration {
+            plugin,
+            kind,
+            user_data,
+            destroy,
+            running: false,
+            ended: false,
+        };
+        let index = match st.free_slots.pop() {
+            Some(i) => {
+                st.slots[i].reg = Some(reg);
+                i
+            }
+            None => {
+                st.slots.push(Slot {
+                    gen: 1,
+                    reg: Some(reg),
+                });
+                st.slots.len() - 1
+            }
+        };
+        let id = make_id(index, st.slots[index].gen);
+        // SAFETY: out was checked non-null by the entry; written on success only.
+        unsafe { *out = id };
+        0
+    }
+
+    /// Index of a live registration, or the status `cancel` gives (L4, L5).
+    fn lookup(
+        st: &State,
+        plugin: Option<usize>,
+        id: sys::uvp_id,
+    ) -> std::result::Result<usize, c_int> {
+        let low = (id & 0xffff_ffff) as usize;
+        let gen = (id >> 32) as u32;
+        if low == 0 || gen == 0 || low > st.slots.len() {
+            return Err(sys::UVP_ENOENT);
+        }
+        let slot = &st.slots[low - 1];
+        if gen > slot.gen {
+            return Err(sys::UVP_ENOENT);
+        }
+        match &slot.reg {
+            Some(r) if gen == slot.gen => {
+                if plugin.is_some_and(|p| p != r.plugin) {
+                    Err(sys::UVP_ENOENT)
+                } else if r.ended {
+                    Err(sys::UVP_ESTALE)
+                } else {
+                    Ok(low - 1)
+                }
+            }
+            _ => {
+                // An older generation of this slot: ours if the slot was
+                // issued to this plugin at the time; we don't track that, so
+                // stale covers every id this host once issued.
+                Err(sys::UVP_ESTALE)
+            }
+        }
+    }
+
+    /// Frees the slot and returns its destroy to run (outside any borrow).
+    fn release(
+        st: &mut State,
+        index: usize,
+    ) -> Option<(unsafe extern "C" fn(*mut c_void), *mut c_void)> {
+        let slot = &mut st.slots[index];
+        let reg = slot.reg.take()?;
+        slot.gen = slot.gen.wrapping_add(1).max(1);
+        st.free_slots.push(index);
+        st.destroy_calls += 1;
+        reg.destroy.map(|d| (d, reg.user_data))
+    }
+
+    fn run_destroy(d: Option<(unsafe extern "C" fn(*mut c_void), *mut c_void)>) {
+        if let Some((destroy, ud)) = d {
+            // SAFETY: the registration ended and its callback is not running:
+            // destroy runs exactly once with its user_data (L1).
+            unsafe { destroy(ud) };
+        }
+    }
+
+    fn cancel(&self, plugin: usize, id: sys::uvp_id) -> c_int {
+        let d = {
+            let mut st = self.st.borrow_mut();
+            let index = match Inner::lookup(&st, Some(plugin), id) {
+                Ok(i) => i,
+                Err(rc) => return rc,
+            };
+            let reg = st.slots[index].reg.as_mut().expect("looked up");
+            if reg.running {
+                // L2: destroy right after the callback returns.
+                reg.ended = true;
+                return 0;
+            }
+            Inner::release(&mut st, index)
+        };
+        Inner::run_destroy(d);
+        0
+    }
+
+    fn enqueue(&self, _from: Option<usize>, topic: u32, payload: Payload) -> c_int {
+        if !self.topic_known(topic) {
+            return sys::UVP_ENOENT;
+        }
+        let mut st = self.st.borrow_mut();
+        let len = payload.bytes().len();
+        if len > st.max_payload {
+            return sys::UVP_EMSGSIZE;
+        }
+        if st.queue.len() >= st.queue_capacity {
+            return sys::UVP_EAGAIN;
+        }
+        let copy = payload.bytes().to_vec();
+        st.published.push((topic, copy));
+        st.queue.push_back(Queued { topic, payload });
+        0
+    }
+
+    /// Marks `index` running and returns what is needed to call it.
+    fn begin(&self, index: usize) -> Option<(Registration_, *mut sys::uvp_ctx)> {
+        let mut st = self.st.borrow_mut();
+        let reg = st.slots.get_mut(index)?.reg.as_mut()?;
+        if reg.ended || reg.running {
+            return None;
+        }
+        let plugin = reg.plugin;
+        if st.plugins[plugin].phase != Phase::Running {
+            return None;
+        }
+        let reg = st.slots[index].reg.as_mut()?;
+        reg.running = true;
+        let snapshot = Registration_ {
+            plugin,
+            kind: reg.kind,
+            user_data: reg.user_data,
+        };
+        let ctx = &*st.plugins[plugin].ctx as *const FakeCtx as *mut sys::uvp_ctx;
+        Some((snapshot, ctx))
+    }
+
+    /// After a callback: clears `running`, destroys an ended registration,
+    /// counts the status. Returns the plugin to quarantine, if any.
+    fn end(&self, index: usize, plugin: usize, rc: c_int) -> Option<usize> {
+        let (d, quarantine) = {
+            let mut st = self.st.borrow_mut();
+            let ended = match st.slots[index].reg.as_mut() {
+                Some(reg) => {
+                    reg.running = false;
+                    reg.ended
+                }
+                None => false,
+            };
+            let d = if ended {
+                Inner::release(&mut st, index)
+            } else {
+                None
+            };
+            let mut quarantine = None;
+            if rc < 0 {
+                let policy = st.policy;
+                let p = &mut st.plugins[plugin];
+                p.stats.last_error = rc;
+                let name = p.name.clone();
+                let line = if rc == sys::UVP_EPANIC {
+                    p.stats.panics += 1;
+                    if policy == FaultPolicy::Quarantine {
+                        quarantine = Some(plugin);
+                    }
+                    format!("plugin {name}: callback panicked; {policy:?}")
+                } else {
+                    p.stats.errors += 1;
+                    format!("plugin {name}: callback failed: {}", Error::from_code(rc))
+                };
+                st.logs.push(LogLine {
+                    plugin: "host".into(),
+                    level: Level::Error,
+                    msg: line,
+                });
+            }
+            (d, quarantine)
+        };
+        Inner::run_destroy(d);
+        quarantine
+    }
+}
+
+/// The parts of a registration needed to call it, copied out of the state.
+struct Registration_ {
+    plugin: usize,
+    kind: Kind,
+    user_data: *mut c_void,
+}
+
+#[repr(C)]
+struct PollFd {
+    fd: c_int,
+    events: c_short,
+    revents: c_short,
+}
+
+extern "C" {
+    fn poll(fds: *mut PollFd, nfds: c_ulong, timeout: c_int) -> c_int;
+}
+
+const POLLIN: c_short = 0x1;
+const POLLOUT: c_short = 0x4;
+const POLLERR: c_short = 0x8;
+const POLLHUP: c_short = 0x10;
+
+impl Default for TestHost {
+    fn default() -> Self {
+        TestHost::new()
+    }
+}
+
+impl TestHost {
+    /// A fake host bound to the calling thread, clock at 0.
+    pub fn new() -> TestHost {
+        // SAFETY: uvp_api holds only integers and Option<fn> entries, for
+        // which all-zero bytes are valid (0 and None); entries newer than
+        // those set below stay None (the fake does not offer them yet).
+        let mut api: sys::uvp_api = unsafe { std::mem::zeroed() };
+        api.size = std::mem::size_of::<sys::uvp_api>() as u32;
+        api.abi_major = sys::UVP_ABI_MAJOR as u16;
+        api.abi_minor = sys::UVP_ABI_MINOR as u16;
+        api.topic = Some(api_topic);
+        api.subscribe = Some(api_subscribe);
+        api.publish = Some(api_publish);
+        api.publish_owned = Some(api_publish_owned);
+        api.timer_start = Some(api_timer_start);
+        api.fd_watch = Some(api_fd_watch);
+        api.cancel = Some(api_cancel);
+        api.log = Some(api_log);
+        api.now_ms = Some(api_now_ms);
+        TestHost {
+            inner: Box::new(Inner {
+                api,
+                st: RefCell::new(State {
+                    now: 0,
+                    topics: Vec::new(),
+                    slots: Vec::new(),
+                    free_slots: Vec::new(),
+                    queue: VecDeque::new(),
+                    next_seq: 0,
+                    plugins: Vec::new(),
+                    logs: Vec::new(),
+                    published: Vec::new(),
+                    destroy_calls: 0,
+                    payload_frees: 0,
+                    policy: FaultPolicy::Quarantine,
+                    queue_capacity: 65_536,
+                    max_payload: 1 << 20,
+                }),
+            }),
+        }
+    }
+
+    /// Sets the fault policy for later panics (default: quarantine).
+    pub fn set_fault_policy(&mut self, policy: FaultPolicy) {
+        self.inner.st.borrow_mut().policy = policy;
+    }
+
+    /// Sets the queue capacity (D4) and the largest payload (F4).
+    pub fn set_limits(&mut self, queue_capacity: usize, max_payload: usize) {
+        let mut st = self.inner.st.borrow_mut();
+        st.queue_capacity = queue_capacity;
+        st.max_payload = max_payload;
+    }
+
+    /// Loads an instance of `P` named `plugin-<n>` with `config`.
+    pub fn load<P: Plugin>(&mut self, config: &str) -> Result<Loaded<P>> {
+        let name = format!("plugin-{}", self.inner.st.borrow().plugins.len());
+        self.load_as::<P>(&name, config)
+    }
+
+    /// Loads an instance of `P` under an instance name.
+    pub fn load_as<P: Plugin>(&mut self, name: &str, config: &str) -> Result<Loaded<P>> {
+        let hooks = Hooks {
+            on_init: tramp::on_init::<P>,
+            on_start: Some(tramp::on_start::<P>),
+            on_stop: Some(tramp::on_stop::<P>),
+            on_unload: Some(tramp::on_unload::<P>),
+        };
+        let index = self.load_hooks(name, hooks, config.as_bytes())?;
+        Ok(Loaded {
+            index,
+            _p: PhantomData,
+        })
+    }
+
+    /// Loads the plugin an exported descriptor describes (e.g. the
+    /// `uvp_plugin_descriptor` static of `export_plugin!`), checking it as
+    /// the loader does (A3-A7), with raw config bytes (which need not be
+    /// UTF-8).
+    pub fn load_descriptor(&mut self, desc: &Descriptor, config: &[u8]) -> Result<PluginId> {
+        let raw = desc.raw();
+        if raw.magic != sys::UVP_PLUGIN_MAGIC {
+            return Err(Error::BadMagic);
+        }
+        if u32::from(raw.abi_major) != sys::UVP_ABI_MAJOR {
+            return Err(Error::Abi);
+        }
+        if (raw.size as usize) < std::mem::size_of::<sys::uvp_plugin_desc>() {
+            return Err(Error::Short);
+        }
+        let Some(on_init) = raw.on_init else {
+            return Err(Error::BadDescriptor);
+        };
+        let hooks = Hooks {
+            on_init,
+            on_start: raw.on_start,
+            on_stop: raw.on_stop,
+            on_unload: raw.on_unload,
+        };
+        self.load_hooks(desc.name(), hooks, config).map(PluginId)
+    }
+
+    fn load_hooks(&mut self, name: &str, hooks: Hooks, config: &[u8]) -> Result<usize> {
+        let ok_name = !name.is_empty()
+            && name.len() <= sys::UVP_NAME_MAX as usize
+            && name
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'));
+        if !ok_name {
+            return Err(Error::BadDescriptor);
+        }
+        let (index, ctx) = {
+            let mut st = self.inner.st.borrow_mut();
+            if st
+                .plugins
+                .iter()
+                .any(|p| p.name == name && p.phase != Phase::Gone)
+            {
+                return Err(Error::DupName);
+            }
+            let index = st.plugins.len();
+            let ctx = Box::new(FakeCtx {
+                inner: &*self.inner,
+                plugin: index,
+                loop_thread: thread::current().id(),
+                wrong_thread: AtomicU64::new(0),
+            });
+            let ctx_ptr = &*ctx as *const FakeCtx as *mut sys::uvp_ctx;
+            st.plugins.push(PluginSlot {
+                name: name.to_owned(),
+                ctx,
+                hooks,
+                state: std::ptr::null_mut(),
+                phase: Phase::Init,
+                stats: Stats::default(),
+                wrong_thread_logged: false,
+            });
+            (index, ctx_ptr)
+        };
+        let mut cfg = config.to_vec();
+        cfg.push(0);
+        let mut state: *mut c_void = std::ptr::null_mut();
+        // SAFETY: on_init is the plugin's hook; ctx and the api table live
+        // as long as this host; cfg is NUL-terminated, len excludes the NUL.
+        let rc = unsafe {
+            (hooks.on_init)(
+                ctx,
+                &self.inner.api,
+                cfg.as_ptr().cast(),
+                config.len(),
+                &mut state,
+            )
+        };
+        if rc != 0 {
+            // A9: destroy what init registered; on_unload is not called.
+            self.inner.st.borrow_mut().plugins[index].phase = Phase::Stopping;
+            self.end_all(index);
+            self.inner.st.borrow_mut().plugins[index].phase = Phase::Gone;
+            self.host_log(format!(
+                "plugin {name}: init failed: {}",
+                Error::from_code(rc)
+            ));
+            return Err(Error::Init);
+        }
+        {
+            let mut st = self.inner.st.borrow_mut();
+            st.plugins[index].state = state;
+            st.plugins[index].phase = Phase::Running;
+        }
+        if let Some(on_start) = hooks.on_start {
+            // SAFETY: the plugin's hook with its own ctx and state.
+            let rc = unsafe { on_start(ctx, state) };
+            if rc != 0 {
+                self.inner.st.borrow_mut().plugins[index].phase = Phase::Stopping;
+                self.finish_unload(index);
+                self.host_log(format!(
+                    "plugin {name}: start failed: {}",
+                    Error::from_code(rc)
+                ));
+                return Err(Error::Init);
+            }
+        }
+        Ok(index)
+    }
+
+    fn host_log(&self, msg: String) {
+        self.inner.st.borrow_mut().logs.push(LogLine {
+            plugin: "host".into(),
+            level: Level::Error,
+            msg,
+        });
+    }
+
+    /// Cancels every registration of a plugin, running each destroy.
+    fn end_all(&self, plugin: usize) {
+        loop {
+            let d = {
+                let mut st = self.inner.st.borrow_mut();
+                let found = st.slots.iter().position(|s| {
+                    s.reg
+                        .as_ref()
+                        .is_some_and(|r| r.plugin == plugin && !r.running)
+                });
+                match found {
+                    Some(i) => Inner::release(&mut st, i),
+                    None => break,
+                }
+            };
+            Inner::run_destroy(d);
+        }
+    }
+
+    fn finish_unload(&self, plugin: usize) {
+        self.end_all(plugin);
+        let (hooks, state) = {
+            let mut st = self.inner.st.borrow_mut();
+            let p = &mut st.plugins[plugin];
+            p.phase = Phase::Gone;
+            (
+                p.hooks,
+                std::mem::replace(&mut p.state, std::ptr::null_mut()),
+            )
+        };
+        if let Some(on_unload) = hooks.on_unload {
+            // SAFETY: last call into the plugin, after every destroy (S1).
+            unsafe { on_unload(state) };
+        }
+    }
+
+    fn unload_index(&mut self, plugin: usize) -> Result<()> {
+        let (hooks, ctx, state) = {
+            let mut st = self.inner.st.borrow_mut();
+            let Some(p) = st.plugins.get_mut(plugin) else {
+                return Err(Error::NoEnt);
+            };
+            if p.phase != Phase::Running {
+                return Err(Error::Closed);
+            }
+            p.phase = Phase::Stopping;
+            (
+                p.hooks,
+                &*p.ctx as *const FakeCtx as *mut sys::uvp_ctx,
+                p.state,
+            )
+        };
+        if let Some(on_stop) = hooks.on_stop {
+            // SAFETY: the plugin's hook with its own ctx and state (S1).
+            unsafe { on_stop(ctx, state) };
+        }
+        self.finish_unload(plugin);
+        Ok(())
+    }
+
+    /// Unloads a plugin: stop, cancel every registration (each destroy
+    /// runs), then on_unload (S1).
+    pub fn unload(&mut self, id: PluginId) -> Result<()> {
+        self.unload_index(id.0)
+    }
+
+    /// Whether the plugin is loaded (false after unload or quarantine).
+    pub fn is_loaded(&self, id: PluginId) -> bool {
+        self.inner
+            .st
+            .borrow()
+            .plugins
+            .get(id.0)
+            .is_some_and(|p| p.phase == Phase::Running)
+    }
+
+    fn core<P>(&self, p: &Loaded<P>) -> Option<Rc<Core>> {
+        let st = self.inner.st.borrow();
+        let slot = st.plugins.get(p.index)?;
+        if slot.phase != Phase::Running || slot.state.is_null() {
+            return None;
+        }
+        // SAFETY: a Loaded<P> comes from load_as::<P>, so the state is the
+        // Box<Rc<Core>> of the SDK's on_init, alive while Running.
+        Some(unsafe { &*slot.state.cast::<Rc<Core>>() }.clone())
+    }
+
+    /// The plugin's state, for assertions. Panics if it is not loaded.
+    pub fn state<P: Plugin>(&self, p: &Loaded<P>) -> &P {
+        let core = self.core(p).expect("uvplug::testing: plugin not loaded");
+        let ptr = core.state.get().cast::<P>();
+        assert!(!ptr.is_null() && !core.busy.get());
+        // SAFETY: the Box<P> lives until on_unload, which needs `&mut self`
+        // of this host, as does every dispatch that could create a `&mut P`;
+        // the returned borrow of `self` excludes both.
+        unsafe { &*ptr }
+    }
+
+    /// Runs `f` with the plugin's state and ctx, as if it were a handler
+    /// (same exclusivity rules), then runs queued events until idle.
+    /// `None` if the plugin is not loaded or `f` panicked.
+    pub fn with<P: Plugin, R>(
+        &mut self,
+        p: &Loaded<P>,
+        f: impl FnOnce(&mut P, &mut Ctx<P>) -> R,
+    ) -> Option<R> {
+        let core = self.core(p)?;
+        let mut out = None;
+        tramp::dispatch::<P>(&core, None, "TestHost::with", |p, cx| {
+            out = Some(f(p, cx));
+            Ok(())
+        });
+        drop(core);
+        self.run_until_idle();
+        out
+    }
+
+    /// Publishes a copy of `data` on `topic` as the host (interning it).
+    pub fn publish(&mut self, topic: &str, data: &[u8]) -> Result<()> {
+        let t = self.inner.intern(topic.as_bytes())?;
+        Error::check(self.inner.enqueue(None, t, Payload::Copied(data.to_vec())))
+    }
+
+    /// Every payload published on `topic` so far (by plugins or the host),
+    /// in publish order.
+    pub fn published(&self, topic: &str) -> Vec<Vec<u8>> {
+        let st = self.inner.st.borrow();
+        let Some(i) = st
+            .topics
+            .iter()
+            .position(|t| t.as_bytes() == topic.as_bytes())
+        else {
+            return Vec::new();
+        };
+        let id = i as u32 + 1;
+        st.published
+            .iter()
+            .filter(|(t, _)| *t == id)
+            .map(|(_, d)| d.clone())
+            .collect()
+    }
+
+    /// Forgets what [`published`](Self::published) recorded.
+    pub fn clear_published(&mut self) {
+        self.inner.st.borrow_mut().published.clear();
+    }
+
+    /// Every log line so far.
+    pub fn logs(&self) -> Vec<LogLine> {
+        self.inner.st.borrow().logs.clone()
+    }
+
+    /// Whether some log line contains `needle`.
+    pub fn logged(&self, needle: &str) -> bool {
+        self.inner
+            .st
+            .borrow()
+            .logs
+            .iter()
+            .any(|l| l.msg.contains(needle))
+    }
+
+    /// Live registrations (subscriptions, timers, fd watches) of all plugins.
+    pub fn live_registrations(&self) -> usize {
+        self.inner
+            .st
+            .borrow()
+            .slots
+            .iter()
+            .filter(|s| s.reg.is_some())
+            .count()
+    }
+
+    /// Destroy callbacks run so far (registrations ended).
+    pub fn destroy_calls(&self) -> u64 {
+        self.inner.st.borrow().destroy_calls
+    }
+
+    /// Owned-payload free functions run so far.
+    pub fn payload_frees(&self) -> u64 {
+        self.inner.st.borrow().payload_frees
+    }
+
+    /// Events queued and not yet dispatched.
+    pub fn queued(&self) -> usize {
+        self.inner.st.borrow().queue.len()
+    }
+
+    /// The plugin's fault and thread counters.
+    pub fn stats(&self, id: PluginId) -> Stats {
+        let st = self.inner.st.borrow();
+        match st.plugins.get(id.0) {
+            Some(p) => Stats {
+                wrong_thread: p.ctx.wrong_thread.load(Ordering::Relaxed),
+                ..p.stats
+            },
+            None => Stats::default(),
+        }
+    }
+
+    /// The virtual loop time in milliseconds.
+    pub fn now_ms(&self) -> u64 {
+        self.inner.st.borrow().now
+    }
+
+    fn call(&mut self, index: usize, ev: Option<&sys::uvp_event>, fd_events: (c_int, c_int)) {
+        let Some((reg, ctx)) = self.inner.begin(index) else {
+            return;
+        };
+        let rc = match reg.kind {
+            Kind::Sub { cb, .. } => match ev {
+                // SAFETY: a live registration's callback with its user_data;
+                // the event is valid for the call (L7).
+                Some(ev) => unsafe { cb(ctx, ev, reg.user_data) },
+                None => 0,
+            },
+            Kind::Timer { cb, .. } => {
+                // SAFETY: a live registration's callback with its user_data.
+                unsafe { cb(ctx, reg.user_data) }
+            }
+            Kind::Fd { cb, fd, .. } => {
+                // SAFETY: a live registration's callback with its user_data.
+                unsafe { cb(ctx, fd, fd_events.0, fd_events.1, reg.user_data) }
+            }
+        };
+        if let Some(p) = self.inner.end(index, reg.plugin, rc) {
+            let _ = self.unload_index(p);
+        }
+    }
+
+    fn note_wrong_thread(&mut self) {
+        let mut st = self.inner.st.borrow_mut();
+        let mut lines = Vec::new();
+        for p in st.plugins.iter_mut() {
+            if !p.wrong_thread_logged && p.ctx.wrong_thread.load(Ordering::Relaxed) > 0 {
+                p.wrong_thread_logged = true;
+                lines.push(format!(
+                    "plugin {}: loop-only call from another thread",
+                    p.name
+                ));
+            }
+        }
+        for msg in lines {
+            st.logs.push(LogLine {
+                plugin: "host".into(),
+                level: Level::Warn,
+                msg,
+            });
+        }
+    }
+
+    /// Dispatches queued events (including those published meanwhile) and
+    /// fires timers due now, until nothing is left to do.
+    pub fn run_until_idle(&mut self) {
+        loop {
+            self.note_wrong_thread();
+            if self.dispatch_one() {
+                continue;
+            }
+            let now = self.now_ms();
+            if self.fire_one(now) {
+                continue;
+            }
+            break;
+        }
+    }
+
+    fn dispatch_one(&mut self) -> bool {
+        let (q, subs, name) = {
+            let mut st = self.inner.st.borrow_mut();
+            let Some(q) = st.queue.pop_front() else {
+                return false;
+            };
+            let mut subs: Vec<(u64, usize)> = st
+                .slots
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| match s.reg.as_ref()?.kind {
+                    Kind::Sub { topic, order, .. } if topic == q.topic => Some((order, i)),
+                    _ => None,
+                })
+                .collect();
+            subs.sort_unstable();
+            let name = st.topics[q.topic as usize - 1].as_ptr();
+            let name_len = st.topics[q.topic as usize - 1].as_bytes().len();
+            (q, subs, (name, name_len))
+        };
+        let bytes = q.payload.bytes();
+        let ev = sys::uvp_event {
+            size: std::mem::size_of::<sys::uvp_event>() as u32,
+            topic: q.topic,
+            topic_name: name.0,
+            topic_name_len: name.1,
+            data: if bytes.is_empty() {
+                std::ptr::null()
+            } else {
+                bytes.as_ptr().cast()
+            },
+            len: bytes.len(),
+        };
+        // D3: the set of subscribers is fixed when the event is taken; L3:
+        // each is checked again (ended?) right before its call.
+        for (_, index) in subs {
+            self.call(index, Some(&ev), (0, 0));
+        }
+        if let Payload::Owned {
+            data,
+            len,
+            free,
+            hint,
+        } = q.payload
+        {
+            // SAFETY: every subscriber saw it; free runs exactly once (L8).
+            unsafe { free(data, len, hint) };
+            self.inner.st.borrow_mut().payload_frees += 1;
+        }
+        true
+    }
+
+    /// Fires the earliest timer due at or before `limit`; false if none.
+    fn fire_one(&mut self, limit: u64) -> bool {
+        let next = {
+            let st = self.inner.st.borrow();
+            st.slots
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| {
+                    let r = s.reg.as_ref()?;
+                    match r.kind {
+                        Kind::Timer { due, seq, .. }
+                            if due <= limit
+                                && !r.ended
+                                && st.plugins[r.plugin].phase == Phase::Running =>
+                        {
+                            Some((due, seq, i))
+                        }
+                        _ => None,
+                    }
+                })
+                .min()
+        };
+        let Some((due, _, index)) = next else {
+            return false;
+        };
+        {
+            let mut st = self.inner.st.borrow_mut();
+            if due > st.now {
+                st.now = due;
+            }
+            let reg = st.slots[index].reg.as_mut().expect("timer");
+            if let Kind::Timer {
+                repeat,
+                ref mut due,
+                ..
+            } = reg.kind
+            {
+                if repeat == 0 {
+                    // L10: stale from now on; destroy right after the call.
+                    // `begin` refuses ended registrations, so mark it after.
+                } else {
+                    *due = due.saturating_add(repeat);
+                }
+            }
+        }
+        let one_shot = matches!(
+            self.inner.st.borrow().slots[index]
+                .reg
+                .as_ref()
+                .map(|r| r.kind),
+            Some(Kind::Timer { repeat: 0, .. })
+        );
+        if one_shot {
+            let Some((reg, ctx)) = self.inner.begin(index) else {
+                return true;
+            };
+            if let Some(r) = self.inner.st.borrow_mut().slots[index].reg.as_mut() {
+                r.ended = true;
+            }
+            let Kind::Timer { cb, .. } = reg.kind else {
+                return true;
+            };
+            // SAFETY: a live registration's callback with its user_data.
+            let rc = unsafe { cb(ctx, reg.user_data) };
+            if let Some(p) = self.inner.end(index, reg.plugin, rc) {
+                let _ = self.unload_index(p);
+            }
+        } else {
+            self.call(index, None, (0, 0));
+        }
+        true
+    }
+
+    /// Moves the virtual clock forward by `d`, firing every timer that
+    /// comes due in order (and dispatching what they publish in between).
+    pub fn advance(&mut self, d: Duration) {
+        self.run_until_idle();
+        let target = self.now_ms().saturating_add(ms(d));
+        while self.fire_one(target) {
+            self.run_until_idle();
+        }
+        self.inner.st.borrow_mut().now = target;
+        self.run_until_idle();
+    }
+
+    /// Simulates readiness of `fd`: every live watch on it whose interest
+    /// intersects `events` (`UVP_FD_*` bits) is called, then queued work runs.
+    pub fn fd_ready(&mut self, fd: RawFd, events: c_int) {
+        for (index, mask) in self.watches_on(fd) {
+            if mask & events != 0 {
+                self.call(index, None, (0, mask & events));
+            }
+        }
+        self.run_until_idle();
+    }
+
+    /// Simulates a poller error on `fd` (status is a negative errno).
+    pub fn fd_error(&mut self, fd: RawFd, status: c_int) {
+        for (index, _) in self.watches_on(fd) {
+            self.call(index, None, (status, 0));
+        }
+        self.run_until_idle();
+    }
+
+    fn watches_on(&self, fd: RawFd) -> Vec<(usize, c_int)> {
+        let st = self.inner.st.borrow();
+        st.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match s.reg.as_ref()?.kind {
+                Kind::Fd { fd: f, events, .. } if f == fd => Some((i, events)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Polls every watched fd with the real `poll(2)` for up to `timeout`
+    /// and dispatches the readiness found; returns how many watches fired.
+    pub fn poll_io(&mut self, timeout: Duration) -> usize {
+        let watches: Vec<(usize, c_int, c_int)> = {
+            let st = self.inner.st.borrow();
+            st.slots
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| {
+                    let r = s.reg.as_ref()?;
+                    match r.kind {
+                        Kind::Fd { fd, events, .. } if !r.ended => Some((i, fd, events)),
+                        _ => None,
+                    }
+                })
+                .collect()
+        };
+        if watches.is_empty() {
+            return 0;
+        }
+        let mut fds: Vec<PollFd> = watches
+            .iter()
+            .map(|&(_, fd, ev)| PollFd {
+                fd,
+                events: (if ev & sys::UVP_FD_READABLE as c_int != 0 {
+                    POLLIN
+                } else {
+                    0
+                }) | (if ev & sys::UVP_FD_WRITABLE as c_int != 0 {
+                    POLLOUT
+                } else {
+                    0
+                }),
+                revents: 0,
+            })
+            .collect();
+        let t = c_int::try_from(timeout.as_millis()).unwrap_or(c_int::MAX);
+        // SAFETY: fds is a live, correctly sized array of pollfd structs.
+        let n = unsafe { poll(fds.as_mut_ptr(), fds.len() as c_ulong, t) };
+        if n <= 0 {
+            return 0;
+        }
+        let mut fired = 0;
+        for (pfd, &(index, _, want)) in fds.iter().zip(&watches) {
+            let mut ev = 0;
+            if pfd.revents & (POLLIN | POLLERR | POLLHUP) != 0 {
+                ev |= sys::UVP_FD_READABLE as c_int;
+            }
+            if pfd.revents & (POLLOUT | POLLERR | POLLHUP) != 0 {
+                ev |= sys::UVP_FD_WRITABLE as c_int;
+            }
+            ev &= want;
+            if ev != 0 {
+                self.call(index, None, (0, ev));
+                fired += 1;
+            }
+        }
+        self.run_until_idle();
+        fired
+    }
+}
+
+impl Drop for TestHost {
+    fn drop(&mut self) {
+        // S2: unload every plugin newest first, then free queued payloads.
+        let n = self.inner.st.borrow().plugins.len();
+        for i in (0..n).rev() {
+            let _ = self.unload_index(i);
+        }
+        loop {
+            let q = self.inner.st.borrow_mut().queue.pop_front();
+            let Some(q) = q else { break };
+            if let Payload::Owned {
+                data,
+                len,
+                free,
+                hint,
+            } = q.payload
+            {
+                // SAFETY: the event is dropped at close; free runs once (L8).
+                unsafe { free(data, len, hint) };
+                self.inner.st.borrow_mut().payload_frees += 1;
+            }
+        }
+    }
+}
