@@ -138,6 +138,34 @@ static int api_now_ms(uvp_ctx *ctx, uint64_t *out_ms) {
   return 0;
 }
 
+static int api_unload_self(uvp_ctx *ctx) {
+  int rc = check_ctx(ctx);
+  return rc < 0 ? rc : uvp__plugin_unload(ctx); /* U6 */
+}
+
+static int api_work_queue(uvp_ctx *ctx, uvp_work_fn work,
+                          uvp_work_done_cb done, void *user_data,
+                          uvp_destroy_fn destroy, uvp_id *out_id) {
+  int rc = check_register(ctx, work != NULL && done != NULL, out_id);
+  if (rc < 0) return rc;
+  return uvp__work_queue(ctx, work, done, user_data, destroy, out_id);
+}
+
+static int api_remote_new(uvp_ctx *ctx, uvp_remote **out_remote) {
+  int rc = check_ctx(ctx);
+  if (rc < 0) return rc;
+  if (out_remote == NULL) return UVP_EINVAL;
+  if (ctx->host->closing ||
+      (ctx->state != UVP__RUNNING && ctx->state != UVP__LOADING))
+    return UVP_ECLOSED;
+  return uvp__remote_get(ctx, ctx->remote_limit, out_remote);
+}
+
+static int api_remote_publish(uvp_remote *remote, uvp_topic topic,
+                              const void *data, size_t len, int flags) {
+  return uvp__remote_publish(remote, topic, data, len, flags);
+}
+
 const uvp_api uvp__api = {
     .size = sizeof(uvp_api),
     .abi_major = UVP_ABI_MAJOR,
@@ -151,4 +179,11 @@ const uvp_api uvp__api = {
     .cancel = api_cancel,
     .log = api_log,
     .now_ms = api_now_ms,
+    .unload_self = api_unload_self,
+    .work_queue = api_work_queue,
+    .remote_new = api_remote_new,
+    .remote_acquire = uvp__remote_acquire,
+    .remote_release = uvp__remote_release,
+    .remote_post = uvp__remote_post,
+    .remote_publish = api_remote_publish,
 };

@@ -98,16 +98,18 @@ void uvp__queue_drop_all(uvp_host *h) {
   uvp__queue_init(&h->queue, h->queue.max);
 }
 
-static void deliver(uvp_host *h, const uvp__qevent *qe) {
-  uvp__topic *tp = uvp__topic_get(&h->topics, qe->topic);
+/* Calls every subscriber of topic with the event; also used for remote
+ * publishes, which arrive on the loop thread already. */
+int uvp__deliver(uvp_host *h, uvp_topic topic, const void *data, size_t len) {
+  uvp__topic *tp = uvp__topic_get(&h->topics, topic);
+  if (tp == NULL) return UVP_ENOENT;
   uvp_event e = {
       .size = sizeof e,
-      .topic = qe->topic,
+      .topic = topic,
       .topic_name = tp->name,
       .topic_name_len = tp->name_len,
-      .data = qe->kind == UVP__PAY_INLINE ? (qe->len ? qe->u.bytes : NULL)
-                                          : qe->u.ext.data,
-      .len = qe->len,
+      .data = len != 0 ? data : NULL,
+      .len = len,
   };
   uint32_t n = tp->nsubs; /* D3: later subscribers start with the next */
   tp->dispatching++;
@@ -124,14 +126,17 @@ static void deliver(uvp_host *h, const uvp__qevent *qe) {
     if (rc != 0 || ctx->unload_pending) uvp__call_after(ctx, rc);
   }
   tp->dispatching--;
-  if (tp->ndead != 0) uvp__topic_compact(&h->topics, &h->reg, qe->topic);
+  if (tp->ndead != 0) uvp__topic_compact(&h->topics, &h->reg, topic);
+  return 0;
 }
 
 void uvp__dispatch_drain(uvp_host *h) {
   uvp__qevent ev;
   for (uint32_t n = 0; n < h->opts.batch && !h->closing; n++) {
     if (!queue_pop(&h->queue, &ev)) break;
-    deliver(h, &ev);
+    uvp__deliver(h, ev.topic,
+                 ev.kind == UVP__PAY_INLINE ? ev.u.bytes : ev.u.ext.data,
+                 ev.len);
     uvp__payload_release(h, &ev);
   }
   if (h->queue.count == 0 && !h->closing) uv_idle_stop(&h->idle);

@@ -8,13 +8,20 @@
  * next loop turn, when no plugin code is on the stack (S2).
  * Thread: loop thread only, except uvp__host_wake.
  */
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "uvp-internal.h"
 
-enum { DEFAULT_QUEUE = 65536, DEFAULT_PAYLOAD = 1 << 20, DEFAULT_BATCH = 1024,
-       DEFAULT_TOPICS = 65536 };
+enum {
+  DEFAULT_QUEUE = 65536,
+  DEFAULT_PAYLOAD = 1 << 20,
+  DEFAULT_BATCH = 1024,
+  DEFAULT_TOPICS = 65536,
+  DEFAULT_REMOTE = 65536,
+  MAX_QUEUE = 1 << 30,
+};
 
 /* Copies the fields the caller's struct has (size negotiation) and fills
  * defaults for zeros. */
@@ -26,13 +33,15 @@ static int read_options(const uvp_host_options *in, uvp_host_options *out) {
     o.size = sizeof o;
   }
   if (o.log_level < UVP_LOG_ERROR || o.log_level > UVP_LOG_DEBUG ||
-      o.fault_policy < UVP_FAULT_QUARANTINE || o.fault_policy > UVP_FAULT_ABORT)
+      o.fault_policy < UVP_FAULT_DEFAULT || o.fault_policy > UVP_FAULT_ABORT ||
+      o.queue_capacity > MAX_QUEUE || o.remote_capacity > MAX_QUEUE)
     return UVP_EINVAL;
+  if (o.fault_policy == UVP_FAULT_DEFAULT) o.fault_policy = UVP_FAULT_QUARANTINE;
   if (o.queue_capacity == 0) o.queue_capacity = DEFAULT_QUEUE;
   if (o.max_payload == 0) o.max_payload = DEFAULT_PAYLOAD;
   if (o.batch == 0) o.batch = DEFAULT_BATCH;
   if (o.max_topics == 0) o.max_topics = DEFAULT_TOPICS;
-  if (o.queue_capacity > (1u << 30)) return UVP_EINVAL;
+  if (o.remote_capacity == 0) o.remote_capacity = DEFAULT_REMOTE;
   *out = o;
   return 0;
 }
@@ -71,10 +80,13 @@ void uvp__ctx_free(uvp_ctx *ctx) {
 
 void uvp__host_wake(uvp_host *h) { uv_async_send(&h->async); }
 
-/* Logs, once per plugin, that it called a loop-only function off the loop
- * thread (T2); the refused thread itself may not call the log hook. */
+/* Wake-ups from other threads: queued posts, released remotes, and
+ * wrong-thread calls to log. */
 static void on_async(uv_async_t *handle) {
   uvp_host *h = container_of(handle, uvp_host, async);
+  uvp__remote_on_async(h);
+  /* Logs, once per plugin, a call of a loop-only function off the loop
+   * thread (T2): the refused thread itself may not call the log hook. */
   for (uint32_t i = 0; i < h->nctxs; i++) {
     uvp_ctx *ctx = h->ctxs[i];
     if (ctx != NULL && atomic_exchange_explicit(&ctx->wrong_thread_unlogged,
@@ -101,6 +113,8 @@ int uvp_host_new(uv_loop_t *loop, const uvp_host_options *options,
     return rc;
   }
   self->state = UVP__RUNNING;
+  self->fault_policy = h->opts.fault_policy;
+  self->remote_limit = h->opts.remote_capacity;
   h->loop = loop;
   h->thread = uv_thread_self();
   uvp__registry_init(&h->reg);
@@ -140,12 +154,52 @@ static void on_handle_closed(uv_handle_t *handle) {
   uvp__host_handle_closed(handle->data);
 }
 
+/* First step of closing, on a loop turn with no plugin code on the stack:
+ * unload every plugin, newest first (S2), then drop what is queued. */
 void uvp__host_teardown(uvp_host *h) {
   uv_idle_stop(&h->idle);
   uv_timer_stop(&h->timer);
-  while (h->norder > 0) uvp__plugin_finish_deferred(h->order[h->norder - 1]);
-  uvp__reg_cancel_all(h, h->ctxs[0]);
-  uvp__queue_drop_all(h); /* frees owned payloads, unpins DEAD plugins */
+  for (uint32_t i = h->norder; i-- > 0;) {
+    if (i >= h->norder) continue; /* an unload finished more than one */
+    uvp_ctx *ctx = h->order[i];
+    if (ctx->state != UVP__STOPPING && ctx->state != UVP__DRAINING &&
+        ctx->state != UVP__DEAD)
+      uvp__plugin_begin_unload(ctx);
+  }
+  uvp_ctx *self = h->ctxs[0];
+  uvp__reg_cancel_all(h, self);
+  uvp__remote_close(self->remote);
+  uvp__remote_drain_all(h); /* R4: destroys of posts nobody will run */
+  uvp__queue_drop_all(h);   /* L8: owned payloads freed */
+  h->torn_down = true;
+  uvp__host_close_continue(h);
+}
+
+/* Last step of closing, once no plugin is left but DEAD ones that remote
+ * references pin: those stay mapped (U4), the handles close, and the host
+ * is freed when the last one has closed. */
+void uvp__host_close_continue(uvp_host *h) {
+  if (!h->torn_down || h->finishing) return;
+  for (uint32_t i = 1; i < h->nctxs; i++) {
+    uvp_ctx *ctx = h->ctxs[i];
+    if (ctx != NULL && ctx->state != UVP__DEAD) return; /* U3: work runs */
+  }
+  h->finishing = true;
+  for (uint32_t i = 0; i < h->nctxs; i++) {
+    uvp_ctx *ctx = h->ctxs[i];
+    if (ctx == NULL || ctx->remote == NULL) continue;
+    if (!uvp__remote_disown(ctx->remote, false) && i != 0 &&
+        (ctx->desc.flags & UVP_PLUGIN_UNLOAD_SAFE))
+      ctx->keep_mapped = true;
+    ctx->remote = NULL;
+  }
+  uvp__remote_shutdown(h);
+  for (uint32_t i = 1; i < h->nctxs; i++) {
+    uvp_ctx *ctx = h->ctxs[i];
+    if (ctx == NULL) continue;
+    if (ctx->dl != NULL && !ctx->keep_mapped) dlclose(ctx->dl);
+    uvp__ctx_free(ctx);
+  }
   uvp__ctx_free(h->ctxs[0]);
   uv_handle_t *handles[] = {(uv_handle_t *)&h->idle, (uv_handle_t *)&h->timer,
                             (uv_handle_t *)&h->async};
@@ -166,21 +220,36 @@ int uvp_host_close(uvp_host *host, uvp_host_closed_fn on_closed, void *data) {
 }
 
 int uvp_host_load(uvp_host *host, const char *path, const char *name,
-                  const char *config, void *reserved) {
+                  const char *config, const uvp_load_options *options) {
   int rc = check_host(host);
   if (rc < 0) return rc;
-  if (path == NULL || reserved != NULL ||
-      (name != NULL && uvp__name_check(name) < 0))
+  if (path == NULL || (name != NULL && uvp__name_check(name) < 0))
     return UVP_EINVAL;
-  return uvp__plugin_load(host, path, name, config ? config : "");
+  return uvp__plugin_load(host, path, name, config ? config : "", options);
 }
 
 static int find_plugin(uvp_host *host, const char *name, uvp_ctx **out) {
   int rc = check_host(host);
   if (rc < 0) return rc;
   if (name == NULL) return UVP_EINVAL;
-  *out = uvp__plugin_find(host, name);
+  *out = uvp__plugin_find(host, name, false);
   return *out != NULL ? 0 : UVP_ENOENT;
+}
+
+int uvp_host_reload(uvp_host *host, const char *name, const char *path,
+                    const char *config, const uvp_load_options *options) {
+  uvp_ctx *old;
+  int rc = find_plugin(host, name, &old);
+  if (rc < 0) return rc;
+  if (path == NULL) return UVP_EINVAL;
+  if (old->retiring || old->state != UVP__RUNNING) return UVP_ECLOSED;
+  old->retiring = true; /* frees the name for the new instance (U5) */
+  rc = uvp__plugin_load(host, path, old->name, config ? config : "", options);
+  if (rc < 0) {
+    old->retiring = false;
+    return rc;
+  }
+  return uvp__plugin_unload(old);
 }
 
 int uvp_host_unload(uvp_host *host, const char *name) {
@@ -206,7 +275,10 @@ int uvp_host_plugin_stats(uvp_host *host, const char *name,
       .panics = ctx->panics,
       .wrong_thread = atomic_load(&ctx->wrong_thread),
       .registrations = ctx->registrations,
+      .posts = ctx->posts,
+      .work_pending = ctx->work_pending,
   };
+  uvp__remote_stats(ctx->remote, &st);
   memcpy(out_stats, &st, st.size < sizeof st ? st.size : sizeof st);
   return 0;
 }

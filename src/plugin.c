@@ -1,12 +1,14 @@
 /* Plugin instances: load, the unload state machine, faults.
  *
  *   load:   loader_open ─► ctx ─► on_init ─► on_start ─► RUNNING
- *   unload: STOPPING (registrations refused) ─► on_stop ─► cancel all
- *           (every destroy runs) ─► on_unload ─► DEAD ─► dlclose once no
- *           owned payload it published is pending (S1, A10)
+ *   unload: STOPPING: on_stop, registrations refused, subscriptions/timers/
+ *           fd watches cancelled (destroy runs), work cancelled, remote
+ *           closed ─► DRAINING until running work returned and queued posts
+ *           were destroyed (U3, R4) ─► on_unload ─► DEAD ─► dlclose once no
+ *           owned payload or remote reference pins the code (A10, U4)
  *
- * An unload asked for while the plugin's own code is on the stack waits
- * until that code returns (S3). Thread: loop thread only.
+ * An unload asked for while the plugin's own code is on the stack starts
+ * when that code returns (S3). Thread: loop thread only.
  */
 #include <dlfcn.h>
 #include <stdlib.h>
@@ -14,10 +16,19 @@
 
 #include "uvp-internal.h"
 
-uvp_ctx *uvp__plugin_find(uvp_host *h, const char *name) {
-  for (uint32_t i = 0; i < h->norder; i++)
-    if (strcmp(h->order[i]->name, name) == 0) return h->order[i];
-  return NULL;
+/* The instance called name: a live one first, else one still unloading.
+ * With live_only, only instances that hold on to their name. */
+uvp_ctx *uvp__plugin_find(uvp_host *h, const char *name, bool live_only) {
+  uvp_ctx *fallback = NULL;
+  for (uint32_t i = 0; i < h->norder; i++) {
+    uvp_ctx *ctx = h->order[i];
+    if (strcmp(ctx->name, name) != 0) continue;
+    bool live = !ctx->retiring && ctx->state != UVP__STOPPING &&
+                ctx->state != UVP__DRAINING;
+    if (live) return ctx;
+    if (fallback == NULL) fallback = ctx;
+  }
+  return live_only ? NULL : fallback;
 }
 
 static int order_add(uvp_host *h, uvp_ctx *ctx) {
@@ -38,24 +49,68 @@ static void order_remove(uvp_host *h, uvp_ctx *ctx) {
   }
 }
 
-/* Frees what is left of a plugin once no code of it can run again. */
-static void release(uvp_ctx *ctx) {
-  order_remove(ctx->host, ctx);
-  ctx->state = UVP__DEAD;
-  if (ctx->pending_owned != 0) return; /* uvp__plugin_unpin finishes */
-  if (ctx->dl != NULL) dlclose(ctx->dl); /* a no-op unmap unless unload-safe */
+/* Frees a DEAD plugin once nothing pins its code any more. */
+static void try_release(uvp_ctx *ctx) {
+  if (ctx->pending_owned != 0 || ctx->remote != NULL || ctx->depth != 0)
+    return;
+  uvp_host *h = ctx->host;
+  if (ctx->dl != NULL && !ctx->keep_mapped)
+    dlclose(ctx->dl); /* unmaps only unload-safe objects (A10) */
   uvp__ctx_free(ctx);
+  if (h->closing) uvp__host_close_continue(h);
 }
 
 void uvp__plugin_unpin(uvp_ctx *ctx) {
   assert(ctx->pending_owned > 0);
-  if (--ctx->pending_owned == 0 && ctx->state == UVP__DEAD) {
-    if (ctx->dl != NULL) dlclose(ctx->dl);
-    uvp__ctx_free(ctx);
-  }
+  if (--ctx->pending_owned == 0 && ctx->state == UVP__DEAD) try_release(ctx);
 }
 
-static void finish_unload(uvp_ctx *ctx) {
+/* Hands the remote to whoever still holds references. An unload-safe
+ * object waits for them before dlclose; any other stays mapped anyway. */
+static void disown_remote(uvp_ctx *ctx) {
+  uvp_host *h = ctx->host;
+  uvp_plugin_stats st = {0};
+  uvp__remote_stats(ctx->remote, &st);
+  bool unload_safe = ctx->desc.flags & UVP_PLUGIN_UNLOAD_SAFE;
+  bool wait = unload_safe && !h->closing;
+  if (uvp__remote_disown(ctx->remote, wait)) {
+    uvp__log(h, ctx->name, UVP_LOG_WARN,
+             "unloaded; %u remote reference(s) still held: unmapping waits "
+             "for the last release",
+             (unsigned)st.remote_refs);
+    return; /* finish_released clears ctx->remote */
+  }
+  if (st.remote_refs != 0 && unload_safe) {
+    uvp__log(h, ctx->name, UVP_LOG_WARN,
+             "unloaded; %u remote reference(s) still held: object stays "
+             "mapped",
+             (unsigned)st.remote_refs);
+    ctx->keep_mapped = true; /* U4: never dlclose under a reference */
+  }
+  ctx->remote = NULL;
+}
+
+/* DRAINING ─► DEAD once work and queued posts are done (U3). */
+static void try_finish(uvp_ctx *ctx) {
+  if (ctx->registrations != 0 || uvp__remote_queued(ctx->remote) != 0) return;
+  uvp__call_enter(ctx, NULL);
+  if (ctx->desc.on_unload != NULL) ctx->desc.on_unload(ctx->state_ptr);
+  ctx->depth--;
+  ctx->state = UVP__DEAD;
+  order_remove(ctx->host, ctx);
+  if (ctx->remote != NULL) disown_remote(ctx);
+  try_release(ctx);
+}
+
+void uvp__plugin_poll(uvp_ctx *ctx) {
+  if (ctx->depth != 0) return;
+  if (ctx->state == UVP__DRAINING)
+    try_finish(ctx);
+  else if (ctx->state == UVP__DEAD)
+    try_release(ctx);
+}
+
+void uvp__plugin_begin_unload(uvp_ctx *ctx) {
   uvp_host *h = ctx->host;
   /* A quarantined plugin panicked: its state may be torn, so it gets no
    * on_stop; on_unload still runs so that its memory is freed. */
@@ -66,86 +121,109 @@ static void finish_unload(uvp_ctx *ctx) {
     ctx->desc.on_stop(ctx, ctx->state_ptr);
   ctx->depth--;
   uvp__reg_cancel_all(h, ctx);
-  uvp__call_enter(ctx, NULL);
-  if (ctx->desc.on_unload != NULL) ctx->desc.on_unload(ctx->state_ptr);
-  ctx->depth--;
-  release(ctx);
+  uvp__remote_close(ctx->remote);
+  ctx->state = UVP__DRAINING;
+  if (ctx->work_pending != 0)
+    uvp__log(h, ctx->name, UVP_LOG_INFO,
+             "unloading; waiting for %u running work item(s)",
+             (unsigned)ctx->work_pending);
+  if (uvp__remote_queued(ctx->remote) != 0)
+    uv_async_send(&h->async); /* R4: their destroys run on the next turn */
+  try_finish(ctx);
 }
 
 int uvp__plugin_unload(uvp_ctx *ctx) {
-  if (ctx->state == UVP__STOPPING || ctx->state == UVP__DEAD ||
-      ctx->unload_pending)
+  if (ctx->index == 0 || ctx->unload_pending ||
+      (ctx->state != UVP__RUNNING && ctx->state != UVP__QUARANTINED &&
+       ctx->state != UVP__LOADING))
     return UVP_ECLOSED;
   if (ctx->depth > 0) {
-    ctx->unload_pending = true; /* S3: finished by uvp__call_after */
+    ctx->unload_pending = true; /* S3: started by uvp__call_after */
     return 0;
   }
-  finish_unload(ctx);
+  uvp__plugin_begin_unload(ctx);
   return 0;
 }
 
-void uvp__plugin_finish_deferred(uvp_ctx *ctx) {
-  ctx->unload_pending = false;
-  finish_unload(ctx);
-}
-
-/* Init or start failed: undo everything, as if the load never happened
- * (A9). on_unload runs only if on_init had produced a state. */
-static int fail_load(uvp_ctx *ctx, const char *path, const char *hook, int rc,
-                     bool inited) {
+/* on_init or on_start failed: undo everything, as if the load never
+ * happened (A9). on_unload runs only if on_init had produced a state. */
+static int fail_load(uvp_ctx *ctx, const char *path, bool inited, int rc) {
   uvp_host *h = ctx->host;
   uvp__log(h, "host", UVP_LOG_ERROR, "%s: %s of '%s' failed: %s (%d)", path,
-           hook, ctx->name, uvp_err_name(rc), rc);
-  ctx->state = UVP__STOPPING;
-  uvp__reg_cancel_all(h, ctx);
-  if (inited && ctx->desc.on_unload != NULL) {
-    uvp__call_enter(ctx, NULL);
-    ctx->desc.on_unload(ctx->state_ptr);
-    ctx->depth--;
-  }
+           inited ? "on_start" : "on_init", ctx->name, uvp_err_name(rc), rc);
+  if (!inited) ctx->desc.on_unload = NULL; /* there is no state to free */
   ctx->unload_pending = false;
-  release(ctx);
+  ctx->state = UVP__QUARANTINED; /* no on_stop: it never started */
+  uvp__plugin_begin_unload(ctx);
   return UVP_EINIT;
 }
 
+static int resolve_options(uvp_host *h, const uvp_load_options *in,
+                           uvp_load_options *out) {
+  uvp_load_options o = UVP_LOAD_OPTIONS_INIT;
+  if (in != NULL) {
+    if (in->size < offsetof(uvp_load_options, fault_policy)) return UVP_EINVAL;
+    memcpy(&o, in, in->size < sizeof o ? in->size : sizeof o);
+  }
+  if (o.fault_policy < UVP_FAULT_DEFAULT || o.fault_policy > UVP_FAULT_ABORT)
+    return UVP_EINVAL;
+  if (o.fault_policy == UVP_FAULT_DEFAULT) o.fault_policy = h->opts.fault_policy;
+  if (o.remote_limit == 0) o.remote_limit = h->opts.remote_capacity;
+  *out = o;
+  return 0;
+}
+
+static int new_instance(uvp_host *h, const char *path, const char *name,
+                        uvp_ctx **out_ctx) {
+  if (uvp__plugin_find(h, name, true) != NULL) {
+    uvp__log(h, "host", UVP_LOG_ERROR, "%s: a plugin named '%s' is loaded",
+             path, name);
+    return UVP_EDUPNAME; /* A6 */
+  }
+  uvp_ctx *ctx;
+  int rc = uvp__ctx_new(h, name, &ctx);
+  if (rc < 0) return rc;
+  if ((rc = order_add(h, ctx)) < 0) {
+    uvp__ctx_free(ctx);
+    return rc;
+  }
+  *out_ctx = ctx;
+  return 0;
+}
+
 int uvp__plugin_load(uvp_host *h, const char *path, const char *name,
-                     const char *config) {
+                     const char *config, const uvp_load_options *options) {
+  uvp_load_options opts;
+  int rc = resolve_options(h, options, &opts);
+  if (rc < 0) return rc;
   uvp_plugin_desc desc;
   void *dl;
-  int rc = uvp__loader_open(h, path, &desc, &dl);
-  if (rc < 0) return rc;
-  const char *instance = name != NULL ? name : desc.name;
-  uvp_ctx *ctx = NULL;
-  if (uvp__plugin_find(h, instance) != NULL) {
-    uvp__log(h, "host", UVP_LOG_ERROR, "%s: a plugin named '%s' is loaded",
-             path, instance);
-    rc = UVP_EDUPNAME; /* A6 */
-  } else if ((rc = uvp__ctx_new(h, instance, &ctx)) == 0 &&
-             (rc = order_add(h, ctx)) < 0) {
-    uvp__ctx_free(ctx);
-  }
-  if (rc < 0) {
+  if ((rc = uvp__loader_open(h, path, &desc, &dl)) < 0) return rc;
+  uvp_ctx *ctx;
+  if ((rc = new_instance(h, path, name ? name : desc.name, &ctx)) < 0) {
     dlclose(dl);
     return rc;
   }
   ctx->dl = dl;
   ctx->desc = desc;
   ctx->state = UVP__LOADING;
+  ctx->fault_policy = opts.fault_policy;
+  ctx->remote_limit = opts.remote_limit;
 
   uvp__call_enter(ctx, NULL);
   rc = desc.on_init(ctx, &uvp__api, config, strlen(config), &ctx->state_ptr);
   ctx->depth--;
-  if (rc != 0) return fail_load(ctx, path, "on_init", rc, false);
+  if (rc != 0) return fail_load(ctx, path, false, rc);
   ctx->state = UVP__RUNNING;
   if (desc.on_start != NULL) {
     uvp__call_enter(ctx, NULL);
     rc = desc.on_start(ctx, ctx->state_ptr);
     ctx->depth--;
-    if (rc != 0) return fail_load(ctx, path, "on_start", rc, true);
+    if (rc != 0) return fail_load(ctx, path, true, rc);
   }
   uvp__log(h, ctx->name, UVP_LOG_DEBUG, "loaded %s (%s %s)", path, desc.name,
            desc.version ? desc.version : "");
-  uvp__call_after(ctx, 0); /* an unload asked for during init/start */
+  uvp__call_after(ctx, 0); /* an unload asked for during init or start */
   return 0;
 }
 
@@ -158,7 +236,7 @@ void uvp__plugin_fault(uvp_ctx *ctx, int rc) {
     return;
   }
   ctx->panics++; /* F1 */
-  switch (h->opts.fault_policy) {
+  switch (ctx->fault_policy) {
     case UVP_FAULT_LOG:
       uvp__log(h, ctx->name, UVP_LOG_ERROR, "callback panicked; continuing");
       return;

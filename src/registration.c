@@ -75,6 +75,11 @@ void uvp__reg_cancel(uvp_host *h, uint32_t idx) {
       uvp__fd_stop(s->u.fd);
       s->u.fd = NULL;
       break;
+    case UVP__WORK: /* always ends through its completion (W2) */
+      uvp__work_cancel(s->u.work);
+      retire(s);
+      s->flags |= UVP__SLOT_CANCELLED;
+      return;
   }
   retire(s);
   if (s->flags & UVP__SLOT_RUNNING) {
@@ -105,10 +110,15 @@ bool uvp__call_returned(uvp_host *h, uvp_ctx *ctx, uint32_t idx) {
 }
 
 /* Last step of every call into plugin code: count a failure (F1, F2), then
- * finish an unload requested while the plugin's code ran (S3). ctx may be
- * freed when this returns. */
+ * start an unload requested while the plugin's code ran (S3) or let a
+ * draining plugin go on (U3). ctx may be freed when this returns. */
 void uvp__call_after(uvp_ctx *ctx, int rc) {
   if (rc != 0) uvp__plugin_fault(ctx, rc);
-  if (ctx->unload_pending && ctx->depth == 0)
-    uvp__plugin_finish_deferred(ctx);
+  if (ctx->depth != 0) return;
+  if (ctx->unload_pending) {
+    ctx->unload_pending = false;
+    uvp__plugin_begin_unload(ctx);
+  } else if (ctx->state == UVP__DRAINING) {
+    uvp__plugin_poll(ctx);
+  }
 }

@@ -32,7 +32,7 @@
 /* Registry: one table of slots for everything plugins register.          */
 /* ---------------------------------------------------------------------- */
 
-enum uvp__kind { UVP__FREE = 0, UVP__SUB, UVP__TIMER, UVP__FD };
+enum uvp__kind { UVP__FREE = 0, UVP__SUB, UVP__TIMER, UVP__FD, UVP__WORK };
 
 enum uvp__slot_flag {
   UVP__SLOT_CANCELLED = 1, /* retired while its callback runs */
@@ -42,6 +42,8 @@ enum uvp__slot_flag {
 #define UVP__NONE UINT32_MAX /* "no index" for slots, heap positions */
 
 typedef struct uvp__fdwatch uvp__fdwatch;
+typedef struct uvp__work uvp__work;
+typedef struct uvp__inbox uvp__inbox;
 
 /* 40 bytes: the benchmark budget is 48 bytes per idle subscription and 64
  * per timer (with its 16-byte heap entry), so the owner is an index, not a
@@ -68,6 +70,7 @@ typedef struct uvp__slot {
       uint32_t repeat_ms;
     } timer;
     uvp__fdwatch *fd;
+    uvp__work *work;
     uint32_t next_free; /* free-list link (UVP__NONE ends it) */
   } u;
 } uvp__slot;
@@ -198,7 +201,8 @@ enum uvp__ctx_state {
   UVP__RUNNING = UVP_PLUGIN_RUNNING,
   UVP__STOPPING = UVP_PLUGIN_STOPPING,
   UVP__QUARANTINED = UVP_PLUGIN_QUARANTINED,
-  UVP__DEAD, /* unloaded; kept only while owned payloads pin the object */
+  UVP__DRAINING = UVP_PLUGIN_DRAINING, /* stopped; waits for work, posts */
+  UVP__DEAD, /* unloaded; kept while payloads or remote refs pin the code */
 };
 
 struct uvp_ctx {
@@ -206,6 +210,12 @@ struct uvp_ctx {
   uint16_t index; /* in host->ctxs */
   uint8_t state;  /* enum uvp__ctx_state */
   bool unload_pending;
+  bool retiring;    /* being replaced by a reload: its name is free */
+  bool keep_mapped; /* never dlclose: references outlived the plugin (U4) */
+  int fault_policy; /* resolved uvp_fault_policy */
+  uint32_t remote_limit;
+  uvp_remote *remote; /* created by the first remote_new */
+  uint32_t work_pending;
   uint32_t depth; /* frames of this ctx's code on the stack (S3) */
   uvp_host *host;
   void *dl;                  /* dlopen handle; NULL for the embedder */
@@ -213,7 +223,7 @@ struct uvp_ctx {
   void *state_ptr;           /* from on_init */
   uint32_t pending_owned;    /* owned payloads not yet freed */
   uint32_t registrations;    /* live slots */
-  uint64_t calls, events, published, errors, panics;
+  uint64_t calls, events, published, errors, panics, posts;
   atomic_uint_fast64_t wrong_thread;
   atomic_bool wrong_thread_unlogged;
   char name[UVP_NAME_MAX + 1];
@@ -236,9 +246,12 @@ struct uvp_host {
   uv_async_t async; /* wakes the loop from other threads */
   uvp_ctx **ctxs;   /* by index; NULL = free; [0] is the embedder's */
   uint32_t nctxs;
-  uvp_ctx **order; /* live plugins in load order */
+  uvp__inbox *inbox; /* cross-thread posts; created by the first remote */
+  uvp_ctx **order; /* plugins in load order, until they are DEAD */
   uint32_t norder;
   bool closing;
+  bool torn_down; /* close: plugins unloaded, queues dropped */
+  bool finishing; /* close: handles are being closed */
   uint32_t handles_open; /* ours, incl. fd watches; 0 = host can go */
   uvp_host_closed_fn on_closed;
   void *on_closed_data;
@@ -278,6 +291,7 @@ static inline void uvp__call_enter(uvp_ctx *ctx, uvp__slot *s) {
 }
 
 /* dispatch.c */
+int uvp__deliver(uvp_host *h, uvp_topic topic, const void *data, size_t len);
 void uvp__queue_init(uvp__queue *q, uint32_t max);
 int uvp__publish(uvp_ctx *ctx, uvp_topic topic, const void *data, size_t len,
                  uvp_payload_free_fn free_fn, void *hint, bool owned);
@@ -304,12 +318,34 @@ int uvp__name_check(const char *name);
 
 /* plugin.c */
 int uvp__plugin_load(uvp_host *h, const char *path, const char *name,
-                     const char *config);
+                     const char *config, const uvp_load_options *options);
 int uvp__plugin_unload(uvp_ctx *ctx);
-void uvp__plugin_finish_deferred(uvp_ctx *ctx);
+void uvp__plugin_begin_unload(uvp_ctx *ctx);
+void uvp__plugin_poll(uvp_ctx *ctx);
 void uvp__plugin_fault(uvp_ctx *ctx, int rc);
 void uvp__plugin_unpin(uvp_ctx *ctx);
-uvp_ctx *uvp__plugin_find(uvp_host *h, const char *name);
+uvp_ctx *uvp__plugin_find(uvp_host *h, const char *name, bool live_only);
+
+/* work.c */
+int uvp__work_queue(uvp_ctx *ctx, uvp_work_fn work, uvp_work_done_cb done,
+                    void *user_data, uvp_destroy_fn destroy, uvp_id *out_id);
+void uvp__work_cancel(uvp__work *w);
+
+/* remote.c */
+int uvp__remote_get(uvp_ctx *ctx, uint32_t limit, uvp_remote **out);
+int uvp__remote_acquire(uvp_remote *r);
+void uvp__remote_release(uvp_remote *r);
+int uvp__remote_post(uvp_remote *r, uvp_post_cb cb, void *user_data,
+                     uvp_destroy_fn destroy, int flags);
+int uvp__remote_publish(uvp_remote *r, uvp_topic topic, const void *data,
+                        size_t len, int flags);
+void uvp__remote_close(uvp_remote *r);
+uint32_t uvp__remote_queued(const uvp_remote *r);
+void uvp__remote_stats(const uvp_remote *r, uvp_plugin_stats *st);
+bool uvp__remote_disown(uvp_remote *r, bool wait);
+void uvp__remote_on_async(uvp_host *h);
+void uvp__remote_drain_all(uvp_host *h);
+void uvp__remote_shutdown(uvp_host *h);
 
 /* api.c */
 extern const uvp_api uvp__api;
@@ -321,6 +357,7 @@ void uvp__ctx_free(uvp_ctx *ctx);
 void uvp__host_wake(uvp_host *h);
 void uvp__host_teardown(uvp_host *h);
 void uvp__host_handle_closed(uvp_host *h);
+void uvp__host_close_continue(uvp_host *h);
 void uvp__host_schedule(uvp_host *h);
 
 #endif /* UVP_INTERNAL_H */

@@ -18,6 +18,7 @@
   X(EMSGSIZE, -EMSGSIZE, "payload larger than the host allows")               \
   X(ENOSPC, -ENOSPC, "host table full")                                       \
   X(EBUSY, -EBUSY, "resource busy")                                           \
+  X(ECANCELED, -ECANCELED, "cancelled")                                       \
   X(EWRONGTHREAD, -4001, "called off the loop thread")                        \
   X(EPANIC, -4002, "plugin callback panicked")                                \
   X(ESTALE, -4003, "stale handle (already cancelled or finished)")            \

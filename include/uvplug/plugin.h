@@ -111,6 +111,29 @@ typedef int (*uvp_timer_cb)(uvp_ctx *ctx, void *user_data);
 typedef int (*uvp_fd_cb)(uvp_ctx *ctx, int fd, int status, int events,
                          void *user_data);
 
+/* A thread-safe sender bound to one plugin (or the embedder): refcounted,
+ * usable from any thread, closed when its plugin stops (R1-R6). Opaque. */
+typedef struct uvp_remote uvp_remote;
+
+/* Flags of remote_post and remote_publish. */
+typedef enum uvp_post_flags {
+  UVP_POST_NONBLOCK = 0, /* queue full: fail at once with UVP_EAGAIN */
+  UVP_POST_BLOCK = 1     /* queue full: wait for room (never on the loop) */
+} uvp_post_flags;
+
+/* Posted callback: runs on the loop thread with the remote owner's ctx.
+ * Return value as for uvp_event_cb. */
+typedef int (*uvp_post_cb)(uvp_ctx *ctx, void *user_data);
+
+/* Work function: runs on a libuv pool thread. It gets no ctx and may call
+ * only the thread-safe remote functions (T5). */
+typedef void (*uvp_work_fn)(void *user_data);
+
+/* Work completion: runs once on the loop thread after the work function
+ * returned (status 0) or was cancelled (status UVP_ECANCELED; the work
+ * function may or may not have run, W2). Return value as for uvp_event_cb. */
+typedef int (*uvp_work_done_cb)(uvp_ctx *ctx, int status, void *user_data);
+
 /* Frees an owned payload (publish_owned). Called exactly once, on the loop
  * thread, after every subscriber saw the event or when the event is dropped
  * (L8). Never called when publish_owned fails. */
@@ -309,6 +332,135 @@ typedef struct uvp_api {
    * SINCE:     ABI 1.0
    */
   int (*now_ms)(uvp_ctx *ctx, uint64_t *out_ms);
+
+  /**
+   * Ask the host to unload this plugin: the unload starts right after the
+   * current callback returns (S3) and runs the whole state machine (U1).
+   *
+   * @param ctx  calling plugin's context.
+   * @return 0, UVP_EINVAL, UVP_EWRONGTHREAD or UVP_ECLOSED (already
+   *         unloading, or the embedder's own ctx).
+   *
+   * THREAD:    loop thread only (T2).
+   * OWNERSHIP: n/a.
+   * LIFETIME:  ctx stays valid until the calling callback returns.
+   * SINCE:     ABI 1.0
+   */
+  int (*unload_self)(uvp_ctx *ctx);
+
+  /**
+   * Run work(user_data) on the libuv thread pool, then done(ctx, status,
+   * user_data) on the loop thread.
+   *
+   * @param ctx        calling plugin's context.
+   * @param work       not NULL; runs on a pool thread, no ctx (T5).
+   * @param done       not NULL; runs exactly once on the loop thread (W1).
+   * @param user_data  passed to work, done and destroy.
+   * @param destroy    NULL, or called once after done (L1).
+   * @param out_id     receives the work id; cancel(id) cancels it (W2).
+   * @return 0, UVP_EINVAL, UVP_ENOMEM, UVP_EWRONGTHREAD or UVP_ECLOSED.
+   *
+   * THREAD:    loop thread only (T2).
+   * OWNERSHIP: on success the host holds user_data until destroy runs; on
+   *            failure nothing is kept (L6). work may use user_data until
+   *            it returns; done and destroy run after that.
+   * LIFETIME:  unload waits for a running work function to return (U3).
+   * SINCE:     ABI 1.0
+   */
+  int (*work_queue)(uvp_ctx *ctx, uvp_work_fn work, uvp_work_done_cb done,
+                    void *user_data, uvp_destroy_fn destroy, uvp_id *out_id);
+
+  /**
+   * Get a remote bound to this plugin, holding one reference.
+   *
+   * @param ctx         calling plugin's context.
+   * @param out_remote  receives the remote; written only on success.
+   * @return 0, UVP_EINVAL, UVP_ENOMEM, UVP_EWRONGTHREAD or UVP_ECLOSED.
+   *
+   * THREAD:    loop thread only (T2); the remote is then usable anywhere.
+   * OWNERSHIP: the caller owns one reference and gives it back with
+   *            remote_release (from any thread).
+   * LIFETIME:  the remote stays valid while a reference is held, also after
+   *            the plugin stopped or the host closed (posts then fail with
+   *            UVP_ECLOSED, R3). An unload-safe plugin is not unmapped
+   *            while references are held (U4).
+   * SINCE:     ABI 1.0
+   */
+  int (*remote_new)(uvp_ctx *ctx, uvp_remote **out_remote);
+
+  /* ------------------------------------------------------------------- */
+  /* Thread-safe API: the only functions any thread may call (T5).       */
+  /* ------------------------------------------------------------------- */
+
+  /**
+   * Take one more reference on a remote (e.g. for another thread).
+   *
+   * @param remote  a remote the caller holds a reference on.
+   * @return 0 or UVP_EINVAL.
+   *
+   * THREAD:    any thread.
+   * OWNERSHIP: the caller owns the new reference.
+   * LIFETIME:  works after close too; only posting is refused then.
+   * SINCE:     ABI 1.0
+   */
+  int (*remote_acquire)(uvp_remote *remote);
+
+  /**
+   * Give back one reference; the last one frees the remote.
+   *
+   * @param remote  a remote the caller holds a reference on; NULL is a
+   *                no-op.
+   *
+   * THREAD:    any thread, also after the host closed (R5).
+   * OWNERSHIP: the caller's reference is gone; do not use remote after.
+   * LIFETIME:  n/a.
+   * SINCE:     ABI 1.0
+   */
+  void (*remote_release)(uvp_remote *remote);
+
+  /**
+   * Post cb(ctx, user_data) to run on the loop thread with the remote
+   * owner's ctx.
+   *
+   * @param remote     a remote the caller holds a reference on.
+   * @param cb         not NULL.
+   * @param user_data  passed to cb and destroy.
+   * @param destroy    NULL, or called once on the loop thread after cb, or
+   *                   instead of it when the owner stops first (R4).
+   * @param flags      UVP_POST_NONBLOCK or UVP_POST_BLOCK (D4, R2).
+   * @return 0, UVP_EINVAL, UVP_EAGAIN (full, non-blocking) or UVP_ECLOSED
+   *         (owner stopped or host closed).
+   *
+   * THREAD:    any thread; cb and destroy run on the loop thread (T1).
+   *            UVP_POST_BLOCK from the loop thread gets UVP_EINVAL: it
+   *            could wait forever.
+   * OWNERSHIP: on success the host holds user_data until destroy runs; on
+   *            failure the caller keeps it and nothing is called (R3).
+   * LIFETIME:  posts from one thread run in the order posted (R1).
+   * SINCE:     ABI 1.0
+   */
+  int (*remote_post)(uvp_remote *remote, uvp_post_cb cb, void *user_data,
+                     uvp_destroy_fn destroy, int flags);
+
+  /**
+   * Publish a copy of data on topic from any thread, as the remote's owner.
+   *
+   * @param remote  a remote the caller holds a reference on.
+   * @param topic   id from topic() of the same host.
+   * @param data    payload; NULL only when len is 0; copied before return.
+   * @param len     payload bytes, at most the host's max_payload.
+   * @param flags   UVP_POST_NONBLOCK or UVP_POST_BLOCK.
+   * @return 0, UVP_EINVAL, UVP_EMSGSIZE, UVP_ENOMEM, UVP_EAGAIN or
+   *         UVP_ECLOSED. An unknown topic is found out on the loop thread:
+   *         the event is then dropped and counted in errors.
+   *
+   * THREAD:    any thread; subscribers run on the loop thread (T1).
+   * OWNERSHIP: data is copied; the caller keeps its buffer (L9).
+   * LIFETIME:  events from one thread are delivered in order (R1).
+   * SINCE:     ABI 1.0
+   */
+  int (*remote_publish)(uvp_remote *remote, uvp_topic topic, const void *data,
+                        size_t len, int flags);
 } uvp_api;
 
 /* ===================================================================== */

@@ -52,9 +52,10 @@ typedef void (*uvp_log_fn)(void *log_data, int level, const char *plugin,
 
 /* What the host does when a plugin callback returns UVP_EPANIC (F1). */
 typedef enum uvp_fault_policy {
-  UVP_FAULT_QUARANTINE = 0, /* default: stop delivering, unload the plugin */
-  UVP_FAULT_LOG = 1,        /* count, log and keep delivering */
-  UVP_FAULT_ABORT = 2       /* log and abort() the process */
+  UVP_FAULT_DEFAULT = 0,    /* host: quarantine; plugin: the host's policy */
+  UVP_FAULT_QUARANTINE = 1, /* stop delivering, unload the plugin */
+  UVP_FAULT_LOG = 2,        /* count, log and keep delivering */
+  UVP_FAULT_ABORT = 3       /* log and abort() the process */
 } uvp_fault_policy;
 
 /* Host options, size-prefixed. Start from UVP_HOST_OPTIONS_INIT; a field
@@ -69,17 +70,29 @@ typedef struct uvp_host_options {
   uint32_t batch;          /* events dispatched per loop turn; 1024 */
   uint32_t max_topics;     /* distinct topics; 65536 */
   int fault_policy;        /* uvp_fault_policy; UVP_FAULT_QUARANTINE */
+  uint32_t remote_capacity; /* posts queued from all threads; 65536 */
 } uvp_host_options;
 
 #define UVP_HOST_OPTIONS_INIT \
-  { sizeof(uvp_host_options), NULL, NULL, UVP_LOG_INFO, 0, 0, 0, 0, 0 }
+  { sizeof(uvp_host_options), NULL, NULL, UVP_LOG_INFO, 0, 0, 0, 0, 0, 0 }
+
+/* Per-plugin options of uvp_host_load, size-prefixed; NULL or a field left
+ * 0 takes the host's setting. */
+typedef struct uvp_load_options {
+  uint32_t size;         /* sizeof(uvp_load_options) as compiled */
+  int fault_policy;      /* uvp_fault_policy for this plugin (F1) */
+  uint32_t remote_limit; /* posts queued for this plugin; remote_capacity */
+} uvp_load_options;
+
+#define UVP_LOAD_OPTIONS_INIT { sizeof(uvp_load_options), 0, 0 }
 
 /* Plugin states, as uvp_plugin_stats.state reports them. */
 typedef enum uvp_plugin_state {
   UVP_PLUGIN_LOADING = 0,
   UVP_PLUGIN_RUNNING = 1,
   UVP_PLUGIN_STOPPING = 2,
-  UVP_PLUGIN_QUARANTINED = 3
+  UVP_PLUGIN_QUARANTINED = 3,
+  UVP_PLUGIN_DRAINING = 4 /* stopped; waits for work or remote references */
 } uvp_plugin_state;
 
 /* Per-plugin counters, size-prefixed (set size before the call). */
@@ -92,7 +105,12 @@ typedef struct uvp_plugin_stats {
   uint64_t errors;        /* callbacks that returned a negative status */
   uint64_t panics;        /* callbacks that returned UVP_EPANIC */
   uint64_t wrong_thread;  /* calls refused with UVP_EWRONGTHREAD */
-  uint32_t registrations; /* live subscriptions, timers and fd watches */
+  uint32_t registrations; /* live subscriptions, timers, fd watches, work */
+  uint64_t posts;         /* posted callbacks and remote publishes run */
+  uint32_t post_queued;   /* posts waiting in the queue now */
+  uint32_t post_high_water; /* most posts ever waiting at once */
+  uint32_t remote_refs;   /* references held on the plugin's remote */
+  uint32_t work_pending;  /* work items queued or running */
 } uvp_plugin_stats;
 
 /* ===================================================================== */
@@ -186,7 +204,8 @@ UVP_EXTERN int uvp_host_close(uvp_host *host, uvp_host_closed_fn on_closed,
  * @param name    instance name, or NULL to use the descriptor's name;
  *                1..UVP_NAME_MAX bytes of [A-Za-z0-9_.-]; copied.
  * @param config  NUL-terminated config string, or NULL for ""; copied.
- * @param reserved  must be NULL (room for per-plugin options).
+ * @param options NULL for the host's settings, or options with size set;
+ *                copied.
  * @return 0, UVP_EINVAL, UVP_ENOTSO, UVP_ENOSYM, UVP_EBADMAGIC, UVP_EABI,
  *         UVP_ESHORT, UVP_EBADDESC, UVP_EDUPNAME, UVP_EINIT, UVP_ENOMEM,
  *         UVP_EWRONGTHREAD or UVP_ECLOSED; every failure logs one line
@@ -200,14 +219,17 @@ UVP_EXTERN int uvp_host_close(uvp_host *host, uvp_host_closed_fn on_closed,
  */
 UVP_EXTERN int uvp_host_load(uvp_host *host, const char *path,
                              const char *name, const char *config,
-                             void *reserved);
+                             const uvp_load_options *options);
 
 /**
- * Unload a plugin instance: on_stop, cancel every registration (each
- * destroy runs), drop its queued deliveries, on_unload, and dlclose when the
- * object is unload-safe and holds no pending payload (S1, A10). When called
- * from inside one of that plugin's callbacks, the unload completes right
- * after that callback returns.
+ * Unload a plugin instance (U1): on_stop, refuse new registrations, cancel
+ * every registration and queued work, close its remote, run every destroy
+ * (also of posts still queued), on_unload, and dlclose when the object is
+ * unload-safe and nothing can run its code any more (A10, U4). Running
+ * work makes the plugin DRAINING until it returns (U3); remote references
+ * still held keep an unload-safe object mapped until the last release.
+ * When called from inside one of that plugin's callbacks, the unload
+ * starts right after that callback returns (S3).
  *
  * @param host  the host.
  * @param name  instance name.
@@ -220,6 +242,28 @@ UVP_EXTERN int uvp_host_load(uvp_host *host, const char *path,
  * SINCE:     0.1
  */
 UVP_EXTERN int uvp_host_unload(uvp_host *host, const char *name);
+
+/**
+ * Replace a plugin instance with a new load of path: load and start the
+ * new one, then unload the old one, which keeps running if the new load
+ * fails (U5). The new instance takes the old one's name.
+ *
+ * @param host     the host.
+ * @param name     instance name of the running plugin.
+ * @param path     path of the new shared object (may be the same file).
+ * @param config   NUL-terminated config for the new instance, or NULL.
+ * @param options  as for uvp_host_load.
+ * @return 0, UVP_ENOENT (no such instance), UVP_ECLOSED (it is unloading),
+ *         or any error of uvp_host_load (then the old instance is intact).
+ *
+ * THREAD:    loop thread only (T3).
+ * OWNERSHIP: as uvp_host_load.
+ * LIFETIME:  the old instance unloads as uvp_host_unload describes.
+ * SINCE:     0.1
+ */
+UVP_EXTERN int uvp_host_reload(uvp_host *host, const char *name,
+                               const char *path, const char *config,
+                               const uvp_load_options *options);
 
 /**
  * Read a plugin instance's counters.

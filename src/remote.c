@@ -1,0 +1,433 @@
+/* Remotes: the thread-safe way into a host (R1-R6).
+ *
+ *   producer threads ──► inbox ring (bounded, lock-free, per host) ──►
+ *        uv_async_send        loop thread: on_async drains ≤ batch cells,
+ *                             runs posts / delivers publishes (or destroys
+ *                             them when the owner stopped, R4)
+ *
+ * The ring is Vyukov's bounded queue: a producer claims a cell with one CAS
+ * on `tail` and publishes it by storing its sequence number; the loop is
+ * the only consumer. There is no allocation per post (payloads over 40
+ * bytes excepted) and no lock on the post path. Per-producer order holds
+ * because a thread's claims are ordered (R1).
+ *
+ * Closing uses a gate: producers count themselves in `users` around the
+ * check of `closed` and the push; the loop sets `closed` and then waits for
+ * `users` to drop to 0. After that no post of that remote can arrive, so the
+ * loop may drain and destroy what is queued. The mutex guards only
+ * lifecycle: the last release of a remote, host liveness, blocked senders.
+ * Thread: the remote_* entry points on any thread, the rest loop only.
+ */
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "uvp-internal.h"
+
+#define CELL_INLINE 40
+
+enum cell_kind { CELL_POST, CELL_PUB_INLINE, CELL_PUB_COPY };
+
+typedef struct cell {
+  atomic_size_t seq;
+  uvp_remote *remote;
+  uint32_t len;
+  uint8_t kind;
+  union {
+    struct {
+      uvp_post_cb cb;
+      void *user_data;
+      uvp_destroy_fn destroy;
+    } post;
+    struct {
+      uvp_topic topic;
+      union {
+        unsigned char bytes[CELL_INLINE - 8];
+        void *data;
+      } u;
+    } pub;
+  } u;
+} cell;
+
+struct uvp__inbox {
+  _Alignas(64) atomic_size_t tail; /* producers */
+  _Alignas(64) size_t head;        /* the loop */
+  cell *cells;
+  size_t mask;
+  atomic_int users;      /* producers inside the gate */
+  atomic_uint waiters;   /* producers blocked for room */
+  atomic_uint refs;      /* the host's + one per remote */
+  uv_thread_t loop_thread;
+  uint32_t max_payload;
+  uv_async_t *async;     /* valid while the gate or lock says host alive */
+  uv_mutex_t lock;       /* guards the fields below */
+  uv_cond_t room;
+  bool host_alive;
+  uvp_remote *released;  /* remotes whose waited-for last ref went */
+};
+
+struct uvp_remote {
+  atomic_uint refs;
+  atomic_bool closed;
+  atomic_uint queued;
+  atomic_uint high_water;
+  uint32_t limit;
+  uint16_t owner;    /* ctx index; read on the loop thread only */
+  bool detached;     /* lock: owner gone, the last release frees */
+  bool waited_on;    /* lock: owner waits for the last release (U4) */
+  uvp_remote *next;  /* lock: in inbox->released */
+  uvp__inbox *inbox;
+};
+
+/* ---- inbox ----------------------------------------------------------- */
+
+static uvp__inbox *inbox_new(uvp_host *h) {
+  uvp__inbox *in = calloc(1, sizeof *in);
+  size_t cap = 64;
+  while (cap < h->opts.remote_capacity) cap *= 2;
+  cell *cells = in ? calloc(cap, sizeof *cells) : NULL;
+  if (cells == NULL || uv_mutex_init(&in->lock) != 0) {
+    free(cells);
+    free(in);
+    return NULL;
+  }
+  if (uv_cond_init(&in->room) != 0) {
+    uv_mutex_destroy(&in->lock);
+    free(cells);
+    free(in);
+    return NULL;
+  }
+  for (size_t i = 0; i < cap; i++) atomic_init(&cells[i].seq, i);
+  in->cells = cells;
+  in->mask = cap - 1;
+  atomic_init(&in->tail, 0);
+  atomic_init(&in->users, 0);
+  atomic_init(&in->waiters, 0);
+  atomic_init(&in->refs, 1);
+  in->loop_thread = h->thread;
+  in->max_payload = h->opts.max_payload;
+  in->async = &h->async;
+  in->host_alive = true;
+  return in;
+}
+
+static void inbox_unref(uvp__inbox *in) {
+  if (atomic_fetch_sub(&in->refs, 1) != 1) return;
+  uv_cond_destroy(&in->room);
+  uv_mutex_destroy(&in->lock);
+  free(in->cells);
+  free(in);
+}
+
+static int ring_push(uvp__inbox *in, const cell *src) {
+  size_t pos = atomic_load_explicit(&in->tail, memory_order_relaxed);
+  cell *c;
+  for (;;) {
+    c = &in->cells[pos & in->mask];
+    size_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
+    intptr_t dif = (intptr_t)seq - (intptr_t)pos;
+    if (dif == 0) {
+      if (atomic_compare_exchange_weak_explicit(&in->tail, &pos, pos + 1,
+                                                memory_order_relaxed,
+                                                memory_order_relaxed))
+        break;
+    } else if (dif < 0) {
+      return UVP_EAGAIN; /* full */
+    } else {
+      pos = atomic_load_explicit(&in->tail, memory_order_relaxed);
+    }
+  }
+  c->remote = src->remote;
+  c->len = src->len;
+  c->kind = src->kind;
+  c->u = src->u;
+  atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
+  return 0;
+}
+
+static bool ring_pop(uvp__inbox *in, cell *out) {
+  cell *c = &in->cells[in->head & in->mask];
+  if (atomic_load_explicit(&c->seq, memory_order_acquire) != in->head + 1)
+    return false; /* empty, or the next producer has not finished */
+  out->remote = c->remote;
+  out->len = c->len;
+  out->kind = c->kind;
+  out->u = c->u;
+  atomic_store_explicit(&c->seq, in->head + in->mask + 1,
+                        memory_order_release);
+  in->head++;
+  return true;
+}
+
+/* ---- posting (any thread) -------------------------------------------- */
+
+static bool on_loop(const uvp__inbox *in) {
+  uv_thread_t self = uv_thread_self();
+  return uv_thread_equal(&self, &in->loop_thread);
+}
+
+static void note_depth(uvp_remote *r, unsigned depth) {
+  unsigned hw = atomic_load_explicit(&r->high_water, memory_order_relaxed);
+  while (depth > hw && !atomic_compare_exchange_weak_explicit(
+                           &r->high_water, &hw, depth, memory_order_relaxed,
+                           memory_order_relaxed)) {
+  }
+}
+
+/* One attempt inside the gate: 0, UVP_EAGAIN or UVP_ECLOSED. */
+static int try_send(uvp_remote *r, const cell *c) {
+  uvp__inbox *in = r->inbox;
+  atomic_fetch_add(&in->users, 1); /* seq_cst pairs with close_gate */
+  int rc = UVP_ECLOSED;
+  if (!atomic_load(&r->closed)) {
+    unsigned depth = atomic_fetch_add(&r->queued, 1) + 1;
+    if (depth > r->limit || (rc = ring_push(in, c)) < 0) {
+      atomic_fetch_sub(&r->queued, 1);
+      rc = UVP_EAGAIN;
+    } else {
+      note_depth(r, depth);
+      uv_async_send(in->async); /* host alive: the gate holds close back */
+    }
+  }
+  atomic_fetch_sub(&in->users, 1);
+  return rc;
+}
+
+static void wait_room(uvp__inbox *in) {
+  uv_mutex_lock(&in->lock);
+  atomic_fetch_add(&in->waiters, 1);
+  /* Timed: a wake-up sent between the failed push and this wait costs at
+   * most a millisecond instead of a hang. */
+  uv_cond_timedwait(&in->room, &in->lock, 1000000);
+  atomic_fetch_sub(&in->waiters, 1);
+  uv_mutex_unlock(&in->lock);
+}
+
+static int send_cell(uvp_remote *r, const cell *c, int flags) {
+  for (;;) {
+    int rc = try_send(r, c);
+    if (rc != UVP_EAGAIN || flags != UVP_POST_BLOCK) return rc; /* R2 */
+    wait_room(r->inbox);
+  }
+}
+
+static int check_send(uvp_remote *r, int flags) {
+  if (r == NULL || (flags != UVP_POST_NONBLOCK && flags != UVP_POST_BLOCK))
+    return UVP_EINVAL;
+  if (flags == UVP_POST_BLOCK && on_loop(r->inbox)) return UVP_EINVAL;
+  return 0;
+}
+
+int uvp__remote_post(uvp_remote *r, uvp_post_cb cb, void *user_data,
+                     uvp_destroy_fn destroy, int flags) {
+  int rc = check_send(r, flags);
+  if (rc < 0) return rc;
+  if (cb == NULL) return UVP_EINVAL;
+  cell c = {.remote = r, .kind = CELL_POST};
+  c.u.post.cb = cb;
+  c.u.post.user_data = user_data;
+  c.u.post.destroy = destroy;
+  return send_cell(r, &c, flags);
+}
+
+int uvp__remote_publish(uvp_remote *r, uvp_topic topic, const void *data,
+                        size_t len, int flags) {
+  int rc = check_send(r, flags);
+  if (rc < 0) return rc;
+  if ((data == NULL && len != 0) || topic == 0) return UVP_EINVAL;
+  if (len > r->inbox->max_payload) return UVP_EMSGSIZE; /* F4 */
+  cell c = {.remote = r, .len = (uint32_t)len, .kind = CELL_PUB_INLINE};
+  c.u.pub.topic = topic;
+  if (len <= sizeof c.u.pub.u.bytes) {
+    if (len != 0) memcpy(c.u.pub.u.bytes, data, len);
+  } else {
+    void *copy = malloc(len); /* freed by the loop thread */
+    if (copy == NULL) return UVP_ENOMEM;
+    memcpy(copy, data, len);
+    c.kind = CELL_PUB_COPY;
+    c.u.pub.u.data = copy;
+  }
+  if ((rc = send_cell(r, &c, flags)) < 0 && c.kind == CELL_PUB_COPY)
+    free(c.u.pub.u.data);
+  return rc;
+}
+
+int uvp__remote_acquire(uvp_remote *r) {
+  if (r == NULL) return UVP_EINVAL;
+  atomic_fetch_add(&r->refs, 1);
+  return 0;
+}
+
+void uvp__remote_release(uvp_remote *r) {
+  if (r == NULL) return;
+  uvp__inbox *in = r->inbox;
+  bool free_it = false;
+  uv_mutex_lock(&in->lock); /* the owner may be deciding r's fate */
+  if (atomic_fetch_sub(&r->refs, 1) == 1) {
+    if (r->detached) {
+      free_it = true; /* R5: owner and maybe host are gone */
+    } else if (r->waited_on && in->host_alive) {
+      r->next = in->released; /* U4: the loop unmaps the plugin */
+      in->released = r;
+      uv_async_send(in->async);
+    }
+  }
+  uv_mutex_unlock(&in->lock);
+  if (free_it) {
+    free(r);
+    inbox_unref(in);
+  }
+}
+
+/* ---- the loop side ---------------------------------------------------- */
+
+int uvp__remote_get(uvp_ctx *ctx, uint32_t limit, uvp_remote **out) {
+  uvp_host *h = ctx->host;
+  if (ctx->remote == NULL) {
+    if (h->inbox == NULL && (h->inbox = inbox_new(h)) == NULL)
+      return UVP_ENOMEM;
+    uvp_remote *r = calloc(1, sizeof *r);
+    if (r == NULL) return UVP_ENOMEM;
+    atomic_init(&r->refs, 0);
+    atomic_init(&r->closed, false);
+    atomic_init(&r->queued, 0);
+    atomic_init(&r->high_water, 0);
+    r->limit = limit;
+    r->owner = ctx->index;
+    r->inbox = h->inbox;
+    atomic_fetch_add(&h->inbox->refs, 1);
+    ctx->remote = r;
+  }
+  atomic_fetch_add(&ctx->remote->refs, 1);
+  *out = ctx->remote;
+  return 0;
+}
+
+/* Refuses every later post of r and waits out producers mid-post (R4). */
+void uvp__remote_close(uvp_remote *r) {
+  if (r == NULL || atomic_load(&r->closed)) return;
+  atomic_store(&r->closed, true);
+  while (atomic_load(&r->inbox->users) != 0) sched_yield();
+  if (atomic_load(&r->inbox->waiters) != 0) {
+    uv_mutex_lock(&r->inbox->lock);
+    uv_cond_broadcast(&r->inbox->room);
+    uv_mutex_unlock(&r->inbox->lock);
+  }
+}
+
+uint32_t uvp__remote_queued(const uvp_remote *r) {
+  return r ? atomic_load(&r->queued) : 0;
+}
+
+void uvp__remote_stats(const uvp_remote *r, uvp_plugin_stats *st) {
+  if (r == NULL) return;
+  st->post_queued = atomic_load(&r->queued);
+  st->post_high_water = atomic_load(&r->high_water);
+  st->remote_refs = atomic_load(&r->refs);
+}
+
+/* The owner finished unloading: frees r now if no reference is held, else
+ * hands it to its holders (detach) or waits for them (U4). Returns true when
+ * the owner must wait for the last release. */
+bool uvp__remote_disown(uvp_remote *r, bool wait) {
+  uvp__inbox *in = r->inbox;
+  uv_mutex_lock(&in->lock);
+  bool held = atomic_load(&r->refs) != 0;
+  if (held && wait)
+    r->waited_on = true;
+  else if (held)
+    r->detached = true;
+  uv_mutex_unlock(&in->lock);
+  if (!held) {
+    free(r);
+    inbox_unref(in);
+  }
+  return held && wait;
+}
+
+/* Runs a post (or, once its owner stopped, only its destroy: R4), or
+ * delivers a remote publish as its owner. */
+static void run_cell(uvp_host *h, cell *c) {
+  uvp_remote *r = c->remote;
+  uvp_ctx *ctx = h->ctxs[r->owner];
+  bool live = !atomic_load(&r->closed);
+  int rc = 0;
+  if (live) ctx->posts++;
+  if (c->kind == CELL_POST) {
+    uvp__call_enter(ctx, NULL);
+    if (live) rc = c->u.post.cb(ctx, c->u.post.user_data);
+    if (c->u.post.destroy != NULL) c->u.post.destroy(c->u.post.user_data);
+    ctx->depth--;
+  } else {
+    const void *data = c->kind == CELL_PUB_COPY
+                           ? c->u.pub.u.data
+                           : (const void *)c->u.pub.u.bytes;
+    if (live && uvp__deliver(h, c->u.pub.topic, data, c->len) < 0)
+      ctx->errors++; /* a topic of no host of ours: dropped and counted */
+    if (c->kind == CELL_PUB_COPY) free(c->u.pub.u.data);
+  }
+  atomic_fetch_sub(&r->queued, 1);
+  uvp__call_after(ctx, rc); /* may finish a draining owner */
+}
+
+static void finish_released(uvp_host *h) {
+  uvp__inbox *in = h->inbox;
+  uv_mutex_lock(&in->lock);
+  uvp_remote *list = in->released;
+  in->released = NULL;
+  uv_mutex_unlock(&in->lock);
+  while (list != NULL) {
+    uvp_remote *r = list;
+    list = r->next;
+    uvp_ctx *ctx = h->ctxs[r->owner];
+    ctx->remote = NULL;
+    free(r);
+    inbox_unref(in);
+    uvp__plugin_poll(ctx);
+  }
+}
+
+/* Runs queued posts: at most `limit` cells, or all of them when limit is 0.
+ * Returns whether cells may remain. */
+static bool drain(uvp_host *h, uint32_t limit) {
+  uvp__inbox *in = h->inbox;
+  cell c;
+  uint32_t n = 0;
+  while ((limit == 0 || n < limit) && ring_pop(in, &c)) {
+    n++;
+    run_cell(h, &c);
+  }
+  if (atomic_load(&in->waiters) != 0) {
+    uv_mutex_lock(&in->lock);
+    uv_cond_broadcast(&in->room);
+    uv_mutex_unlock(&in->lock);
+  }
+  return limit != 0 && n == limit;
+}
+
+void uvp__remote_on_async(uvp_host *h) {
+  if (h->inbox == NULL || h->closing) return;
+  finish_released(h);
+  if (drain(h, h->opts.batch)) uv_async_send(&h->async); /* R6: more */
+}
+
+/* Host close, once every remote is closed: runs each queued post's destroy
+ * (R4) and finishes remotes whose last reference went. */
+void uvp__remote_drain_all(uvp_host *h) {
+  if (h->inbox == NULL) return;
+  drain(h, 0);
+  finish_released(h);
+}
+
+/* Host close, last step: lets go of the inbox. Holders of references keep
+ * their remotes, which the last release frees on any thread (R5). */
+void uvp__remote_shutdown(uvp_host *h) {
+  uvp__inbox *in = h->inbox;
+  if (in == NULL) return;
+  uv_mutex_lock(&in->lock);
+  in->host_alive = false;
+  in->async = NULL;
+  uv_mutex_unlock(&in->lock);
+  h->inbox = NULL;
+  inbox_unref(in);
+}
