@@ -118,8 +118,10 @@ int uvp__deliver(uvp_host *h, uvp_topic topic, const void *data, size_t len) {
     if (idx == UVP__NONE) continue; /* L3: cancelled during this round */
     uvp__slot *s = uvp__registry_at(&h->reg, idx);
     uvp_ctx *ctx = uvp__slot_ctx(h, s);
-    ctx->calls++;
-    ctx->events++;
+    if (h->metrics) {
+      ctx->calls++;
+      ctx->events++;
+    }
     uvp__call_enter(ctx, s);
     int rc = s->cb.event(ctx, &e, s->user_data);
     uvp__call_returned(h, ctx, idx);

@@ -33,7 +33,7 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
   uint32_t idx = w->slot;
   uvp__slot *s = uvp__registry_at(&h->reg, idx);
   uvp_ctx *ctx = uvp__slot_ctx(h, s);
-  ctx->calls++;
+  if (h->metrics) ctx->calls++;
   uvp__call_enter(ctx, s);
   int rc = s->cb.fd(ctx, w->fd, status, status < 0 ? 0 : from_uv_events(events),
                     s->user_data);

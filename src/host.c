@@ -112,6 +112,7 @@ int uvp_host_new(uv_loop_t *loop, const uvp_host_options *options,
     free(h);
     return rc;
   }
+  h->metrics = !h->opts.no_metrics;
   self->state = UVP__RUNNING;
   self->fault_policy = h->opts.fault_policy;
   self->remote_limit = h->opts.remote_capacity;

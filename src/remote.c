@@ -352,7 +352,7 @@ static void run_cell(uvp_host *h, cell *c) {
   uvp_ctx *ctx = h->ctxs[r->owner];
   bool live = !atomic_load(&r->closed);
   int rc = 0;
-  if (live) ctx->posts++;
+  if (live && h->metrics) ctx->posts++;
   if (c->kind == CELL_POST) {
     uvp__call_enter(ctx, NULL);
     if (live) rc = c->u.post.cb(ctx, c->u.post.user_data);

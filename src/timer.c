@@ -124,7 +124,7 @@ void uvp__timers_free(uvp__timers *t) {
 static void fire(uvp_host *h, uint32_t idx) {
   uvp__slot *s = uvp__registry_at(&h->reg, idx);
   uvp_ctx *ctx = uvp__slot_ctx(h, s);
-  ctx->calls++;
+  if (h->metrics) ctx->calls++;
   uvp__call_enter(ctx, s);
   int rc = s->cb.timer(ctx, s->user_data);
   if (uvp__call_returned(h, ctx, idx)) {

@@ -249,6 +249,7 @@ struct uvp_host {
   uvp__inbox *inbox; /* cross-thread posts; created by the first remote */
   uvp_ctx **order; /* plugins in load order, until they are DEAD */
   uint32_t norder;
+  bool metrics; /* !opts.no_metrics, read on every dispatch */
   bool closing;
   bool torn_down; /* close: plugins unloaded, queues dropped */
   bool finishing; /* close: handles are being closed */

@@ -36,7 +36,7 @@ static void after_work_cb(uv_work_t *req, int status) {
   uvp__slot *s = uvp__registry_at(&h->reg, idx);
   uvp_ctx *ctx = uvp__slot_ctx(h, s);
   int st = (status == UV_ECANCELED || w->cancelled) ? UVP_ECANCELED : 0;
-  ctx->calls++;
+  if (h->metrics) ctx->calls++;
   uvp__call_enter(ctx, s);
   int rc = w->done(ctx, st, w->user_data);
   ctx->depth--;

@@ -71,10 +71,12 @@ typedef struct uvp_host_options {
   uint32_t max_topics;     /* distinct topics; 65536 */
   int fault_policy;        /* uvp_fault_policy; UVP_FAULT_QUARANTINE */
   uint32_t remote_capacity; /* posts queued from all threads; 65536 */
+  int no_metrics; /* nonzero: skip the per-call counters of the stats
+                     (calls, events, posts); for measuring their cost */
 } uvp_host_options;
 
 #define UVP_HOST_OPTIONS_INIT \
-  { sizeof(uvp_host_options), NULL, NULL, UVP_LOG_INFO, 0, 0, 0, 0, 0, 0 }
+  { sizeof(uvp_host_options), NULL, NULL, UVP_LOG_INFO, 0, 0, 0, 0, 0, 0, 0 }
 
 /* Per-plugin options of uvp_host_load, size-prefixed; NULL or a field left
  * 0 takes the host's setting. */
