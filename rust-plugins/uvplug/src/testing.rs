@@ -79,7 +79,8 @@ pub struct LogLine {
 /// Per-plugin counters, as the real host keeps them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Callbacks that returned a negative status other than `UVP_EPANIC` (F2).
+    /// Callbacks that returned a negative status, `UVP_EPANIC` included
+    /// (F2), as the host's `uvp_plugin_stats.errors` counts them.
     pub errors: u64,
     /// Callbacks that returned `UVP_EPANIC` (F1).
     pub panics: u64,
@@ -690,6 +691,7 @@ impl Inner {
                 let policy = st.policy;
                 let p = &mut st.plugins[plugin];
                 p.stats.last_error = rc;
+                p.stats.errors += 1;
                 let name = p.name.clone();
                 let line = if rc == sys::UVP_EPANIC {
                     p.stats.panics += 1;
@@ -698,7 +700,6 @@ impl Inner {
                     }
                     format!("plugin {name}: callback panicked; {policy:?}")
                 } else {
-                    p.stats.errors += 1;
                     format!("plugin {name}: callback failed: {}", Error::from_code(rc))
                 };
                 st.logs.push(LogLine {

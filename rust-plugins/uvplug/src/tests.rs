@@ -224,7 +224,7 @@ fn panic_with_log_policy_keeps_running() {
     let st = h.stats(p.id());
     assert_eq!(
         (st.panics, st.errors, st.last_error),
-        (1, 1, sys::UVP_EBUSY)
+        (1, 2, sys::UVP_EBUSY)
     );
     assert_eq!(h.state(&p).seen, vec![b"after".to_vec()]);
 }

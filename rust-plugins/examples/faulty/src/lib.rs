@@ -83,7 +83,7 @@ mod tests {
         let st = h.stats(p.id());
         assert_eq!(
             (st.errors, st.panics, st.last_error),
-            (2, 1, sys::UVP_EINVAL)
+            (3, 1, sys::UVP_EINVAL)
         );
         assert!(h.is_loaded(p.id()));
     }

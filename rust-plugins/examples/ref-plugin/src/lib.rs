@@ -213,7 +213,7 @@ mod tests {
         h.publish("ref.cmd", b"timer x").unwrap();
         h.run_until_idle();
         let st = h.stats(p.id());
-        assert_eq!((st.errors, st.panics), (2, 1));
+        assert_eq!((st.errors, st.panics), (3, 1));
         assert_eq!(st.last_error, sys::UVP_EINVAL);
 
         assert_eq!(uvp_ref_unloaded(), u0);
