@@ -178,8 +178,12 @@ bool uvt_run_until_int(uvt_fx *fx, const int *counter, int want) {
   return uvt_run_until(fx, int_pred, &w, 5000);
 }
 
+/* The tick keeps the loop alive so each turn polls even when only unref'd
+ * handles (the host's async) have work. */
 void uvt_run_turns(uvt_fx *fx, int n) {
+  uv_timer_start(&fx->tick, on_tick, 1, 1);
   for (int i = 0; i < n; i++) uv_run(&fx->loop, UV_RUN_NOWAIT);
+  uv_timer_stop(&fx->tick);
 }
 
 uvp_topic uvt_topic(uvt_fx *fx, const char *name) {
