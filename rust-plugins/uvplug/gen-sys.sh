@@ -5,6 +5,8 @@
 #   gen-sys.sh --check  regenerate into a temp file and diff against the
 #                       checked-in src/sys.rs; exit 1 on drift
 #
+# Exit codes: 0 ok, 1 drift, 2 usage or bindgen failure, 77 no bindgen.
+#
 # Needs bindgen (Debian package `bindgen`, 0.60) and rustfmt on PATH (or in
 # ~/.cargo/bin). Works from any directory. Building a plugin never needs it:
 # sys.rs is checked in. Set BINDGEN to use another bindgen binary.
@@ -30,8 +32,9 @@ case "${1:-}" in
 esac
 
 if ! command -v "$bindgen" >/dev/null 2>&1; then
-  echo "gen-sys.sh: bindgen not found (apt-get install bindgen)" >&2
-  exit 2
+  # 77: the "skipped" code of automake and of ctest's SKIP_RETURN_CODE.
+  echo "gen-sys.sh: bindgen not found (apt-get install bindgen); skipped" >&2
+  exit 77
 fi
 
 tmp=$(mktemp)
@@ -42,7 +45,7 @@ trap 'rm -f "$tmp" "$tmp.raw"' EXIT INT TERM
 # --translate-enum-integer-types + default (consts) enum style: every enum
 #   constant (UVP_EINVAL, UVP_LOG_INFO, ...) comes through as a plain const.
 # --blocklist-type '__.*': glibc's __uint*_t typedefs are not ABI of ours.
-"$bindgen" "$header" \
+if ! "$bindgen" "$header" \
   --allowlist-type 'uvp_.*|UVP_.*' \
   --allowlist-function 'uvp_.*|UVP_.*' \
   --allowlist-var 'uvp_.*|UVP_.*' \
@@ -51,7 +54,10 @@ trap 'rm -f "$tmp" "$tmp.raw"' EXIT INT TERM
   --translate-enum-integer-types \
   --size_t-is-usize \
   --no-doc-comments \
-  -- -I"$repo/include" >"$tmp.raw"
+  -- -I"$repo/include" >"$tmp.raw"; then
+  echo "gen-sys.sh: bindgen failed on $header" >&2
+  exit 2
+fi
 
 # Replace bindgen's banner with ours and put a SAFETY comment before every
 # unsafe block of the layout tests (the crate rule: grep -rn unsafe shows

@@ -1,4 +1,11 @@
 //! Registration guards: dropping one cancels its registration.
+//!
+//! Guards belong to the loop thread:
+//!
+//! ```compile_fail
+//! fn needs_send<T: Send>() {}
+//! needs_send::<uvplug::Subscription>();
+//! ```
 
 use std::fmt;
 use std::rc::Rc;
