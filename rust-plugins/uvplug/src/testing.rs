@@ -41,6 +41,7 @@
 //! assert_eq!(h.destroy_calls(), 1);
 //! ```
 
+use std::any::TypeId;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::ffi::CString;
@@ -99,6 +100,8 @@ pub struct PluginId(usize);
 #[derive(Debug)]
 pub struct Loaded<P> {
     index: usize,
+    /// The host that loaded it (a `Loaded` of another host is refused).
+    host: *const (),
     _p: PhantomData<fn() -> P>,
 }
 
@@ -159,6 +162,8 @@ struct Hooks {
 
 struct PluginSlot {
     name: String,
+    /// The state's type, for `load_as::<P>` instances.
+    type_id: Option<TypeId>,
     ctx: Box<FakeCtx>,
     hooks: Hooks,
     state: *mut c_void,
@@ -812,9 +817,10 @@ impl TestHost {
             on_stop: Some(tramp::on_stop::<P>),
             on_unload: Some(tramp::on_unload::<P>),
         };
-        let index = self.load_hooks(name, hooks, config.as_bytes())?;
+        let index = self.load_hooks(name, hooks, config.as_bytes(), Some(TypeId::of::<P>()))?;
         Ok(Loaded {
             index,
+            host: self.id(),
             _p: PhantomData,
         })
     }
@@ -843,10 +849,17 @@ impl TestHost {
             on_stop: raw.on_stop,
             on_unload: raw.on_unload,
         };
-        self.load_hooks(desc.name(), hooks, config).map(PluginId)
+        self.load_hooks(desc.name(), hooks, config, None)
+            .map(PluginId)
     }
 
-    fn load_hooks(&mut self, name: &str, hooks: Hooks, config: &[u8]) -> Result<usize> {
+    fn load_hooks(
+        &mut self,
+        name: &str,
+        hooks: Hooks,
+        config: &[u8],
+        type_id: Option<TypeId>,
+    ) -> Result<usize> {
         let ok_name = !name.is_empty()
             && name.len() <= sys::UVP_NAME_MAX as usize
             && name
@@ -874,6 +887,7 @@ impl TestHost {
             let ctx_ptr = &*ctx as *const FakeCtx as *mut sys::uvp_ctx;
             st.plugins.push(PluginSlot {
                 name: name.to_owned(),
+                type_id,
                 ctx,
                 hooks,
                 state: std::ptr::null_mut(),
@@ -1013,18 +1027,28 @@ impl TestHost {
             .is_some_and(|p| p.phase == Phase::Running)
     }
 
-    fn core<P>(&self, p: &Loaded<P>) -> Option<Rc<Core>> {
+    fn id(&self) -> *const () {
+        (&*self.inner as *const Inner).cast()
+    }
+
+    fn core<P: 'static>(&self, p: &Loaded<P>) -> Option<Rc<Core>> {
         let st = self.inner.st.borrow();
         let slot = st.plugins.get(p.index)?;
-        if slot.phase != Phase::Running || slot.state.is_null() {
+        if p.host != self.id()
+            || slot.type_id != Some(TypeId::of::<P>())
+            || slot.phase != Phase::Running
+            || slot.state.is_null()
+        {
             return None;
         }
-        // SAFETY: a Loaded<P> comes from load_as::<P>, so the state is the
-        // Box<Rc<Core>> of the SDK's on_init, alive while Running.
+        // SAFETY: this host loaded the slot with load_as::<P> (host and type
+        // checked above), so the state is the Box<Rc<Core>> of the SDK's
+        // on_init for P, alive while Running.
         Some(unsafe { &*slot.state.cast::<Rc<Core>>() }.clone())
     }
 
-    /// The plugin's state, for assertions. Panics if it is not loaded.
+    /// The plugin's state, for assertions. Panics if it is not loaded (or
+    /// `p` came from another host).
     pub fn state<P: Plugin>(&self, p: &Loaded<P>) -> &P {
         let core = self.core(p).expect("uvplug::testing: plugin not loaded");
         let ptr = core.state.get().cast::<P>();

@@ -507,3 +507,15 @@ fn fd_watch_gets_readiness() {
         vec![(true, false, None), (false, false, Some(Error::Invalid))]
     );
 }
+
+#[test]
+fn loaded_handles_are_tied_to_their_host() {
+    let mut a = TestHost::new();
+    let mut b = TestHost::new();
+    let pa = a.load::<Rec>("").unwrap();
+    let _pb = b.load::<Rec>("").unwrap();
+    assert!(b.with(&pa, |_, _| ()).is_none());
+    assert!(a.with(&pa, |_, _| ()).is_some());
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| b.state(&pa).ticks));
+    assert!(r.is_err());
+}
