@@ -34,6 +34,8 @@ pub enum Error {
     NoSpace,
     /// `UVP_EBUSY`: resource busy (also: a re-entrant call the SDK refused).
     Busy,
+    /// `UVP_ECANCELED`: cancelled (work cancelled before or while it ran, W2).
+    Canceled,
     /// `UVP_EWRONGTHREAD`: a loop-only function was called off the loop thread.
     WrongThread,
     /// `UVP_EPANIC`: a plugin callback panicked.
@@ -75,6 +77,7 @@ macro_rules! error_table {
             MsgSize => sys::UVP_EMSGSIZE, "payload larger than the host allows";
             NoSpace => sys::UVP_ENOSPC, "host table full";
             Busy => sys::UVP_EBUSY, "resource busy";
+            Canceled => sys::UVP_ECANCELED, "cancelled";
             WrongThread => sys::UVP_EWRONGTHREAD, "called off the loop thread";
             Panic => sys::UVP_EPANIC, "plugin callback panicked";
             Stale => sys::UVP_ESTALE, "stale handle (already cancelled or finished)";
@@ -164,12 +167,28 @@ mod tests {
 
     #[test]
     fn every_code_round_trips() {
-        assert_eq!(Error::ALL.len(), 20);
+        assert_eq!(Error::ALL.len(), 21);
         for &e in Error::ALL {
             assert!(e.code() < 0, "{e:?}");
             assert_eq!(Error::from_code(e.code()), e);
             assert_ne!(e.text(), "unknown error");
         }
+    }
+
+    /// Every code of errno.h's X-map has a variant (drift between the
+    /// header and this table fails here, as sys.rs drift fails gen-sys.sh).
+    #[test]
+    fn matches_errno_h() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../include/uvplug/errno.h");
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return; // the crate was copied out of the repository
+        };
+        let names: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix("X("))
+            .filter_map(|l| l.split(',').next())
+            .collect();
+        assert_eq!(names.len(), Error::ALL.len(), "{names:?}");
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub const UVP_ENOENT: uvp_status = -2;
 pub const UVP_EMSGSIZE: uvp_status = -90;
 pub const UVP_ENOSPC: uvp_status = -28;
 pub const UVP_EBUSY: uvp_status = -16;
+pub const UVP_ECANCELED: uvp_status = -125;
 pub const UVP_EWRONGTHREAD: uvp_status = -4001;
 pub const UVP_EPANIC: uvp_status = -4002;
 pub const UVP_ESTALE: uvp_status = -4003;
@@ -209,6 +210,29 @@ pub type uvp_fd_cb = ::std::option::Option<
         user_data: *mut ::std::os::raw::c_void,
     ) -> ::std::os::raw::c_int,
 >;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct uvp_remote {
+    _unused: [u8; 0],
+}
+pub const UVP_POST_NONBLOCK: uvp_post_flags = 0;
+pub const UVP_POST_BLOCK: uvp_post_flags = 1;
+pub type uvp_post_flags = u32;
+pub type uvp_post_cb = ::std::option::Option<
+    unsafe extern "C" fn(
+        ctx: *mut uvp_ctx,
+        user_data: *mut ::std::os::raw::c_void,
+    ) -> ::std::os::raw::c_int,
+>;
+pub type uvp_work_fn =
+    ::std::option::Option<unsafe extern "C" fn(user_data: *mut ::std::os::raw::c_void)>;
+pub type uvp_work_done_cb = ::std::option::Option<
+    unsafe extern "C" fn(
+        ctx: *mut uvp_ctx,
+        status: ::std::os::raw::c_int,
+        user_data: *mut ::std::os::raw::c_void,
+    ) -> ::std::os::raw::c_int,
+>;
 pub type uvp_payload_free_fn = ::std::option::Option<
     unsafe extern "C" fn(
         data: *mut ::std::os::raw::c_void,
@@ -293,12 +317,52 @@ pub struct uvp_api {
     pub now_ms: ::std::option::Option<
         unsafe extern "C" fn(ctx: *mut uvp_ctx, out_ms: *mut u64) -> ::std::os::raw::c_int,
     >,
+    pub unload_self:
+        ::std::option::Option<unsafe extern "C" fn(ctx: *mut uvp_ctx) -> ::std::os::raw::c_int>,
+    pub work_queue: ::std::option::Option<
+        unsafe extern "C" fn(
+            ctx: *mut uvp_ctx,
+            work: uvp_work_fn,
+            done: uvp_work_done_cb,
+            user_data: *mut ::std::os::raw::c_void,
+            destroy: uvp_destroy_fn,
+            out_id: *mut uvp_id,
+        ) -> ::std::os::raw::c_int,
+    >,
+    pub remote_new: ::std::option::Option<
+        unsafe extern "C" fn(
+            ctx: *mut uvp_ctx,
+            out_remote: *mut *mut uvp_remote,
+        ) -> ::std::os::raw::c_int,
+    >,
+    pub remote_acquire: ::std::option::Option<
+        unsafe extern "C" fn(remote: *mut uvp_remote) -> ::std::os::raw::c_int,
+    >,
+    pub remote_release: ::std::option::Option<unsafe extern "C" fn(remote: *mut uvp_remote)>,
+    pub remote_post: ::std::option::Option<
+        unsafe extern "C" fn(
+            remote: *mut uvp_remote,
+            cb: uvp_post_cb,
+            user_data: *mut ::std::os::raw::c_void,
+            destroy: uvp_destroy_fn,
+            flags: ::std::os::raw::c_int,
+        ) -> ::std::os::raw::c_int,
+    >,
+    pub remote_publish: ::std::option::Option<
+        unsafe extern "C" fn(
+            remote: *mut uvp_remote,
+            topic: uvp_topic,
+            data: *const ::std::os::raw::c_void,
+            len: usize,
+            flags: ::std::os::raw::c_int,
+        ) -> ::std::os::raw::c_int,
+    >,
 }
 #[test]
 fn bindgen_test_layout_uvp_api() {
     assert_eq!(
         ::std::mem::size_of::<uvp_api>(),
-        80usize,
+        136usize,
         concat!("Size of: ", stringify!(uvp_api))
     );
     assert_eq!(
@@ -534,6 +598,139 @@ fn bindgen_test_layout_uvp_api() {
         );
     }
     test_field_now_ms();
+    fn test_field_unload_self() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).unload_self) as usize - ptr as usize
+            },
+            80usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(unload_self)
+            )
+        );
+    }
+    test_field_unload_self();
+    fn test_field_work_queue() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).work_queue) as usize - ptr as usize
+            },
+            88usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(work_queue)
+            )
+        );
+    }
+    test_field_work_queue();
+    fn test_field_remote_new() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).remote_new) as usize - ptr as usize
+            },
+            96usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(remote_new)
+            )
+        );
+    }
+    test_field_remote_new();
+    fn test_field_remote_acquire() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).remote_acquire) as usize - ptr as usize
+            },
+            104usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(remote_acquire)
+            )
+        );
+    }
+    test_field_remote_acquire();
+    fn test_field_remote_release() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).remote_release) as usize - ptr as usize
+            },
+            112usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(remote_release)
+            )
+        );
+    }
+    test_field_remote_release();
+    fn test_field_remote_post() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).remote_post) as usize - ptr as usize
+            },
+            120usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(remote_post)
+            )
+        );
+    }
+    test_field_remote_post();
+    fn test_field_remote_publish() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).remote_publish) as usize - ptr as usize
+            },
+            128usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(remote_publish)
+            )
+        );
+    }
+    test_field_remote_publish();
 }
 #[repr(C)]
 pub struct uvp_plugin_desc {
