@@ -60,15 +60,22 @@ enum Deferred {
     Log(Level, String),
 }
 
-/// Bytes of `uvp_api` up to and including `now_ms`, the last entry the SDK
-/// needs (what `UVP_HAS_FIELD(api, uvp_api, now_ms)` checks).
+/// Bytes of `uvp_api` up to the end of `field` (a function pointer): what
+/// `UVP_HAS_FIELD(api, uvp_api, field)` compares `size` with.
+macro_rules! api_field_end {
+    ($field:ident) => {{
+        let api = std::mem::MaybeUninit::<sys::uvp_api>::uninit();
+        let base = api.as_ptr();
+        // SAFETY: addr_of! computes the field address inside the
+        // (uninitialised) local without reading or referencing it.
+        let field = unsafe { std::ptr::addr_of!((*base).$field) };
+        field as usize - base as usize + std::mem::size_of::<Option<unsafe extern "C" fn()>>()
+    }};
+}
+
+/// The entries every host has (the first ABI 1.0 block, through `now_ms`).
 fn api_v1_0_len() -> usize {
-    let api = std::mem::MaybeUninit::<sys::uvp_api>::uninit();
-    let base = api.as_ptr();
-    // SAFETY: addr_of! computes the field address inside the (uninitialised)
-    // local without reading or creating a reference to it.
-    let field = unsafe { std::ptr::addr_of!((*base).now_ms) };
-    field as usize - base as usize + std::mem::size_of_val(&None::<unsafe extern "C" fn()>)
+    api_field_end!(now_ms)
 }
 
 /// Per-instance state shared (through `Rc`, loop thread only) by the
@@ -144,6 +151,13 @@ impl Core {
         // SAFETY: alive, so the host's table is valid (until on_unload, which
         // clears `alive` first); checked non-null and large enough at init.
         pick(unsafe { &*self.api_ptr }).ok_or(Error::Invalid)
+    }
+
+    /// Whether the host's table reaches `end` bytes (a later entry).
+    pub(crate) fn api_has(&self, end: usize) -> bool {
+        // SAFETY: only called while alive (via func's callers); the table is
+        // valid and its `size` field was read at init.
+        self.alive.get() && unsafe { (*self.api_ptr).size as usize } >= end
     }
 
     /// Queues a log line for the next [`Core::flush`] (used inside destroy,
@@ -452,6 +466,19 @@ impl<P: Plugin> Ctx<P> {
     /// that is not this instance's. Dropping the guard later is harmless.
     pub fn cancel(&self, id: u64) -> Result<()> {
         Error::check(self.core.cancel(id))
+    }
+
+    /// Asks the host to unload this instance once the current callback
+    /// returns (contract U6, S3): `stop` runs, every registration ends, the
+    /// state is dropped. `Err(Closed)` if it is already unloading.
+    pub fn unload_self(&self) -> Result<()> {
+        if !self.core.api_has(api_field_end!(unload_self)) {
+            return Err(Error::Invalid);
+        }
+        let unload_self = self.core.func(|a| a.unload_self)?;
+        // SAFETY: ctx valid (see `topic`); the table is large enough to hold
+        // the entry (checked above, UVP_HAS_FIELD).
+        Error::check(unsafe { unload_self(self.core.raw) })
     }
 
     /// Writes a log line through the host, tagged with the instance name.

@@ -251,6 +251,9 @@ struct State {
     destroy_calls: u64,
     payload_frees: u64,
     policy: FaultPolicy,
+    /// Plugins that called unload_self; unloaded once no callback of theirs
+    /// runs (S3).
+    unload_requests: Vec<usize>,
     queue_capacity: usize,
     max_payload: usize,
 }
@@ -477,6 +480,17 @@ extern "C" fn api_log(
             level: Level::from_raw(level),
             msg: String::from_utf8_lossy(bytes).into_owned(),
         });
+        0
+    })
+}
+
+extern "C" fn api_unload_self(ctx: *mut sys::uvp_ctx) -> c_int {
+    entry(ctx, |inner, plugin| {
+        let mut st = inner.st.borrow_mut();
+        if st.plugins[plugin].phase != Phase::Running || st.unload_requests.contains(&plugin) {
+            return sys::UVP_ECLOSED;
+        }
+        st.unload_requests.push(plugin);
         0
     })
 }
@@ -768,6 +782,7 @@ impl TestHost {
         api.cancel = Some(api_cancel);
         api.log = Some(api_log);
         api.now_ms = Some(api_now_ms);
+        api.unload_self = Some(api_unload_self);
         TestHost {
             inner: Box::new(Inner {
                 api,
@@ -784,6 +799,7 @@ impl TestHost {
                     destroy_calls: 0,
                     payload_frees: 0,
                     policy: FaultPolicy::Quarantine,
+                    unload_requests: Vec::new(),
                     queue_capacity: 65_536,
                     max_payload: 1 << 20,
                 }),
@@ -1074,6 +1090,7 @@ impl TestHost {
             Ok(())
         });
         drop(core);
+        self.unload_requested();
         self.run_until_idle();
         out
     }
@@ -1188,6 +1205,21 @@ impl TestHost {
         };
         if let Some(p) = self.inner.end(index, reg.plugin, rc) {
             let _ = self.unload_index(p);
+        }
+        self.unload_requested();
+    }
+
+    /// Unloads the plugins that asked for it (unload_self), now that no
+    /// callback of theirs is on the stack.
+    fn unload_requested(&mut self) {
+        loop {
+            let next = self.inner.st.borrow_mut().unload_requests.pop();
+            match next {
+                Some(p) => {
+                    let _ = self.unload_index(p);
+                }
+                None => break,
+            }
         }
     }
 
@@ -1347,6 +1379,7 @@ impl TestHost {
             if let Some(p) = self.inner.end(index, reg.plugin, rc) {
                 let _ = self.unload_index(p);
             }
+            self.unload_requested();
         } else {
             self.call(index, None, (0, 0));
         }

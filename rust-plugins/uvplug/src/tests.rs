@@ -519,3 +519,33 @@ fn loaded_handles_are_tied_to_their_host() {
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| b.state(&pa).ticks));
     assert!(r.is_err());
 }
+
+#[test]
+fn unload_self_finishes_after_the_callback() {
+    struct U {
+        _sub: Subscription,
+    }
+    impl Plugin for U {
+        fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+            let t = ctx.topic("bye")?;
+            let s = ctx.subscribe(&t, |_: &mut U, ctx, _| {
+                ctx.unload_self()?;
+                assert_eq!(ctx.unload_self(), Err(Error::Closed));
+                ctx.log_info("still running");
+                Ok(())
+            })?;
+            Ok(U { _sub: s })
+        }
+    }
+    let mut h = TestHost::new();
+    let p = h.load::<U>("").unwrap();
+    h.publish("bye", b"").unwrap();
+    h.publish("bye", b"").unwrap();
+    h.run_until_idle();
+    assert!(!h.is_loaded(p.id()));
+    assert_eq!(
+        h.logs().iter().filter(|l| l.msg == "still running").count(),
+        1
+    );
+    assert_eq!(h.live_registrations(), 0);
+}
