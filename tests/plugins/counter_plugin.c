@@ -9,8 +9,8 @@
  *   counter.cmd ──► "get"  → publish "<tag>:<count>" on counter.out
  *                   "hook" → call the embedder's hook inside this callback
  *
- * Hooks append to a process-wide trace (uvp_counter_trace) so tests can
- * check the unload order (S1, S3).
+ * Hooks append "<what>:<tag>" to a process-wide trace (uvp_counter_trace)
+ * so tests can check the unload order (S1, S2, S3).
  * Thread: loop thread.
  */
 #include <stdarg.h>
@@ -53,9 +53,9 @@ typedef struct counter {
 } counter;
 
 static void on_destroy(void *user_data) {
-  (void)user_data;
+  counter *c = user_data;
   destroyed++;
-  note("destroy");
+  note("destroy:%s", c->tag);
 }
 
 static int on_in(uvp_ctx *ctx, const uvp_event *ev, void *user_data) {
@@ -76,9 +76,9 @@ static int on_cmd(uvp_ctx *ctx, const uvp_event *ev, void *user_data) {
     return c->api->publish(ctx, c->out, line, (size_t)n);
   }
   if (ev->len == 4 && memcmp(ev->data, "hook", 4) == 0 && c->hook != NULL) {
-    note("hook-begin");
+    note("hook-begin:%s", c->tag);
     c->hook(c->hook_arg);
-    note("hook-end destroyed=%llu unloaded=%llu",
+    note("hook-end:%s destroyed=%llu unloaded=%llu", c->tag,
          (unsigned long long)destroyed, (unsigned long long)unloaded);
   }
   return 0;
@@ -139,9 +139,9 @@ static int on_init(uvp_ctx *ctx, const uvp_api *api, const char *config,
 
 static int on_start(uvp_ctx *ctx, void *state) {
   (void)ctx;
-  (void)state;
+  counter *c = state;
   started++;
-  note("start");
+  note("start:%s", c->tag);
   return 0;
 }
 
@@ -160,13 +160,14 @@ static void on_stop(uvp_ctx *ctx, void *state) {
   uvp_id id = 0;
   int sub = c->api->subscribe(ctx, c->in, on_stop_cb, NULL, NULL, &id);
   int pub = c->api->publish(ctx, c->out, "stopping", 8);
-  note("stop sub=%d pub=%d", sub, pub);
+  note("stop:%s sub=%d pub=%d", c->tag, sub, pub);
 }
 
 static void on_unload(void *state) {
+  counter *c = state;
   unloaded++;
-  note("unload");
-  free(state);
+  note("unload:%s", c->tag);
+  free(c);
 }
 
 EXPORT const uvp_plugin_desc uvp_plugin_descriptor = {
