@@ -248,6 +248,6 @@ void uvp__plugin_fault(uvp_ctx *ctx, int rc) {
       uvp__log(h, ctx->name, UVP_LOG_ERROR,
                "callback panicked; quarantined and unloading");
       ctx->state = UVP__QUARANTINED;
-      uvp__plugin_unload(ctx);
+      ctx->unload_pending = true; /* started by uvp__call_after, F1 */
   }
 }

@@ -113,7 +113,7 @@ bool uvp__call_returned(uvp_host *h, uvp_ctx *ctx, uint32_t idx) {
  * start an unload requested while the plugin's code ran (S3) or let a
  * draining plugin go on (U3). ctx may be freed when this returns. */
 void uvp__call_after(uvp_ctx *ctx, int rc) {
-  if (rc != 0) uvp__plugin_fault(ctx, rc);
+  if (rc != 0) uvp__plugin_fault(ctx, rc); /* never frees ctx */
   if (ctx->depth != 0) return;
   if (ctx->unload_pending) {
     ctx->unload_pending = false;

@@ -24,7 +24,6 @@
   X(ESTALE, -4003, "stale handle (already cancelled or finished)")            \
   X(ECLOSED, -4004, "plugin stopping or host closing")                        \
   X(EINIT, -4005, "plugin init failed")                                       \
-  X(EQUARANTINED, -4006, "plugin quarantined after a fault")                  \
   X(ENOTSO, -4010, "not a loadable shared object")                            \
   X(ENOSYM, -4011, "plugin entry symbol missing")                             \
   X(EBADMAGIC, -4012, "plugin descriptor has a bad magic number")             \

@@ -92,8 +92,10 @@ typedef struct uvp_event {
 } uvp_event;
 
 /* Called exactly once with user_data when a registration ends, on the loop
- * thread, after the last call of its callback (L1). May be NULL. It must not
- * call back into the host with the registration's ctx. */
+ * thread, after the last call of its callback (L1). May be NULL. The slot is
+ * already free when it runs, so it may cancel other registrations and log
+ * (e.g. drop guards it owns); during unload new registrations get
+ * UVP_ECLOSED. */
 typedef void (*uvp_destroy_fn)(void *user_data);
 
 /* Subscription callback. Return 0, or a negative status: errors are counted

@@ -46,8 +46,6 @@ pub enum Error {
     Closed,
     /// `UVP_EINIT`: plugin init failed.
     Init,
-    /// `UVP_EQUARANTINED`: plugin quarantined after a fault.
-    Quarantined,
     /// `UVP_ENOTSO`: not a loadable shared object.
     NotSharedObject,
     /// `UVP_ENOSYM`: plugin entry symbol missing.
@@ -83,7 +81,6 @@ macro_rules! error_table {
             Stale => sys::UVP_ESTALE, "stale handle (already cancelled or finished)";
             Closed => sys::UVP_ECLOSED, "plugin stopping or host closing";
             Init => sys::UVP_EINIT, "plugin init failed";
-            Quarantined => sys::UVP_EQUARANTINED, "plugin quarantined after a fault";
             NotSharedObject => sys::UVP_ENOTSO, "not a loadable shared object";
             NoSymbol => sys::UVP_ENOSYM, "plugin entry symbol missing";
             BadMagic => sys::UVP_EBADMAGIC, "plugin descriptor has a bad magic number";
@@ -167,7 +164,7 @@ mod tests {
 
     #[test]
     fn every_code_round_trips() {
-        assert_eq!(Error::ALL.len(), 21);
+        assert_eq!(Error::ALL.len(), 20);
         for &e in Error::ALL {
             assert!(e.code() < 0, "{e:?}");
             assert_eq!(Error::from_code(e.code()), e);

@@ -24,7 +24,6 @@ pub const UVP_EPANIC: uvp_status = -4002;
 pub const UVP_ESTALE: uvp_status = -4003;
 pub const UVP_ECLOSED: uvp_status = -4004;
 pub const UVP_EINIT: uvp_status = -4005;
-pub const UVP_EQUARANTINED: uvp_status = -4006;
 pub const UVP_ENOTSO: uvp_status = -4010;
 pub const UVP_ENOSYM: uvp_status = -4011;
 pub const UVP_EBADMAGIC: uvp_status = -4012;
