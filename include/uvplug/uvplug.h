@@ -149,7 +149,12 @@ UVP_EXTERN const char *uvp_err_name(int status);
 /**
  * The library version, UVP_VERSION_STRING of the build that is linked.
  *
- * THREAD: any thread. OWNERSHIP: static. LIFETIME: process. SINCE: 0.1
+ * @return a static string such as "0.1.0", never NULL.
+ *
+ * THREAD:    any thread.
+ * OWNERSHIP: static; do not free.
+ * LIFETIME:  valid for the life of the process.
+ * SINCE:     0.1
  */
 UVP_EXTERN const char *uvp_version_string(void);
 
@@ -320,19 +325,37 @@ UVP_EXTERN int uvp_host_ctx(uvp_host *host, uvp_ctx **out_ctx,
                             const uvp_api **out_api);
 
 /**
- * Intern a topic name for the embedder; see uvp_api.topic.
+ * Intern a topic name for the embedder, as uvp_api.topic does.
  *
- * THREAD: loop thread only (T3). OWNERSHIP: name is copied.
- * LIFETIME: the id is valid for the host's life. SINCE: 0.1
+ * @param host       the host.
+ * @param name       NUL-terminated UTF-8, 1..UVP_TOPIC_MAX bytes; copied.
+ * @param out_topic  receives the topic id; written only on success.
+ * @return 0, UVP_EINVAL, UVP_ENOSPC, UVP_ENOMEM, UVP_EWRONGTHREAD or
+ *         UVP_ECLOSED.
+ *
+ * THREAD:    loop thread only (T3).
+ * OWNERSHIP: name stays the caller's.
+ * LIFETIME:  the id is valid for the host's life.
+ * SINCE:     0.1
  */
 UVP_EXTERN int uvp_host_topic(uvp_host *host, const char *name,
                               uvp_topic *out_topic);
 
 /**
- * Publish a copy of data on topic from the embedder; see uvp_api.publish.
+ * Publish a copy of data on topic from the embedder, as uvp_api.publish
+ * does; subscribers run on a later loop turn (D2).
  *
- * THREAD: loop thread only (T3). OWNERSHIP: data is copied (L9).
- * LIFETIME: n/a. SINCE: 0.1
+ * @param host   the host.
+ * @param topic  id from uvp_host_topic.
+ * @param data   payload; NULL only when len is 0; copied.
+ * @param len    payload bytes, at most the host's max_payload.
+ * @return 0, UVP_EINVAL, UVP_ENOENT, UVP_EMSGSIZE, UVP_EAGAIN, UVP_ENOMEM,
+ *         UVP_EWRONGTHREAD or UVP_ECLOSED.
+ *
+ * THREAD:    loop thread only (T3).
+ * OWNERSHIP: data is copied before return (L9).
+ * LIFETIME:  n/a.
+ * SINCE:     0.1
  */
 UVP_EXTERN int uvp_host_publish(uvp_host *host, uvp_topic topic,
                                 const void *data, size_t len);
