@@ -43,9 +43,9 @@ static void conf_begin(int i) {
   t_cmd = uvt_topic(&fx, "ref.cmd");
   t_out = uvt_topic(&fx, "ref.out");
   uvp_id id;
-  ck_assert_int_eq(fx.api->subscribe(fx.ctx, t_out, uvt_rec_cb, &out,
-                                     uvt_rec_destroy, &id),
-                   0);
+  ck_assert_int_eq(
+      fx.api->subscribe(fx.ctx, t_out, uvt_rec_cb, &out, uvt_rec_destroy, &id),
+      0);
   uvp_plugin_stats st;
   ck_assert_int_eq(uvt_stats(&fx, "ref", &st), 0);
   ck_assert_int_eq(st.state, UVP_PLUGIN_RUNNING);
@@ -63,8 +63,8 @@ static void put(uvp_topic t, const char *s) {
 }
 
 static void expect_outputs(int n) {
-  ck_assert_msg(uvt_run_until_int(&fx, &out.n, n), "%s: %d of %d outputs",
-                path, out.n, n);
+  ck_assert_msg(uvt_run_until_int(&fx, &out.n, n), "%s: %d of %d outputs", path,
+                out.n, n);
   uvt_run_turns(&fx, 5);
   ck_assert_int_eq(out.n, n);
 }

@@ -30,18 +30,17 @@ static void faults_begin(int policy, const char *panic_config,
   ck_assert_int_eq(uvp_host_load(fx.host, PLUGIN("panic_plugin"), NULL,
                                  panic_config, panic_opts),
                    0);
-  ck_assert_int_eq(uvp_host_load(fx.host, PLUGIN("counter_plugin"), "c",
-                                 "topic=f.in", NULL),
-                   0);
+  ck_assert_int_eq(
+      uvp_host_load(fx.host, PLUGIN("counter_plugin"), "c", "topic=f.in", NULL),
+      0);
   f_in = uvt_topic(&fx, "f.in");
   uvp_id id;
-  ck_assert_int_eq(
-      fx.api->subscribe(fx.ctx, f_in, uvt_rec_cb, &rec, NULL, &id), 0);
+  ck_assert_int_eq(fx.api->subscribe(fx.ctx, f_in, uvt_rec_cb, &rec, NULL, &id),
+                   0);
   calls0 = panic_u64("uvp_panic_calls");
   destroyed0 = panic_u64("uvp_panic_destroyed");
   unloaded0 = panic_u64("uvp_panic_unloaded");
-  counter_events0 =
-      uvt_sym_u64(PLUGIN("counter_plugin"), "uvp_counter_events");
+  counter_events0 = uvt_sym_u64(PLUGIN("counter_plugin"), "uvp_counter_events");
 }
 
 static void publish_n(int n) {

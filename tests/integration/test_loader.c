@@ -44,8 +44,7 @@ static uint64_t counter_u64(const char *sym) {
 }
 
 static void load_counter(const char *name, const char *config) {
-  int rc = uvp_host_load(fx.host, PLUGIN("counter_plugin"), name, config,
-                         NULL);
+  int rc = uvp_host_load(fx.host, PLUGIN("counter_plugin"), name, config, NULL);
   ck_assert_msg(rc == 0, "load %s: %s", name, uvp_strerror(rc));
 }
 
@@ -80,8 +79,7 @@ START_TEST(load_refused) {
   const char *name;
   ck_assert_int_eq(uvp_host_plugin_name(fx.host, 0, &name), UVP_ENOENT);
   /* a refusal is final, not a warning: the same again gives the same */
-  ck_assert_int_eq(uvp_host_load(fx.host, refusals[_i].path, "again", "",
-                                 NULL),
+  ck_assert_int_eq(uvp_host_load(fx.host, refusals[_i].path, "again", "", NULL),
                    refusals[_i].want);
 }
 END_TEST
@@ -97,8 +95,7 @@ START_TEST(text_file_named_so) {
   fputs("this is not an ELF object\n", f);
   fclose(f);
   int lines = fx.log.n;
-  ck_assert_int_eq(uvp_host_load(fx.host, path, "text", "", NULL),
-                   UVP_ENOTSO);
+  ck_assert_int_eq(uvp_host_load(fx.host, path, "text", "", NULL), UVP_ENOTSO);
   ck_assert_int_eq(uvt_log_count(&fx.log, lines, path), 1);
   unlink(path);
   rmdir(dir);
@@ -108,9 +105,8 @@ END_TEST
 /* A5: a larger descriptor of a newer minor loads; the host reads only the
  * fields it knows (the extra ones hold garbage) and the plugin works. */
 START_TEST(newer_minor_loads) {
-  ck_assert_int_eq(uvp_host_load(fx.host, PLUGIN("newer_minor"), NULL, "",
-                                 NULL),
-                   0);
+  ck_assert_int_eq(
+      uvp_host_load(fx.host, PLUGIN("newer_minor"), NULL, "", NULL), 0);
   const char *name = NULL;
   ck_assert_int_eq(uvp_host_plugin_name(fx.host, 0, &name), 0);
   ck_assert_str_eq(name, "newer_minor");
@@ -134,21 +130,18 @@ END_TEST
 START_TEST(duplicate_name) {
   load_counter("c1", "");
   int lines = fx.log.n;
-  ck_assert_int_eq(uvp_host_load(fx.host, PLUGIN("counter_plugin"), "c1", "",
-                                 NULL),
-                   UVP_EDUPNAME);
-  ck_assert_int_eq(uvt_log_count(&fx.log, lines, PLUGIN("counter_plugin")),
-                   1);
+  ck_assert_int_eq(
+      uvp_host_load(fx.host, PLUGIN("counter_plugin"), "c1", "", NULL),
+      UVP_EDUPNAME);
+  ck_assert_int_eq(uvt_log_count(&fx.log, lines, PLUGIN("counter_plugin")), 1);
   /* the descriptor's name counts too: "counter" twice */
-  ck_assert_int_eq(uvp_host_load(fx.host, PLUGIN("counter_plugin"), NULL, "",
-                                 NULL),
-                   0);
-  ck_assert_int_eq(uvp_host_load(fx.host, PLUGIN("counter_plugin"), NULL, "",
-                                 NULL),
-                   UVP_EDUPNAME);
+  ck_assert_int_eq(
+      uvp_host_load(fx.host, PLUGIN("counter_plugin"), NULL, "", NULL), 0);
+  ck_assert_int_eq(
+      uvp_host_load(fx.host, PLUGIN("counter_plugin"), NULL, "", NULL),
+      UVP_EDUPNAME);
   /* another object under a loaded instance name */
-  ck_assert_int_eq(uvp_host_load(fx.host, PLUGIN("ref_plugin"), "c1", "",
-                                 NULL),
+  ck_assert_int_eq(uvp_host_load(fx.host, PLUGIN("ref_plugin"), "c1", "", NULL),
                    UVP_EDUPNAME);
   ck_assert_int_eq(uvp_host_unload(fx.host, "c1"), 0);
   load_counter("c1", "");
@@ -389,13 +382,11 @@ END_TEST
 /* A10: the default (not unload-safe) object stays mapped after unload
  * and after host close. */
 START_TEST(default_object_stays_mapped) {
-  ck_assert_int_eq(uvp_host_load(fx.host, PLUGIN("ref_plugin"), NULL, "",
-                                 NULL),
+  ck_assert_int_eq(uvp_host_load(fx.host, PLUGIN("ref_plugin"), NULL, "", NULL),
                    0);
   ck_assert_int_eq(uvp_host_unload(fx.host, "ref"), 0);
   ck_assert(uvt_is_mapped(PLUGIN("ref_plugin")));
-  ck_assert_int_eq(uvp_host_load(fx.host, PLUGIN("ref_plugin"), NULL, "",
-                                 NULL),
+  ck_assert_int_eq(uvp_host_load(fx.host, PLUGIN("ref_plugin"), NULL, "", NULL),
                    0);
   uvt_fx_close_host(&fx);
   ck_assert(uvt_is_mapped(PLUGIN("ref_plugin")));

@@ -11,12 +11,12 @@ static int on_init(uvp_ctx *ctx, const uvp_api *api, const char *config,
   return 0;
 }
 
-__attribute__((visibility("default"))) const uvp_plugin_desc
-    uvp_plugin_descriptor = {
-        .magic = UVP_PLUGIN_MAGIC,
-        .abi_major = UVP_ABI_MAJOR,
-        .abi_minor = UVP_ABI_MINOR,
-        .size = sizeof(uvp_plugin_desc),
-        .name = "bad name!",
-        .on_init = on_init,
+__attribute__((visibility("default")))
+const uvp_plugin_desc uvp_plugin_descriptor = {
+    .magic = UVP_PLUGIN_MAGIC,
+    .abi_major = UVP_ABI_MAJOR,
+    .abi_minor = UVP_ABI_MINOR,
+    .size = sizeof(uvp_plugin_desc),
+    .name = "bad name!",
+    .on_init = on_init,
 };

@@ -6,8 +6,7 @@
 struct newer_desc {
   uvp_plugin_desc base;
   /* ABI 1.1 (hypothetical): fields the host does not know */
-  int (*on_reconfigure)(uvp_ctx *ctx, void *state, const char *cfg,
-                        size_t len);
+  int (*on_reconfigure)(uvp_ctx *ctx, void *state, const char *cfg, size_t len);
   uint64_t reserved[4];
 };
 
@@ -32,17 +31,17 @@ static int on_init(uvp_ctx *ctx, const uvp_api *api, const char *config,
   return api->subscribe(ctx, in, on_event, NULL, NULL, &sub);
 }
 
-__attribute__((visibility("default"))) const struct newer_desc
-    uvp_plugin_descriptor = {
-        .base =
-            {
-                .magic = UVP_PLUGIN_MAGIC,
-                .abi_major = UVP_ABI_MAJOR,
-                .abi_minor = UVP_ABI_MINOR + 1,
-                .size = sizeof(struct newer_desc),
-                .name = "newer_minor",
-                .on_init = on_init,
-            },
-        .on_reconfigure = (void *)1, /* garbage: must never be called */
-        .reserved = {~0ull, ~0ull, ~0ull, ~0ull},
+__attribute__((visibility("default")))
+const struct newer_desc uvp_plugin_descriptor = {
+    .base =
+        {
+            .magic = UVP_PLUGIN_MAGIC,
+            .abi_major = UVP_ABI_MAJOR,
+            .abi_minor = UVP_ABI_MINOR + 1,
+            .size = sizeof(struct newer_desc),
+            .name = "newer_minor",
+            .on_init = on_init,
+        },
+    .on_reconfigure = (void *)1, /* garbage: must never be called */
+    .reserved = {~0ull, ~0ull, ~0ull, ~0ull},
 };

@@ -2,6 +2,4 @@
  * must fail with UVP_ENOSYM (A2). */
 #include <uvplug/plugin.h>
 
-__attribute__((visibility("default"))) int uvp_not_a_plugin(void) {
-  return 42;
-}
+__attribute__((visibility("default"))) int uvp_not_a_plugin(void) { return 42; }

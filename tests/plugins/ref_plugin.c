@@ -104,7 +104,8 @@ static int on_cmd(uvp_ctx *ctx, const uvp_event *ev, void *user_data) {
     snprintf(line, sizeof line, "wrongthread=%d", a.rc);
     return say(r, line);
   }
-  if (ev->len > 6 && ev->len < sizeof line && memcmp(ev->data, "timer ", 6) == 0) {
+  if (ev->len > 6 && ev->len < sizeof line &&
+      memcmp(ev->data, "timer ", 6) == 0) {
     memcpy(line, ev->data, ev->len);
     line[ev->len] = '\0';
     uint64_t ms = strtoull(line + 6, NULL, 10);
@@ -126,10 +127,9 @@ static int on_init(uvp_ctx *ctx, const uvp_api *api, const char *config,
   if ((rc = api->topic(ctx, "ref.in", 6, &r->in)) < 0 ||
       (rc = api->topic(ctx, "ref.out", 7, &r->out)) < 0 ||
       (rc = api->topic(ctx, "ref.cmd", 7, &r->cmd)) < 0 ||
-      (rc = api->subscribe(ctx, r->in, on_in, r, on_destroy, &r->in_sub)) <
-          0 ||
-      (rc = api->subscribe(ctx, r->cmd, on_cmd, r, on_destroy,
-                           &r->cmd_sub)) < 0) {
+      (rc = api->subscribe(ctx, r->in, on_in, r, on_destroy, &r->in_sub)) < 0 ||
+      (rc = api->subscribe(ctx, r->cmd, on_cmd, r, on_destroy, &r->cmd_sub)) <
+          0) {
     free(r); /* A9: the host destroys what was registered */
     return rc;
   }

@@ -11,10 +11,10 @@ struct short_desc {
 
 _Static_assert(sizeof(struct short_desc) == 12, "12-byte descriptor");
 
-__attribute__((visibility("default"))) const struct short_desc
-    uvp_plugin_descriptor = {
-        .magic = UVP_PLUGIN_MAGIC,
-        .abi_major = UVP_ABI_MAJOR,
-        .abi_minor = UVP_ABI_MINOR,
-        .size = sizeof(struct short_desc),
+__attribute__((visibility("default")))
+const struct short_desc uvp_plugin_descriptor = {
+    .magic = UVP_PLUGIN_MAGIC,
+    .abi_major = UVP_ABI_MAJOR,
+    .abi_minor = UVP_ABI_MINOR,
+    .size = sizeof(struct short_desc),
 };

@@ -50,15 +50,15 @@ static int on_init(uvp_ctx *ctx, const uvp_api *api, const char *config,
   return 0;
 }
 
-__attribute__((visibility("default"))) const uvp_plugin_desc
-    uvp_plugin_descriptor = {
-        .magic = UVP_PLUGIN_MAGIC,
-        .abi_major = UVP_ABI_MAJOR,
-        .abi_minor = UVP_ABI_MINOR,
-        .size = sizeof(uvp_plugin_desc),
-        .flags = UVP_PLUGIN_UNLOAD_SAFE,
-        .name = "unload_safe",
-        .on_init = on_init,
-        .on_stop = on_stop,
-        .on_unload = on_unload,
+__attribute__((visibility("default")))
+const uvp_plugin_desc uvp_plugin_descriptor = {
+    .magic = UVP_PLUGIN_MAGIC,
+    .abi_major = UVP_ABI_MAJOR,
+    .abi_minor = UVP_ABI_MINOR,
+    .size = sizeof(uvp_plugin_desc),
+    .flags = UVP_PLUGIN_UNLOAD_SAFE,
+    .name = "unload_safe",
+    .on_init = on_init,
+    .on_stop = on_stop,
+    .on_unload = on_unload,
 };

@@ -207,8 +207,7 @@ static void check_thread(uvt_rec *rec) {
   if (!uv_thread_equal(&self, &rec->loop_thread)) rec->off_thread = true;
 }
 
-void uvt_rec_push(uvt_rec *rec, uvp_topic topic, const void *data,
-                  size_t len) {
+void uvt_rec_push(uvt_rec *rec, uvp_topic topic, const void *data, size_t len) {
   rec->calls++;
   if (rec->n == UVT_REC_MAX) return;
   int i = rec->n++;

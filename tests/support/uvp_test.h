@@ -121,18 +121,17 @@ typedef struct uvt_rec {
 
 void uvt_rec_init(uvt_rec *rec);
 /* Appends (topic, data, len); data truncated to UVT_REC_LEN bytes. */
-void uvt_rec_push(uvt_rec *rec, uvp_topic topic, const void *data,
-                  size_t len);
+void uvt_rec_push(uvt_rec *rec, uvp_topic topic, const void *data, size_t len);
 /* uvp_event_cb recording every event into the uvt_rec user_data. */
 int uvt_rec_cb(uvp_ctx *ctx, const uvp_event *ev, void *user_data);
 /* uvp_destroy_fn counting into the uvt_rec user_data. */
 void uvt_rec_destroy(void *user_data);
 /* Asserts the i-th record equals the NUL-terminated string s. */
-#define uvt_rec_is(rec, i, s)                                            \
-  do {                                                                   \
-    ck_assert_int_gt((rec)->n, (i));                                     \
-    ck_assert_uint_eq((rec)->len[(i)], strlen(s));                       \
-    ck_assert_str_eq((rec)->data[(i)], (s));                             \
+#define uvt_rec_is(rec, i, s)                      \
+  do {                                             \
+    ck_assert_int_gt((rec)->n, (i));               \
+    ck_assert_uint_eq((rec)->len[(i)], strlen(s)); \
+    ck_assert_str_eq((rec)->data[(i)], (s));       \
   } while (0)
 
 /* ---------------------------------------------------------------------- */

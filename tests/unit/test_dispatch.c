@@ -348,9 +348,8 @@ START_TEST(bounded_queue_eagain) {
   ck_assert_int_eq(fx.api->publish(fx.ctx, t, "6", 1), UVP_EAGAIN);
   owned_frees = 0;
   static char owned[] = "7";
-  ck_assert_int_eq(
-      fx.api->publish_owned(fx.ctx, t, owned, 1, count_free, NULL),
-      UVP_EAGAIN);
+  ck_assert_int_eq(fx.api->publish_owned(fx.ctx, t, owned, 1, count_free, NULL),
+                   UVP_EAGAIN);
   ck_assert_int_eq(owned_frees, 0);
   ck_assert(uvt_run_until_int(&fx, &a.calls, 4));
   uvt_run_turns(&fx, 3);
@@ -394,9 +393,8 @@ static int storm_cb(uvp_ctx *ctx, const uvp_event *ev, void *ud) {
   tr->event_turn[tr->nevents++] = tr->turn;
   if (tr->nevents == 1) {
     uvp_id id;
-    ck_assert_int_eq(tr->fx->api->timer_start(ctx, 0, 0, storm_timer, tr,
-                                              NULL, &id),
-                     0);
+    ck_assert_int_eq(
+        tr->fx->api->timer_start(ctx, 0, 0, storm_timer, tr, NULL, &id), 0);
   }
   return 0;
 }
@@ -453,9 +451,8 @@ START_TEST(payload_too_large) {
   ck_assert_int_eq(uvp_host_publish(fx.host, t, big, 17), UVP_EMSGSIZE);
   ck_assert_int_eq(fx.api->publish(fx.ctx, t, big, 17), UVP_EMSGSIZE);
   owned_frees = 0;
-  ck_assert_int_eq(
-      fx.api->publish_owned(fx.ctx, t, big, 17, count_free, NULL),
-      UVP_EMSGSIZE);
+  ck_assert_int_eq(fx.api->publish_owned(fx.ctx, t, big, 17, count_free, NULL),
+                   UVP_EMSGSIZE);
   ck_assert_int_eq(uvp_host_publish(fx.host, t, big, 16), 0);
   ck_assert(uvt_run_until_int(&fx, &a.calls, 1));
   uvt_run_turns(&fx, 3);
@@ -490,8 +487,10 @@ static int check_event(uvp_ctx *ctx, const uvp_event *ev, void *ud) {
   (void)ctx;
   uvt_rec *rec = ud;
   ck_assert_uint_eq(ev->size, sizeof(uvp_event));
-  if (ev->len == 0) ck_assert_uint_eq(ev->len, 0);
-  else ck_assert_ptr_nonnull(ev->data);
+  if (ev->len == 0)
+    ck_assert_uint_eq(ev->len, 0);
+  else
+    ck_assert_ptr_nonnull(ev->data);
   uvt_rec_push(rec, ev->topic, ev->data, ev->len);
   return 0;
 }
@@ -509,9 +508,8 @@ START_TEST(payload_sizes_exact) {
   static unsigned char buf[UVT_REC_LEN];
   for (size_t i = 0; i < sizeof buf; i++) buf[i] = (unsigned char)(i * 7);
   for (size_t i = 0; i < 7; i++)
-    ck_assert_int_eq(uvp_host_publish(fx.host, t, sizes[i] ? buf : NULL,
-                                      sizes[i]),
-                     0);
+    ck_assert_int_eq(
+        uvp_host_publish(fx.host, t, sizes[i] ? buf : NULL, sizes[i]), 0);
   ck_assert(uvt_run_until_int(&fx, &rec.n, 7));
   for (int i = 0; i < 7; i++) {
     ck_assert_uint_eq(rec.len[i], sizes[i]);

@@ -17,12 +17,10 @@ static const code_case codes[] = {UVP_ERRNO_MAP(CODE_CASE)};
 static const int ncodes = (int)(sizeof codes / sizeof codes[0]);
 
 /* Codes no table line produces; each must get the fallbacks. */
-static const int unknown_codes[] = {1,     -1,    -3,    12345, -3999,
+static const int unknown_codes[] = {1,     -1,    -3,    12345,   -3999,
                                     -4000, -4099, -5000, INT_MIN, INT_MAX};
 
-START_TEST(code_is_negative) {
-  ck_assert_int_lt(codes[_i].value, 0);
-}
+START_TEST(code_is_negative) { ck_assert_int_lt(codes[_i].value, 0); }
 END_TEST
 
 START_TEST(code_is_distinct) {

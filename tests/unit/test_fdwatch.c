@@ -60,9 +60,9 @@ static void watch_start(watch *w, int fd, int events) {
   memset(w, 0, sizeof *w);
   w->fx = &fx;
   w->fd = fd;
-  ck_assert_int_eq(fx.api->fd_watch(fx.ctx, fd, events, watch_cb, w,
-                                    watch_destroy, &w->id),
-                   0);
+  ck_assert_int_eq(
+      fx.api->fd_watch(fx.ctx, fd, events, watch_cb, w, watch_destroy, &w->id),
+      0);
   ck_assert_uint_ne(w->id, 0);
 }
 
@@ -192,8 +192,8 @@ START_TEST(regular_file) {
   static watch w;
   memset(&w, 0, sizeof w);
   uvp_id id = 0x77;
-  ck_assert_int_eq(fx.api->fd_watch(fx.ctx, fd, UVP_FD_READABLE, watch_cb,
-                                    &w, watch_destroy, &id),
+  ck_assert_int_eq(fx.api->fd_watch(fx.ctx, fd, UVP_FD_READABLE, watch_cb, &w,
+                                    watch_destroy, &id),
                    UV_EPERM);
   ck_assert_uint_eq(id, 0x77);
   uvt_run_turns(&fx, 3);

@@ -16,11 +16,19 @@ static void loop_teardown(void) {
 
 /* -- uvp_host_new (F3) -------------------------------------------------- */
 
-enum { O_NULL_LOOP, O_NULL_OUT, O_SIZE_0, O_SIZE_2, O_LOG_LEVEL_HIGH,
-       O_LOG_LEVEL_NEG, O_FAULT_POLICY, N_OPT };
+enum {
+  O_NULL_LOOP,
+  O_NULL_OUT,
+  O_SIZE_0,
+  O_SIZE_2,
+  O_LOG_LEVEL_HIGH,
+  O_LOG_LEVEL_NEG,
+  O_FAULT_POLICY,
+  N_OPT
+};
 static const char *const opt_names[] = {
-    "NULL loop",        "NULL out_host",     "size 0",     "size 2",
-    "log_level 9",      "log_level -1",      "fault_policy 42"};
+    "NULL loop",   "NULL out_host", "size 0",         "size 2",
+    "log_level 9", "log_level -1",  "fault_policy 42"};
 
 /* F3: NULL pointers, bad sizes and out-of-range values get UVP_EINVAL and
  * out_host is not written. */
@@ -30,13 +38,27 @@ START_TEST(new_rejects_bad_options) {
   uv_loop_t *l = &loop;
   uvp_host **out = &h;
   switch (_i) {
-    case O_NULL_LOOP: l = NULL; break;
-    case O_NULL_OUT: out = NULL; break;
-    case O_SIZE_0: o.size = 0; break;
-    case O_SIZE_2: o.size = 2; break;
-    case O_LOG_LEVEL_HIGH: o.log_level = 9; break;
-    case O_LOG_LEVEL_NEG: o.log_level = -1; break;
-    case O_FAULT_POLICY: o.fault_policy = 42; break;
+    case O_NULL_LOOP:
+      l = NULL;
+      break;
+    case O_NULL_OUT:
+      out = NULL;
+      break;
+    case O_SIZE_0:
+      o.size = 0;
+      break;
+    case O_SIZE_2:
+      o.size = 2;
+      break;
+    case O_LOG_LEVEL_HIGH:
+      o.log_level = 9;
+      break;
+    case O_LOG_LEVEL_NEG:
+      o.log_level = -1;
+      break;
+    case O_FAULT_POLICY:
+      o.fault_policy = 42;
+      break;
   }
   int rc = uvp_host_new(l, &o, out);
   ck_assert_msg(rc == UVP_EINVAL, "%s: got %d", opt_names[_i], rc);

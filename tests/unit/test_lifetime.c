@@ -91,8 +91,8 @@ static uvp_id reg_kind(int kind, owner *o) {
       break;
     case K_FD:
       ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-      rc = fx.api->fd_watch(fx.ctx, sv[0], UVP_FD_READABLE, o_fd, o,
-                            o_destroy, &id);
+      rc = fx.api->fd_watch(fx.ctx, sv[0], UVP_FD_READABLE, o_fd, o, o_destroy,
+                            &id);
       break;
   }
   ck_assert_msg(rc == 0, "%s: %d", kind_names[kind], rc);
@@ -191,8 +191,16 @@ END_TEST
 
 /* -- failed registration keeps ownership (L6) --------------------------- */
 
-enum { F_SUB_TOPIC, F_SUB_CB, F_TIMER_CB, F_TIMER_REPEAT, F_FD_EVENTS,
-       F_FD_CB, F_FD_REGULAR, N_FAIL };
+enum {
+  F_SUB_TOPIC,
+  F_SUB_CB,
+  F_TIMER_CB,
+  F_TIMER_REPEAT,
+  F_FD_EVENTS,
+  F_FD_CB,
+  F_FD_REGULAR,
+  N_FAIL
+};
 static const struct {
   const char *what;
   int want;
@@ -237,8 +245,8 @@ START_TEST(failed_registration_keeps_ownership) {
       rc = fx.api->fd_watch(fx.ctx, sp[0], 0, o_fd, &o, o_destroy, &id);
       break;
     case F_FD_CB:
-      rc = fx.api->fd_watch(fx.ctx, sp[0], UVP_FD_READABLE, NULL, &o,
-                            o_destroy, &id);
+      rc = fx.api->fd_watch(fx.ctx, sp[0], UVP_FD_READABLE, NULL, &o, o_destroy,
+                            &id);
       break;
     case F_FD_REGULAR:
       rc = fx.api->fd_watch(fx.ctx, fileno(f), UVP_FD_READABLE, o_fd, &o,
@@ -427,10 +435,8 @@ START_TEST(event_borrowed_for_call) {
   uvp_topic t = uvt_topic(&fx, "t");
   uvp_id id;
   deliveries = 0;
-  ck_assert_int_eq(fx.api->subscribe(fx.ctx, t, borrow_cb, NULL, NULL, &id),
-                   0);
-  ck_assert_int_eq(fx.api->subscribe(fx.ctx, t, borrow_cb, NULL, NULL, &id),
-                   0);
+  ck_assert_int_eq(fx.api->subscribe(fx.ctx, t, borrow_cb, NULL, NULL, &id), 0);
+  ck_assert_int_eq(fx.api->subscribe(fx.ctx, t, borrow_cb, NULL, NULL, &id), 0);
   unsigned char big[1000];
   for (size_t i = 0; i < sizeof big; i++) big[i] = (unsigned char)i;
   ck_assert_int_eq(uvp_host_publish(fx.host, t, big, sizeof big), 0);
@@ -446,9 +452,9 @@ static void destroy_reregisters(void *ud) {
   (void)ud;
   uvp_id id;
   if (fx.host != NULL)
-    ck_assert_int_eq(fx.api->timer_start(fx.ctx, 0, 0, o_timer, &chained,
-                                         o_destroy, &id),
-                     0);
+    ck_assert_int_eq(
+        fx.api->timer_start(fx.ctx, 0, 0, o_timer, &chained, o_destroy, &id),
+        0);
 }
 
 START_TEST(destroy_may_register) {

@@ -51,9 +51,9 @@ START_TEST(release_then_reuse) {
   ck_assert_uint_eq(reg.live, 2);
   ck_assert_uint_eq(uvp__registry_at(&reg, b)->kind, UVP__FREE);
   uint32_t d = alloc_as(1);
-  ck_assert_uint_eq(d, b);                                /* free list */
+  ck_assert_uint_eq(d, b);                              /* free list */
   ck_assert_uint_eq(uvp__registry_at(&reg, d)->gen, 2); /* new generation */
-  ck_assert_uint_eq(reg.used, 3);                         /* no growth */
+  ck_assert_uint_eq(reg.used, 3);                       /* no growth */
   retire(a);
   retire(c);
   uint32_t e = alloc_as(1), f = alloc_as(1);
@@ -150,12 +150,23 @@ START_TEST(lookup_stale_after_cancel_and_reuse) {
 END_TEST
 
 /* L5: ids the caller may not use get UVP_ENOENT, never a slot. */
-enum { FOREIGN, NEVER_ISSUED_IDX, FUTURE_GEN, GEN_ZERO, ZERO, ALL_ONES,
-       FREE_SLOT_NEXT_GEN, N_ENOENT };
-static const char *const enoent_names[] = {
-    "foreign owner", "never-issued slot", "future generation",
-    "generation 0",  "id 0",              "all ones",
-    "free slot's next generation"};
+enum {
+  FOREIGN,
+  NEVER_ISSUED_IDX,
+  FUTURE_GEN,
+  GEN_ZERO,
+  ZERO,
+  ALL_ONES,
+  FREE_SLOT_NEXT_GEN,
+  N_ENOENT
+};
+static const char *const enoent_names[] = {"foreign owner",
+                                           "never-issued slot",
+                                           "future generation",
+                                           "generation 0",
+                                           "id 0",
+                                           "all ones",
+                                           "free slot's next generation"};
 
 START_TEST(lookup_enoent) {
   uint32_t a = alloc_as(1);
@@ -164,17 +175,31 @@ START_TEST(lookup_enoent) {
   uvp_id id = 0;
   uint16_t owner = 1;
   switch (_i) {
-    case FOREIGN: id = id_of(a), owner = 2; break;
-    case NEVER_ISSUED_IDX: id = uvp__id_make(1000, 1); break;
-    case FUTURE_GEN: id = uvp__id_make(a, 2); break;
-    case GEN_ZERO: id = uvp__id_make(a, 0); break;
-    case ZERO: id = 0; break;
-    case ALL_ONES: id = ~(uvp_id)0; break;
-    case FREE_SLOT_NEXT_GEN: id = uvp__id_make(b, 2); break;
+    case FOREIGN:
+      id = id_of(a), owner = 2;
+      break;
+    case NEVER_ISSUED_IDX:
+      id = uvp__id_make(1000, 1);
+      break;
+    case FUTURE_GEN:
+      id = uvp__id_make(a, 2);
+      break;
+    case GEN_ZERO:
+      id = uvp__id_make(a, 0);
+      break;
+    case ZERO:
+      id = 0;
+      break;
+    case ALL_ONES:
+      id = ~(uvp_id)0;
+      break;
+    case FREE_SLOT_NEXT_GEN:
+      id = uvp__id_make(b, 2);
+      break;
   }
   uint32_t out = 77;
-  ck_assert_msg(uvp__registry_lookup(&reg, id, owner, &out) == UVP_ENOENT,
-                "%s", enoent_names[_i]);
+  ck_assert_msg(uvp__registry_lookup(&reg, id, owner, &out) == UVP_ENOENT, "%s",
+                enoent_names[_i]);
   ck_assert_uint_eq(out, 77);
 }
 END_TEST

@@ -55,11 +55,22 @@ static void on_thread(uv_thread_cb fn, void *arg) {
 
 /* -- every uvp_api entry from another thread (T2) ----------------------- */
 
-enum { A_TOPIC, A_TOPIC_KNOWN, A_SUBSCRIBE, A_PUBLISH, A_PUBLISH_OWNED,
-       A_TIMER, A_FD, A_CANCEL, A_LOG, A_NOW, N_API };
+enum {
+  A_TOPIC,
+  A_TOPIC_KNOWN,
+  A_SUBSCRIBE,
+  A_PUBLISH,
+  A_PUBLISH_OWNED,
+  A_TIMER,
+  A_FD,
+  A_CANCEL,
+  A_LOG,
+  A_NOW,
+  N_API
+};
 static const char *const api_names[] = {
-    "topic", "topic (known)", "subscribe", "publish", "publish_owned",
-    "timer_start", "fd_watch", "cancel", "log", "now_ms"};
+    "topic",       "topic (known)", "subscribe", "publish", "publish_owned",
+    "timer_start", "fd_watch",      "cancel",    "log",     "now_ms"};
 
 typedef struct api_call {
   int which;
@@ -79,31 +90,43 @@ static void api_call_fn(void *arg) {
   uvp_id id = SENTINEL;
   uint64_t ms = SENTINEL;
   switch (c->which) {
-    case A_TOPIC: c->rc = api->topic(ctx, "new.topic", 9, &t); break;
-    case A_TOPIC_KNOWN: c->rc = api->topic(ctx, "t", 1, &t); break;
-    case A_SUBSCRIBE:
-      c->rc = api->subscribe(ctx, topic, uvt_rec_cb, &rec, uvt_rec_destroy,
-                             &id);
+    case A_TOPIC:
+      c->rc = api->topic(ctx, "new.topic", 9, &t);
       break;
-    case A_PUBLISH: c->rc = api->publish(ctx, topic, "x", 1); break;
+    case A_TOPIC_KNOWN:
+      c->rc = api->topic(ctx, "t", 1, &t);
+      break;
+    case A_SUBSCRIBE:
+      c->rc =
+          api->subscribe(ctx, topic, uvt_rec_cb, &rec, uvt_rec_destroy, &id);
+      break;
+    case A_PUBLISH:
+      c->rc = api->publish(ctx, topic, "x", 1);
+      break;
     case A_PUBLISH_OWNED:
       c->rc = api->publish_owned(ctx, topic, owned, 5, count_free, NULL);
       break;
     case A_TIMER:
-      c->rc = api->timer_start(ctx, 0, 0, never_timer, &rec, uvt_rec_destroy,
-                               &id);
+      c->rc =
+          api->timer_start(ctx, 0, 0, never_timer, &rec, uvt_rec_destroy, &id);
       break;
     case A_FD:
       c->rc = api->fd_watch(ctx, c->fd, UVP_FD_READABLE, never_fd, &rec,
                             uvt_rec_destroy, &id);
       break;
-    case A_CANCEL: c->rc = api->cancel(ctx, sub_id); break;
-    case A_LOG: c->rc = api->log(ctx, UVP_LOG_ERROR, "from thread", 11); break;
-    case A_NOW: c->rc = api->now_ms(ctx, &ms); break;
+    case A_CANCEL:
+      c->rc = api->cancel(ctx, sub_id);
+      break;
+    case A_LOG:
+      c->rc = api->log(ctx, UVP_LOG_ERROR, "from thread", 11);
+      break;
+    case A_NOW:
+      c->rc = api->now_ms(ctx, &ms);
+      break;
   }
   c->out = c->which == A_TOPIC || c->which == A_TOPIC_KNOWN ? t
-           : c->which == A_NOW                             ? ms
-                                                           : id;
+           : c->which == A_NOW                              ? ms
+                                                            : id;
 }
 
 /* T2: each loop-only uvp_api function called off the loop thread returns
@@ -169,12 +192,21 @@ END_TEST
 
 /* -- every uvp_host_* function from another thread (T3) ----------------- */
 
-enum { H_CLOSE, H_LOAD, H_UNLOAD, H_STATS, H_NAME, H_CTX, H_TOPIC,
-       H_PUBLISH, N_HOST };
+enum {
+  H_CLOSE,
+  H_LOAD,
+  H_UNLOAD,
+  H_STATS,
+  H_NAME,
+  H_CTX,
+  H_TOPIC,
+  H_PUBLISH,
+  N_HOST
+};
 static const char *const host_names[] = {
-    "uvp_host_close", "uvp_host_load",  "uvp_host_unload",
+    "uvp_host_close",        "uvp_host_load",        "uvp_host_unload",
     "uvp_host_plugin_stats", "uvp_host_plugin_name", "uvp_host_ctx",
-    "uvp_host_topic", "uvp_host_publish"};
+    "uvp_host_topic",        "uvp_host_publish"};
 
 typedef struct host_call {
   int which;
@@ -197,9 +229,15 @@ static void host_call_fn(void *arg) {
   uvp_topic t = (uvp_topic)SENTINEL;
   c->out_untouched = true;
   switch (c->which) {
-    case H_CLOSE: c->rc = uvp_host_close(h, host_closed, c); break;
-    case H_LOAD: c->rc = uvp_host_load(h, "/nonexistent.so", "x", "", NULL); break;
-    case H_UNLOAD: c->rc = uvp_host_unload(h, "host"); break;
+    case H_CLOSE:
+      c->rc = uvp_host_close(h, host_closed, c);
+      break;
+    case H_LOAD:
+      c->rc = uvp_host_load(h, "/nonexistent.so", "x", "", NULL);
+      break;
+    case H_UNLOAD:
+      c->rc = uvp_host_unload(h, "host");
+      break;
     case H_STATS:
       c->rc = uvp_host_plugin_stats(h, "host", &st);
       c->out_untouched = st.calls == 0x5A5A5A5A5A5A5A5Aull;
@@ -210,14 +248,16 @@ static void host_call_fn(void *arg) {
       break;
     case H_CTX:
       c->rc = uvp_host_ctx(h, &ctx, &api);
-      c->out_untouched = ctx == (uvp_ctx *)SENTINEL &&
-                         api == (const uvp_api *)SENTINEL;
+      c->out_untouched =
+          ctx == (uvp_ctx *)SENTINEL && api == (const uvp_api *)SENTINEL;
       break;
     case H_TOPIC:
       c->rc = uvp_host_topic(h, "other", &t);
       c->out_untouched = t == (uvp_topic)SENTINEL;
       break;
-    case H_PUBLISH: c->rc = uvp_host_publish(h, topic, "x", 1); break;
+    case H_PUBLISH:
+      c->rc = uvp_host_publish(h, topic, "x", 1);
+      break;
   }
 }
 

@@ -165,8 +165,7 @@ static int restart_cb(uvp_ctx *ctx, void *ud) {
   if (restarts++ < 3) {
     uvp_id id;
     ck_assert_int_eq(
-        t->fx->api->timer_start(ctx, 0, 0, restart_cb, t, tmr_destroy, &id),
-        0);
+        t->fx->api->timer_start(ctx, 0, 0, restart_cb, t, tmr_destroy, &id), 0);
   }
   return 0;
 }
@@ -178,8 +177,7 @@ START_TEST(restart_from_callback) {
   tmr_init(&a, 'A');
   restarts = 0;
   ck_assert_int_eq(
-      fx.api->timer_start(fx.ctx, 0, 0, restart_cb, &a, tmr_destroy, &a.id),
-      0);
+      fx.api->timer_start(fx.ctx, 0, 0, restart_cb, &a, tmr_destroy, &a.id), 0);
   ck_assert(uvt_run_until_int(&fx, &a.destroys, 4));
   uvt_run_turns(&fx, 3);
   ck_assert_int_eq(a.calls, 4);
@@ -224,8 +222,8 @@ START_TEST(bad_args) {
   ck_assert_int_eq(a.destroys, 0);
   ck_assert_int_eq(a.calls, 0);
   /* UINT32_MAX itself is a valid period */
-  ck_assert_int_eq(fx.api->timer_start(fx.ctx, 100000, UINT32_MAX, tmr_cb,
-                                       &a, tmr_destroy, &id),
+  ck_assert_int_eq(fx.api->timer_start(fx.ctx, 100000, UINT32_MAX, tmr_cb, &a,
+                                       tmr_destroy, &id),
                    0);
   ck_assert_int_eq(fx.api->cancel(fx.ctx, id), 0);
   ck_assert_int_eq(a.destroys, 1);

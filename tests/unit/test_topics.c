@@ -61,13 +61,11 @@ static void fill_long_name(void) {
 START_TEST(topic_name_length_limit) {
   fill_long_name();
   ck_assert_int_eq(uvp__topic_check(long_name, UVP_TOPIC_MAX), 0);
-  ck_assert_int_eq(uvp__topic_check(long_name, UVP_TOPIC_MAX + 1),
-                   UVP_EINVAL);
+  ck_assert_int_eq(uvp__topic_check(long_name, UVP_TOPIC_MAX + 1), UVP_EINVAL);
   /* a 255-byte name whose last char is a 2-byte sequence is 256 bytes */
   long_name[UVP_TOPIC_MAX - 1] = '\xc3';
   long_name[UVP_TOPIC_MAX] = '\xa9';
-  ck_assert_int_eq(uvp__topic_check(long_name, UVP_TOPIC_MAX + 1),
-                   UVP_EINVAL);
+  ck_assert_int_eq(uvp__topic_check(long_name, UVP_TOPIC_MAX + 1), UVP_EINVAL);
 }
 END_TEST
 
@@ -229,9 +227,9 @@ START_TEST(unknown_topic_enoent) {
   uvt_rec rec;
   uvt_rec_init(&rec);
   uvp_id id = 0xABCD;
-  ck_assert_int_eq(fx.api->subscribe(fx.ctx, t, never_cb, &rec,
-                                     uvt_rec_destroy, &id),
-                   UVP_ENOENT);
+  ck_assert_int_eq(
+      fx.api->subscribe(fx.ctx, t, never_cb, &rec, uvt_rec_destroy, &id),
+      UVP_ENOENT);
   ck_assert_uint_eq(id, 0xABCD);
   ck_assert_int_eq(fx.api->publish(fx.ctx, t, "x", 1), UVP_ENOENT);
   ck_assert_int_eq(uvp_host_publish(fx.host, t, "x", 1), UVP_ENOENT);
