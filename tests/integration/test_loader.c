@@ -201,6 +201,28 @@ START_TEST(two_instances_separate_state) {
 }
 END_TEST
 
+/* F3: stats need a size; a smaller (older) struct gets only the fields
+ * that fit and nothing past its size is written. */
+START_TEST(stats_size_negotiation) {
+  load_counter("c1", "");
+  uvp_plugin_stats st;
+  memset(&st, 0x5A, sizeof st);
+  st.size = 0;
+  ck_assert_int_eq(uvp_host_plugin_stats(fx.host, "c1", &st), UVP_EINVAL);
+  ck_assert_int_eq(uvp_host_plugin_stats(fx.host, "c1", NULL), UVP_EINVAL);
+  st.size = offsetof(uvp_plugin_stats, errors);
+  ck_assert_int_eq(uvp_host_plugin_stats(fx.host, "c1", &st), 0);
+  ck_assert_int_eq(st.state, UVP_PLUGIN_RUNNING);
+  ck_assert_uint_eq(st.calls, 0);
+  ck_assert_uint_eq(st.errors, 0x5A5A5A5A5A5A5A5Aull); /* past its size */
+  ck_assert_uint_eq(st.registrations, 0x5A5A5A5Au);
+  ck_assert_int_eq(uvt_stats(&fx, "c1", &st), 0);
+  ck_assert_uint_eq(st.size, sizeof st);
+  ck_assert_uint_eq(st.registrations, 2);
+  ck_assert_uint_eq(st.errors, 0);
+}
+END_TEST
+
 /* -- init and start failures (A9) --------------------------------------- */
 
 /* A9: on_init registers a subscription and a timer, then fails: the load
@@ -405,6 +427,7 @@ static Suite *loader_suite(void) {
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, duplicate_name);
   tcase_add_test(tc, two_instances_separate_state);
+  tcase_add_test(tc, stats_size_negotiation);
   tc = uvt_tcase(s, "init");
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, init_fail_leaves_nothing);
