@@ -204,6 +204,78 @@ START_TEST(lookup_enoent) {
 }
 END_TEST
 
+/* -- the same rules through the public API ------------------------------ */
+
+static int api_calls;
+static int api_cb(uvp_ctx *ctx, const uvp_event *ev, void *ud) {
+  (void)ctx, (void)ev, (void)ud;
+  api_calls++;
+  return 0;
+}
+static int api_destroys;
+static void api_destroy(void *ud) {
+  (void)ud;
+  api_destroys++;
+}
+
+/* L4: an id whose slot was reused by a newer registration is stale; the
+ * stale cancel must not touch the newer registration. */
+START_TEST(api_stale_after_slot_reuse) {
+  static uvt_fx fx;
+  uvt_fx_init(&fx, NULL);
+  api_calls = api_destroys = 0;
+  uvp_topic t = uvt_topic(&fx, "t");
+  uvp_id a, b;
+  ck_assert_int_eq(fx.api->subscribe(fx.ctx, t, api_cb, NULL, api_destroy, &a),
+                   0);
+  ck_assert_int_eq(fx.api->cancel(fx.ctx, a), 0);
+  ck_assert_int_eq(fx.api->subscribe(fx.ctx, t, api_cb, NULL, api_destroy, &b),
+                   0);
+  ck_assert_uint_eq(uvp__id_slot(a), uvp__id_slot(b)); /* reused slot */
+  ck_assert_uint_ne(a, b);
+  ck_assert_int_eq(fx.api->cancel(fx.ctx, a), UVP_ESTALE);
+  ck_assert_int_eq(api_destroys, 1);
+  ck_assert_int_eq(uvp_host_publish(fx.host, t, "x", 1), 0);
+  ck_assert(uvt_run_until_int(&fx, &api_calls, 1));
+  ck_assert_int_eq(fx.api->cancel(fx.ctx, b), 0);
+  ck_assert_int_eq(api_destroys, 2);
+  /* L5 through the API: never issued, garbage, 0 */
+  ck_assert_int_eq(fx.api->cancel(fx.ctx, 0), UVP_ENOENT);
+  ck_assert_int_eq(fx.api->cancel(fx.ctx, uvp__id_make(4000, 1)), UVP_ENOENT);
+  ck_assert_int_eq(fx.api->cancel(fx.ctx, ~(uvp_id)0), UVP_ENOENT);
+  uvt_fx_close(&fx);
+  ck_assert_int_eq(api_destroys, 2);
+}
+END_TEST
+
+/* L5: another context's live id is UVP_ENOENT and stays live: a second
+ * ctx on the same host stands in for another plugin. */
+START_TEST(api_foreign_ctx_enoent) {
+  static uvt_fx fx;
+  uvt_fx_init(&fx, NULL);
+  api_calls = api_destroys = 0;
+  uvp_ctx *other = NULL;
+  ck_assert_int_eq(uvp__ctx_new(fx.host, "other", &other), 0);
+  other->state = UVP__RUNNING;
+  uvp_topic t = uvt_topic(&fx, "t");
+  uvp_id mine, theirs;
+  ck_assert_int_eq(
+      fx.api->subscribe(fx.ctx, t, api_cb, NULL, api_destroy, &mine), 0);
+  ck_assert_int_eq(
+      fx.api->subscribe(other, t, api_cb, NULL, api_destroy, &theirs), 0);
+  ck_assert_int_eq(fx.api->cancel(fx.ctx, theirs), UVP_ENOENT);
+  ck_assert_int_eq(fx.api->cancel(other, mine), UVP_ENOENT);
+  ck_assert_int_eq(api_destroys, 0);
+  ck_assert_int_eq(uvp_host_publish(fx.host, t, "x", 1), 0);
+  ck_assert(uvt_run_until_int(&fx, &api_calls, 2));
+  ck_assert_int_eq(fx.api->cancel(other, theirs), 0);
+  ck_assert_int_eq(fx.api->cancel(fx.ctx, mine), 0);
+  ck_assert_int_eq(api_destroys, 2);
+  other->state = UVP__DEAD; /* as an unloaded plugin: the host frees it */
+  uvt_fx_close(&fx);
+}
+END_TEST
+
 static Suite *registry_suite(void) {
   Suite *s = suite_create("registry");
   TCase *tc = uvt_tcase(s, "alloc");
@@ -220,6 +292,9 @@ static Suite *registry_suite(void) {
   tcase_add_test(tc, lookup_live);
   tcase_add_test(tc, lookup_stale_after_cancel_and_reuse);
   tcase_add_loop_test(tc, lookup_enoent, 0, N_ENOENT);
+  tc = uvt_tcase(s, "api");
+  tcase_add_test(tc, api_stale_after_slot_reuse);
+  tcase_add_test(tc, api_foreign_ctx_enoent);
   return s;
 }
 
