@@ -433,6 +433,81 @@ START_TEST(batch_spreads_over_turns) {
 }
 END_TEST
 
+/* D1 across ring wrap-around and growth: with batch = 3, callbacks keep
+ * publishing while the queue drains, so the ring wraps and grows while
+ * wrapped; every event still arrives once, in publish order. */
+typedef struct wrap {
+  uvt_fx *fx;
+  uvp_topic t;
+  int next;  /* next sequence number to publish */
+  int limit; /* total events */
+  int got;   /* delivered */
+  int out_of_order;
+} wrap;
+
+static int wrap_cb(uvp_ctx *ctx, const uvp_event *ev, void *ud) {
+  wrap *w = ud;
+  int seq;
+  ck_assert_uint_eq(ev->len, sizeof seq);
+  memcpy(&seq, ev->data, sizeof seq);
+  if (seq != w->got) w->out_of_order++;
+  w->got++;
+  /* each delivery publishes two more until the limit: the queue grows */
+  for (int k = 0; k < 2 && w->next < w->limit; k++, w->next++)
+    ck_assert_int_eq(w->fx->api->publish(ctx, w->t, &w->next, sizeof w->next),
+                     0);
+  return 0;
+}
+
+START_TEST(fifo_across_wrap_and_growth) {
+  uvt_fx_close(&fx);
+  uvp_host_options o = UVP_HOST_OPTIONS_INIT;
+  o.batch = 3;
+  uvt_fx_init(&fx, &o);
+  static wrap w;
+  memset(&w, 0, sizeof w);
+  w.fx = &fx;
+  w.t = uvt_topic(&fx, "t");
+  w.limit = uvt_scale(3000);
+  uvp_id id;
+  ck_assert_int_eq(fx.api->subscribe(fx.ctx, w.t, wrap_cb, &w, NULL, &id), 0);
+  for (; w.next < 50; w.next++)
+    ck_assert_int_eq(uvp_host_publish(fx.host, w.t, &w.next, sizeof w.next), 0);
+  ck_assert(uvt_run_until_int(&fx, &w.got, w.limit));
+  uvt_run_turns(&fx, 3);
+  ck_assert_int_eq(w.got, w.limit);
+  ck_assert_int_eq(w.out_of_order, 0);
+}
+END_TEST
+
+static sub fresh;
+static int subscribe_then_cancel(sub *s) {
+  sub_start(&fresh);
+  ck_assert_int_eq(s->fx->api->cancel(s->fx->ctx, fresh.id), 0);
+  ck_assert_int_eq(fresh.destroys, 1);
+  return 0;
+}
+
+/* D3, L1: a subscription made and cancelled inside one callback is never
+ * called and destroyed exactly once. */
+START_TEST(subscribe_and_cancel_in_callback) {
+  uvp_topic t = uvt_topic(&fx, "t");
+  static sub a;
+  sub_init(&a, 'A', &fx, t, trace);
+  sub_init(&fresh, 'F', &fx, t, trace);
+  a.act_on = 1;
+  a.act = subscribe_then_cancel;
+  sub_start(&a);
+  pub(&fx, t, "1");
+  pub(&fx, t, "2");
+  ck_assert(uvt_run_until_int(&fx, &a.calls, 2));
+  uvt_run_turns(&fx, 3);
+  ck_assert_int_eq(fresh.calls, 0);
+  ck_assert_int_eq(fresh.destroys, 1);
+  ck_assert_str_eq(trace, "A1 ~F A2");
+}
+END_TEST
+
 /* -- payloads (F3, F4) -------------------------------------------------- */
 
 /* F4: a payload larger than max_payload gets UVP_EMSGSIZE; exactly
@@ -528,6 +603,7 @@ static Suite *dispatch_suite(void) {
   tcase_add_test(tc, publish_never_calls_inline);
   tcase_add_test(tc, publish_in_callback_after_round);
   tcase_add_test(tc, subscribe_during_dispatch);
+  tcase_add_test(tc, subscribe_and_cancel_in_callback);
   tc = uvt_tcase(s, "cancel");
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, cancel_self_in_callback);
@@ -539,6 +615,7 @@ static Suite *dispatch_suite(void) {
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, bounded_queue_eagain);
   tcase_add_test(tc, batch_spreads_over_turns);
+  tcase_add_test(tc, fifo_across_wrap_and_growth);
   tc = uvt_tcase(s, "payload");
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, payload_too_large);

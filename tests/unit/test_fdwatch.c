@@ -138,6 +138,37 @@ START_TEST(two_watches) {
 }
 END_TEST
 
+/* D7: after cancel the same fd can be watched again at once (the old
+ * poll handle may still be closing) and the new watch works. */
+START_TEST(rewatch_after_cancel) {
+  static watch a, b;
+  watch_start(&a, sv[0], UVP_FD_READABLE);
+  ck_assert_int_eq(fx.api->cancel(fx.ctx, a.id), 0);
+  watch_start(&b, sv[0], UVP_FD_READABLE);
+  ck_assert_int_eq(write(sv[1], "z", 1), 1);
+  ck_assert(uvt_run_until_int(&fx, &b.calls, 1));
+  ck_assert_int_eq(b.last_events, UVP_FD_READABLE);
+  ck_assert_int_eq(a.calls, 0);
+  ck_assert_int_eq(a.destroys, 1);
+}
+END_TEST
+
+/* L2 then D7: cancel inside the callback, then watch the fd again from
+ * the same callback's aftermath. */
+START_TEST(rewatch_from_callback) {
+  static watch a, b;
+  watch_start(&a, sv[0], UVP_FD_READABLE);
+  a.cancel_self_on = 1;
+  ck_assert_int_eq(write(sv[1], "1", 1), 1);
+  ck_assert(uvt_run_until_int(&fx, &a.destroys, 1));
+  watch_start(&b, sv[0], UVP_FD_READABLE);
+  ck_assert_int_eq(write(sv[1], "2", 1), 1);
+  ck_assert(uvt_run_until_int(&fx, &b.calls, 1));
+  ck_assert_int_eq(a.calls, 1);
+  ck_assert_int_eq(b.bytes, 1);
+}
+END_TEST
+
 /* L1 at host close: a live watch is destroyed once; the fd stays open. */
 START_TEST(destroy_on_close) {
   static watch w;
@@ -211,6 +242,8 @@ static Suite *fdwatch_suite(void) {
   tcase_add_test(tc, cancel_self_in_callback);
   tcase_add_test(tc, writable);
   tcase_add_test(tc, two_watches);
+  tcase_add_test(tc, rewatch_after_cancel);
+  tcase_add_test(tc, rewatch_from_callback);
   tcase_add_test(tc, destroy_on_close);
   tc = uvt_tcase(s, "args");
   tcase_add_checked_fixture(tc, setup, teardown);

@@ -470,6 +470,49 @@ START_TEST(destroy_may_register) {
 }
 END_TEST
 
+/* S2: closing the host from inside a subscriber callback is safe: close
+ * returns 0, the rest is torn down on later turns, every destroy runs
+ * once, queued events are dropped, and on_closed runs once. */
+static owner in_cb_a, in_cb_b;
+static int in_cb_closed, in_cb_rc = 1;
+static void in_cb_on_closed(void *data) {
+  (void)data;
+  in_cb_closed++;
+}
+static int close_in_cb(uvp_ctx *ctx, const uvp_event *ev, void *ud) {
+  (void)ctx, (void)ev, (void)ud;
+  in_cb_rc = uvp_host_close(fx.host, in_cb_on_closed, NULL);
+  return 0;
+}
+
+START_TEST(close_from_callback) {
+  owner_init(&in_cb_a, "a");
+  owner_init(&in_cb_b, "b");
+  in_cb_closed = 0;
+  uvp_topic t = uvt_topic(&fx, "t");
+  uvp_id id;
+  ck_assert_int_eq(fx.api->subscribe(fx.ctx, t, close_in_cb, NULL, NULL, &id),
+                   0);
+  ck_assert_int_eq(
+      fx.api->subscribe(fx.ctx, t, o_event, &in_cb_a, o_destroy, &id), 0);
+  ck_assert_int_eq(
+      fx.api->timer_start(fx.ctx, 100000, 0, o_timer, &in_cb_b, o_destroy, &id),
+      0);
+  ck_assert_int_eq(uvp_host_publish(fx.host, t, "1", 1), 0);
+  ck_assert_int_eq(uvp_host_publish(fx.host, t, "2", 1), 0);
+  ck_assert(uvt_run_until_int(&fx, &in_cb_closed, 1));
+  fx.host = NULL;
+  uvt_run_turns(&fx, 5);
+  ck_assert_int_eq(in_cb_rc, 0);
+  ck_assert_int_eq(in_cb_closed, 1);
+  ck_assert_int_eq(in_cb_a.destroys, 1);
+  ck_assert_int_eq(in_cb_b.destroys, 1);
+  /* the round in flight may finish; the queued "2" never arrives */
+  ck_assert_int_le(in_cb_a.calls, 1);
+  ck_assert_int_eq(in_cb_b.calls, 0);
+}
+END_TEST
+
 static Suite *lifetime_suite(void) {
   Suite *s = suite_create("lifetime");
   TCase *tc = uvt_tcase(s, "destroy");
@@ -478,6 +521,7 @@ static Suite *lifetime_suite(void) {
   tcase_add_loop_test(tc, destroy_once_on_close, 0, N_KINDS);
   tcase_add_test(tc, close_order);
   tcase_add_test(tc, destroy_may_register);
+  tcase_add_test(tc, close_from_callback);
   tc = uvt_tcase(s, "failure");
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_loop_test(tc, failed_registration_keeps_ownership, 0, N_FAIL);

@@ -270,6 +270,63 @@ START_TEST(many_timers_due_order) {
 }
 END_TEST
 
+/* The heap under random cancels: the survivors fire once each in due
+ * order (D6), the cancelled never fire, every destroy runs once (L1). */
+typedef struct ht {
+  uint64_t due;
+  int calls, destroys;
+  uvp_id id;
+} ht;
+static ht hts[400];
+static int ht_fired, ht_order_ok;
+static uint64_t ht_last;
+
+static int ht_cb(uvp_ctx *ctx, void *ud) {
+  (void)ctx;
+  ht *h = ud;
+  h->calls++;
+  if (h->due < ht_last) ht_order_ok = 0;
+  ht_last = h->due;
+  ht_fired++;
+  return 0;
+}
+static void ht_destroy(void *ud) { ((ht *)ud)->destroys++; }
+
+START_TEST(heap_random_cancels) {
+  int n = uvt_valgrind() ? 100 : 400;
+  unsigned seed = 12345;
+  ht_fired = 0;
+  ht_order_ok = 1;
+  ht_last = 0;
+  for (int i = 0; i < n; i++) {
+    memset(&hts[i], 0, sizeof hts[i]);
+    seed = seed * 1103515245u + 12345u;
+    hts[i].due = (seed >> 16) % 40;
+    ck_assert_int_eq(fx.api->timer_start(fx.ctx, hts[i].due, 0, ht_cb, &hts[i],
+                                         ht_destroy, &hts[i].id),
+                     0);
+  }
+  int kept = 0;
+  for (int i = 0; i < n; i++) {
+    seed = seed * 1103515245u + 12345u;
+    if ((seed >> 16) % 2) {
+      ck_assert_int_eq(fx.api->cancel(fx.ctx, hts[i].id), 0);
+      ck_assert_int_eq(hts[i].destroys, 1);
+    } else {
+      kept++;
+    }
+  }
+  ck_assert(uvt_run_until_int(&fx, &ht_fired, kept));
+  uvt_run_turns(&fx, 5);
+  ck_assert_int_eq(ht_fired, kept);
+  ck_assert_int_eq(ht_order_ok, 1);
+  for (int i = 0; i < n; i++) {
+    ck_assert_int_eq(hts[i].destroys, 1);
+    ck_assert_int_le(hts[i].calls, 1);
+  }
+}
+END_TEST
+
 static Suite *timers_suite(void) {
   Suite *s = suite_create("timers");
   TCase *tc = uvt_tcase(s, "fire");
@@ -284,6 +341,7 @@ static Suite *timers_suite(void) {
   tcase_add_test(tc, cancel_other_in_callback);
   tcase_add_test(tc, cancel_before_due);
   tcase_add_test(tc, destroy_on_close);
+  tcase_add_test(tc, heap_random_cancels);
   tc = uvt_tcase(s, "args");
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, bad_args);
