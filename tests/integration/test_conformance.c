@@ -286,6 +286,34 @@ START_TEST(unload_counts) {
 }
 END_TEST
 
+static int unload_in_cb_rc = 1;
+static int unload_on_cmd(uvp_ctx *ctx, const uvp_event *ev, void *ud) {
+  (void)ctx, (void)ev, (void)ud;
+  unload_in_cb_rc = uvp_host_unload(fx.host, "ref");
+  return 0;
+}
+
+/* L8, S1, A10: the plugin publishes an owned payload and is unloaded (by
+ * the embedder, in the same round) before it is dispatched: the event is
+ * still delivered to the other subscribers, and its free_fn (plugin code,
+ * kept mapped) runs once after (valgrind checks the free). */
+START_TEST(unload_with_owned_pending) {
+  conf_begin(_i);
+  uvp_id id;
+  ck_assert_int_eq(
+      fx.api->subscribe(fx.ctx, t_cmd, unload_on_cmd, NULL, NULL, &id), 0);
+  unload_in_cb_rc = 1;
+  put(t_cmd, "owned");
+  expect_outputs(1);
+  ck_assert_int_eq(unload_in_cb_rc, 0);
+  uvt_rec_is(&out, 0, "owned");
+  ck_assert_uint_eq(destroyed(), 2);
+  ck_assert_uint_eq(unloaded(), 1);
+  ck_assert(uvt_is_mapped(path));
+  conf_end();
+}
+END_TEST
+
 static bool three_registrations(void *arg) {
   (void)arg;
   uvp_plugin_stats st;
@@ -320,6 +348,7 @@ static Suite *conformance_suite(void) {
   tcase_add_loop_test(tc, wrong_thread, 0, N_PLUGINS);
   tc = uvt_tcase(s, "lifetime");
   tcase_add_loop_test(tc, unload_counts, 0, N_PLUGINS);
+  tcase_add_loop_test(tc, unload_with_owned_pending, 0, N_PLUGINS);
   tcase_add_loop_test(tc, close_counts, 0, N_PLUGINS);
   return s;
 }

@@ -299,6 +299,43 @@ START_TEST(unload_order) {
 }
 END_TEST
 
+static int unload_c1_calls, unload_c1_rc = 1;
+static int unload_c1(uvp_ctx *ctx, const uvp_event *ev, void *ud) {
+  (void)ctx, (void)ev, (void)ud;
+  unload_c1_calls++;
+  unload_c1_rc = uvp_host_unload(fx.host, "c1");
+  return 0;
+}
+
+/* S1, L3: the embedder, first subscriber of counter.in, unloads c1 while
+ * an event is in flight: c1's pending delivery of it, and of the next
+ * queued one, is dropped; c2 (later in the list) still gets both (F6). */
+START_TEST(unload_during_dispatch) {
+  uvp_id id;
+  unload_c1_calls = 0;
+  ck_assert_int_eq(fx.api->subscribe(fx.ctx, uvt_topic(&fx, "counter.in"),
+                                     unload_c1, NULL, NULL, &id),
+                   0);
+  load_counter("c1", "tag=a");
+  load_counter("c2", "tag=b");
+  counter_trace_reset();
+  uint64_t events = counter_u64("uvp_counter_events");
+  uvp_topic in = uvt_topic(&fx, "counter.in");
+  ck_assert_int_eq(uvp_host_publish(fx.host, in, "1", 1), 0);
+  ck_assert_int_eq(uvp_host_publish(fx.host, in, "2", 1), 0);
+  ck_assert(uvt_run_until_int(&fx, &unload_c1_calls, 2));
+  uvt_run_turns(&fx, 5);
+  ck_assert_int_eq(unload_c1_rc, UVP_ENOENT); /* 2nd call: already gone */
+  ck_assert_uint_eq(counter_u64("uvp_counter_events"), events + 2);
+  uvp_plugin_stats st;
+  ck_assert_int_eq(uvt_stats(&fx, "c2", &st), 0);
+  ck_assert_uint_eq(st.events, 2);
+  ck_assert_int_eq(uvt_stats(&fx, "c1", &st), UVP_ENOENT);
+  ck_assert_str_eq(counter_trace(),
+                   "stop:a sub=-4004 pub=0,destroy:a,destroy:a,unload:a");
+}
+END_TEST
+
 /* S2: host close unloads every plugin, newest first, each in S1 order. */
 START_TEST(close_unloads_newest_first) {
   load_counter("c1", "tag=a");
@@ -435,6 +472,7 @@ static Suite *loader_suite(void) {
   tc = uvt_tcase(s, "unload");
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, unload_order);
+  tcase_add_test(tc, unload_during_dispatch);
   tcase_add_test(tc, close_unloads_newest_first);
   tcase_add_test(tc, unload_inside_own_callback);
   tcase_add_test(tc, unload_safe_unmapped);
