@@ -59,14 +59,18 @@ static const struct {
     {PLUGIN("no_entry"), UVP_ENOSYM, "A2"},
     {PLUGIN("bad_magic"), UVP_EBADMAGIC, "A3"},
     {PLUGIN("abi_major"), UVP_EABI, "A4"},
-    {PLUGIN("short_desc"), UVP_ESHORT, "A5 short"},
+    {PLUGIN("short_desc"), UVP_ESHORT, "A5 12-byte symbol"},
+    {PLUGIN("short_size"), UVP_ESHORT, "A5 size field too small"},
     {PLUGIN("bad_desc"), UVP_EBADDESC, "A7 on_init NULL"},
     {PLUGIN("bad_name"), UVP_EBADDESC, "A7 bad name"},
+    {PLUGIN("long_name"), UVP_EBADDESC, "A7 64-byte name"},
+    {PLUGIN("empty_name"), UVP_EBADDESC, "A7 empty name"},
 };
 
 /* A1-A5, A7: each refusal's exact status and exactly one log line naming
  * the file; A8: no hook of the refused plugin ran (bad_magic, abi_major
- * and bad_name set UVT_A8_RAN from on_init); nothing is loaded after. */
+ * and bad_name set UVT_A8_RAN from on_init; short_size, long_name and
+ * empty_name abort() there); nothing is loaded after. */
 START_TEST(load_refused) {
   unsetenv("UVT_A8_RAN");
   int lines = fx.log.n;
