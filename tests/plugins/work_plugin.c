@@ -11,7 +11,8 @@
  *   void uvp_work_release(int i)                lets a gate item finish
  *   void uvp_work_item(int i, uint64_t out[8])  started, finished,
  *        done_calls, done_status (as int64), destroy_calls, work_thread,
- *        done_thread (pthread_t as integers), post_rc/wrong_rc packed
+ *        done_thread (pthread_t as integers), post_rc/wrong_rc packed;
+ *        the last three are 0 until done ran (work may still write them)
  *   const char *uvp_work_trace(void)            "done:i:status", "destroy:i",
  *        "post:i", "stop", "unload", comma-separated, in order
  *   uint64_t uvp_work_unloaded(void)            on_unload calls
@@ -125,6 +126,8 @@ EXPORT void uvp_work_item(int i, uint64_t out[8]) {
   out[2] = (uint64_t)it->done_calls;
   out[3] = (uint64_t)(int64_t)it->done_status;
   out[4] = (uint64_t)it->destroy_calls;
+  out[5] = out[6] = out[7] = 0;
+  if (it->done_calls == 0) return; /* work may still write the rest */
   out[5] = (uint64_t)it->work_thread;
   out[6] = (uint64_t)it->done_thread;
   out[7] = ((uint64_t)(uint32_t)it->post_rc << 32) | (uint32_t)it->wrong_rc;
