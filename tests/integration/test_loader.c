@@ -442,6 +442,21 @@ START_TEST(unload_safe_unmapped) {
 }
 END_TEST
 
+/* S2, A10, L8: closing the host while the unload-safe plugin is loaded:
+ * its on_stop publishes an owned payload during the close; the host frees
+ * it (free_fn is code in the object) before it unmaps the object. A wrong
+ * order crashes here or shows up under valgrind/ASan. */
+START_TEST(close_with_unload_safe_payload) {
+  const char *path = PLUGIN("unload_safe");
+  got_bye = 0;
+  ck_assert_int_eq(uvp_host_load(fx.host, path, NULL, "", NULL), 0);
+  ck_assert(uvt_is_mapped(path));
+  uvt_fx_close_host(&fx);
+  ck_assert_int_eq(got_bye, 0); /* dropped at close, never delivered */
+  ck_assert(!uvt_is_mapped(path));
+}
+END_TEST
+
 /* A10: the default (not unload-safe) object stays mapped after unload
  * and after host close. */
 START_TEST(default_object_stays_mapped) {
@@ -480,6 +495,7 @@ static Suite *loader_suite(void) {
   tcase_add_test(tc, close_unloads_newest_first);
   tcase_add_test(tc, unload_inside_own_callback);
   tcase_add_test(tc, unload_safe_unmapped);
+  tcase_add_test(tc, close_with_unload_safe_payload);
   tcase_add_test(tc, default_object_stays_mapped);
   return s;
 }
