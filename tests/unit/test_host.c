@@ -126,13 +126,17 @@ START_TEST(close_without_callback) {
 }
 END_TEST
 
-/* The host holds no referenced handle while idle: uv_run(DEFAULT) on a
- * loop with only an idle host returns at once. */
-START_TEST(idle_host_does_not_keep_loop_alive) {
+/* uvp_host_new's LIFETIME: "the host holds handles on [the loop], so
+ * uv_run does not return until the host is closed": an open host keeps the
+ * loop alive even with nothing queued; once closed, the loop is not. */
+START_TEST(open_host_keeps_loop_alive) {
   uvp_host *h = NULL;
   ck_assert_int_eq(uvp_host_new(&loop, NULL, &h), 0);
-  ck_assert_int_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
+  ck_assert_int_ne(uv_loop_alive(&loop), 0);
+  ck_assert_int_ne(uv_run(&loop, UV_RUN_NOWAIT), 0);
   close_and_run(h);
+  for (int i = 0; i < 10; i++) uv_run(&loop, UV_RUN_NOWAIT);
+  ck_assert_int_eq(uv_loop_alive(&loop), 0);
 }
 END_TEST
 
@@ -277,7 +281,7 @@ static Suite *host_suite(void) {
   tcase_add_checked_fixture(tc, loop_setup, loop_teardown);
   tcase_add_test(tc, close_twice);
   tcase_add_test(tc, close_without_callback);
-  tcase_add_test(tc, idle_host_does_not_keep_loop_alive);
+  tcase_add_test(tc, open_host_keeps_loop_alive);
   tc = uvt_tcase(s, "query");
   tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
   tcase_add_test(tc, stats_and_names_empty);
