@@ -75,8 +75,10 @@ typedef enum uvp_fd_events {
 /* Descriptor flags. */
 typedef enum uvp_plugin_flags {
   /* The object may be unmapped (dlclose) after unload. Only set this if no
-   * code of the plugin can run after on_unload: no threads, no thread-local
-   * destructors (Rust cdylibs usually cannot promise this, see A10). */
+   * code of the plugin can run after on_unload returns: its threads joined
+   * (also one that released the last remote reference, which is still
+   * returning through plugin code), no thread-local destructors (Rust
+   * cdylibs usually cannot promise this, see A10). */
   UVP_PLUGIN_UNLOAD_SAFE = 1u << 0
 } uvp_plugin_flags;
 
@@ -523,7 +525,10 @@ typedef struct uvp_plugin_desc {
    * THREAD:    loop thread.
    * OWNERSHIP: n/a.
    * LIFETIME:  after it returns, every registration is cancelled and its
-   *            destroy runs (S1).
+   *            destroy runs, and the remote is closed (U1). Posts are still
+   *            accepted while on_stop runs, so join threads that post in
+   *            on_unload, not here: a blocked poster only sees UVP_ECLOSED
+   *            once on_stop has returned.
    * SINCE:     ABI 1.0
    */
   void (*on_stop)(uvp_ctx *ctx, void *state);
