@@ -72,6 +72,7 @@ macro_rules! api_field_end {
         field as usize - base as usize + std::mem::size_of::<Option<unsafe extern "C" fn()>>()
     }};
 }
+pub(crate) use api_field_end;
 
 /// The entries every host has (the first ABI 1.0 block, through `now_ms`).
 fn api_v1_0_len() -> usize {
@@ -81,9 +82,9 @@ fn api_v1_0_len() -> usize {
 /// Per-instance state shared (through `Rc`, loop thread only) by the
 /// instance, every registration's box and every guard.
 pub(crate) struct Core {
-    raw: *mut sys::uvp_ctx,
+    pub(crate) raw: *mut sys::uvp_ctx,
     /// The host's table, checked at init; valid while `alive`.
-    api_ptr: *const sys::uvp_api,
+    pub(crate) api_ptr: *const sys::uvp_api,
     /// False once init failed or on_unload began: `raw` may be dangling then
     /// and nothing calls the host any more.
     alive: Cell<bool>,

@@ -34,7 +34,7 @@ pub(crate) fn message(payload: &(dyn Any + Send)) -> String {
 }
 
 /// Drops a panic payload without letting a panicking `Drop` escape.
-fn discard(payload: Box<dyn Any + Send>) {
+pub(crate) fn discard(payload: Box<dyn Any + Send>) {
     if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
         std::mem::forget(again);
     }
@@ -43,7 +43,7 @@ fn discard(payload: Box<dyn Any + Send>) {
 /// Runs `f` and turns a panic into `UVP_EPANIC` (the outermost net of every
 /// status-returning trampoline; panics of plugin code are caught closer, in
 /// `dispatch`, where the message can be logged).
-fn catch_status(f: impl FnOnce() -> c_int) -> c_int {
+pub(crate) fn catch_status(f: impl FnOnce() -> c_int) -> c_int {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(rc) => rc,
         Err(payload) => {
@@ -54,7 +54,7 @@ fn catch_status(f: impl FnOnce() -> c_int) -> c_int {
 }
 
 /// Runs `f`, swallowing a panic (for trampolines that return nothing).
-fn catch_void(f: impl FnOnce()) {
+pub(crate) fn catch_void(f: impl FnOnce()) {
     if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
         discard(payload);
     }
@@ -393,17 +393,24 @@ pub(crate) extern "C" fn destroy<C>(ud: *mut c_void) {
         // calls destroy exactly once, after the last callback (L1).
         let reg = unsafe { Box::from_raw(ud.cast::<Reg<C>>()) };
         let core = reg.core.clone();
-        core.destroy_depth.set(core.destroy_depth.get() + 1);
-        let r = catch_unwind(AssertUnwindSafe(move || drop(reg)));
-        core.destroy_depth.set(core.destroy_depth.get() - 1);
-        if let Err(payload) = r {
-            core.defer_log(
-                Level::Error,
-                format!("panic while dropping a handler: {}", message(&*payload)),
-            );
-            discard(payload);
-        }
+        drop_in_destroy(&core, reg, "a handler");
     })
+}
+
+/// Drops `value` (a box the host just gave back) as a destroy callback
+/// must: the host may not be called meanwhile, so guards dropped inside
+/// defer their cancel, and a panic is logged later instead of unwinding.
+pub(crate) fn drop_in_destroy<B>(core: &Rc<Core>, value: B, what: &str) {
+    core.destroy_depth.set(core.destroy_depth.get() + 1);
+    let r = catch_unwind(AssertUnwindSafe(move || drop(value)));
+    core.destroy_depth.set(core.destroy_depth.get() - 1);
+    if let Err(payload) = r {
+        core.defer_log(
+            Level::Error,
+            format!("panic while dropping {what}: {}", message(&*payload)),
+        );
+        discard(payload);
+    }
 }
 
 /// Payload free function of `publish_owned`: gives the `Box<[u8]>` back to

@@ -14,7 +14,18 @@
 //!   from real `poll(2)` ([`poll_io`](TestHost::poll_io));
 //! - cancel, destroy and payload frees follow L1-L10; loop-only calls from
 //!   another thread get `UVP_EWRONGTHREAD` (T2); a callback returning
-//!   `UVP_EPANIC` quarantines its plugin by default (F1).
+//!   `UVP_EPANIC` quarantines its plugin by default (F1);
+//! - remotes are real and thread-safe: any thread may clone, drop, post and
+//!   publish; posts are queued (bounded:
+//!   [`set_remote_limit`](TestHost::set_remote_limit)) and run on the "loop" by
+//!   `run_until_idle`, in order per thread (R1-R5); after a plugin stops
+//!   its queued posts are destroyed unrun (R4) and new ones get
+//!   `UVP_ECLOSED`;
+//! - work runs deterministically: `run_until_idle` runs each queued work
+//!   function on a helper thread, joins it, then calls `done` (W1);
+//!   [`start_work`](TestHost::start_work) starts them without joining, so
+//!   that a test can cancel work while it runs (W2). Unload cancels queued
+//!   work and waits for running work (U3).
 //!
 //! ```
 //! use uvplug::prelude::*;
@@ -50,9 +61,10 @@ use std::os::raw::{c_char, c_int, c_short, c_ulong, c_void};
 use std::os::unix::io::RawFd;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, ThreadId};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::ctx::{Core, Ctx, Level};
 use crate::{panic as tramp, sys, Descriptor, Error, Plugin, Result};
@@ -151,6 +163,65 @@ type EventCb = unsafe extern "C" fn(*mut sys::uvp_ctx, *const sys::uvp_event, *m
 type TimerCb = unsafe extern "C" fn(*mut sys::uvp_ctx, *mut c_void) -> c_int;
 type FdCb = unsafe extern "C" fn(*mut sys::uvp_ctx, c_int, c_int, c_int, *mut c_void) -> c_int;
 type FreeFn = unsafe extern "C" fn(*mut c_void, usize, *mut c_void);
+type WorkFn = unsafe extern "C" fn(*mut c_void);
+type DoneCb = unsafe extern "C" fn(*mut sys::uvp_ctx, c_int, *mut c_void) -> c_int;
+type PostCb = unsafe extern "C" fn(*mut sys::uvp_ctx, *mut c_void) -> c_int;
+type DestroyFn = unsafe extern "C" fn(*mut c_void);
+
+/// A user_data pointer that crosses threads. The fake only moves it: the
+/// plugin, which made it, answers for what it points to (T5).
+struct SendPtr(*mut c_void);
+// SAFETY: never dereferenced by the fake; handed back to the plugin's own
+// callbacks, on the thread the contract names for each.
+unsafe impl Send for SendPtr {}
+
+/// What a remote queues for the loop.
+enum Item {
+    Post {
+        cb: PostCb,
+        ud: SendPtr,
+        destroy: Option<DestroyFn>,
+    },
+    Publish {
+        topic: u32,
+        data: Vec<u8>,
+    },
+}
+
+struct Posted {
+    plugin: usize,
+    item: Item,
+}
+
+/// The cross-thread queue of one fake host, shared with its remotes (which
+/// may outlive it).
+struct Inbox {
+    loop_thread: ThreadId,
+    q: Mutex<VecDeque<Posted>>,
+    room: Condvar,
+    /// Posts one plugin may have queued (R2).
+    limit: AtomicUsize,
+    max_payload: AtomicUsize,
+}
+
+impl Inbox {
+    fn lock(&self) -> MutexGuard<'_, VecDeque<Posted>> {
+        // A poisoned lock only means a test thread panicked while holding
+        // it; the queue itself is always consistent.
+        self.q.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// What the fake hands out as `uvp_remote *`: an `Arc` turned into a raw
+/// pointer, so acquire/release are the Arc's counts and a remote outlives
+/// its plugin and the host (R5).
+struct FakeRemote {
+    inbox: Arc<Inbox>,
+    plugin: usize,
+    /// Set (under the inbox lock) when the plugin stops or the host drops.
+    closed: AtomicBool,
+    queued: AtomicUsize,
+}
 
 #[derive(Clone, Copy)]
 struct Hooks {
@@ -170,6 +241,8 @@ struct PluginSlot {
     phase: Phase,
     stats: Stats,
     wrong_thread_logged: bool,
+    /// The host's reference on the plugin's remote, once it asked for one.
+    remote: Option<Arc<FakeRemote>>,
 }
 
 #[derive(Clone, Copy)]
@@ -189,6 +262,12 @@ enum Kind {
         fd: c_int,
         events: c_int,
         cb: FdCb,
+    },
+    /// A work item; `ended` marks it cancelled (it still ends through done).
+    Work {
+        work: WorkFn,
+        done: DoneCb,
+        seq: u64,
     },
 }
 
@@ -256,12 +335,39 @@ struct State {
     unload_requests: Vec<usize>,
     queue_capacity: usize,
     max_payload: usize,
+    /// Work functions started on a helper thread and not joined yet.
+    work_threads: Vec<(usize, thread::JoinHandle<()>)>,
 }
 
 struct Inner {
-    api: sys::uvp_api,
     st: RefCell<State>,
+    inbox: Arc<Inbox>,
 }
+
+/// The fake's function table: one `static`, because remotes outlive hosts
+/// and reach `remote_release` through it (R5), as they do the C host's
+/// `static const` table.
+static FAKE_API: sys::uvp_api = sys::uvp_api {
+    size: std::mem::size_of::<sys::uvp_api>() as u32,
+    abi_major: sys::UVP_ABI_MAJOR as u16,
+    abi_minor: sys::UVP_ABI_MINOR as u16,
+    topic: Some(api_topic),
+    subscribe: Some(api_subscribe),
+    publish: Some(api_publish),
+    publish_owned: Some(api_publish_owned),
+    timer_start: Some(api_timer_start),
+    fd_watch: Some(api_fd_watch),
+    cancel: Some(api_cancel),
+    log: Some(api_log),
+    now_ms: Some(api_now_ms),
+    unload_self: Some(api_unload_self),
+    work_queue: Some(api_work_queue),
+    remote_new: Some(api_remote_new),
+    remote_acquire: Some(api_remote_acquire),
+    remote_release: Some(api_remote_release),
+    remote_post: Some(api_remote_post),
+    remote_publish: Some(api_remote_publish),
+};
 
 /// The fake host. Not `Send`: like the real one it belongs to the thread
 /// that created it (its "loop thread"). Dropping it unloads every plugin
@@ -506,6 +612,167 @@ extern "C" fn api_now_ms(ctx: *mut sys::uvp_ctx, out: *mut u64) -> c_int {
     })
 }
 
+extern "C" fn api_work_queue(
+    ctx: *mut sys::uvp_ctx,
+    work: sys::uvp_work_fn,
+    done: sys::uvp_work_done_cb,
+    ud: *mut c_void,
+    destroy: sys::uvp_destroy_fn,
+    out: *mut sys::uvp_id,
+) -> c_int {
+    entry(ctx, |inner, plugin| {
+        let (Some(work), Some(done)) = (work, done) else {
+            return sys::UVP_EINVAL;
+        };
+        if out.is_null() {
+            return sys::UVP_EINVAL;
+        }
+        let seq = inner.seq();
+        inner.register(plugin, Kind::Work { work, done, seq }, ud, destroy, out)
+    })
+}
+
+extern "C" fn api_remote_new(ctx: *mut sys::uvp_ctx, out: *mut *mut sys::uvp_remote) -> c_int {
+    entry(ctx, |inner, plugin| {
+        if out.is_null() {
+            return sys::UVP_EINVAL;
+        }
+        let mut st = inner.st.borrow_mut();
+        let slot = &mut st.plugins[plugin];
+        if !matches!(slot.phase, Phase::Init | Phase::Running) {
+            return sys::UVP_ECLOSED;
+        }
+        let remote = slot.remote.get_or_insert_with(|| {
+            Arc::new(FakeRemote {
+                inbox: inner.inbox.clone(),
+                plugin,
+                closed: AtomicBool::new(false),
+                queued: AtomicUsize::new(0),
+            })
+        });
+        let raw = Arc::into_raw(remote.clone());
+        // SAFETY: out checked non-null; written on success only.
+        unsafe { *out = raw as *mut sys::uvp_remote };
+        0
+    })
+}
+
+/// Runs a thread-safe entry: refuses NULL, keeps a panic of the fake from
+/// unwinding into plugin code.
+fn remote_entry(remote: *mut sys::uvp_remote, f: impl FnOnce(&FakeRemote) -> c_int) -> c_int {
+    catch_unwind(AssertUnwindSafe(|| {
+        let r = remote as *const FakeRemote;
+        if r.is_null() {
+            return sys::UVP_EINVAL;
+        }
+        // SAFETY: the caller holds a reference (an Arc count) on the remote,
+        // so it is alive for this call (R5).
+        f(unsafe { &*r })
+    }))
+    .unwrap_or(sys::UVP_EPANIC)
+}
+
+extern "C" fn api_remote_acquire(remote: *mut sys::uvp_remote) -> c_int {
+    remote_entry(remote, |_| {
+        // SAFETY: a pointer of Arc::into_raw (remote_new) whose count the
+        // caller holds at least one of.
+        unsafe { Arc::increment_strong_count(remote as *const FakeRemote) };
+        0
+    })
+}
+
+extern "C" fn api_remote_release(remote: *mut sys::uvp_remote) {
+    if remote.is_null() {
+        return;
+    }
+    // SAFETY: as in acquire; the caller gives its count up (R5: any thread,
+    // also after the host dropped; the last one frees the remote).
+    unsafe { Arc::decrement_strong_count(remote as *const FakeRemote) };
+}
+
+extern "C" fn api_remote_post(
+    remote: *mut sys::uvp_remote,
+    cb: sys::uvp_post_cb,
+    ud: *mut c_void,
+    destroy: sys::uvp_destroy_fn,
+    flags: c_int,
+) -> c_int {
+    remote_entry(remote, |r| {
+        let Some(cb) = cb else {
+            return sys::UVP_EINVAL;
+        };
+        r.push(
+            Item::Post {
+                cb,
+                ud: SendPtr(ud),
+                destroy,
+            },
+            flags,
+        )
+    })
+}
+
+extern "C" fn api_remote_publish(
+    remote: *mut sys::uvp_remote,
+    topic: sys::uvp_topic,
+    data: *const c_void,
+    len: usize,
+    flags: c_int,
+) -> c_int {
+    remote_entry(remote, |r| {
+        if (data.is_null() && len != 0) || topic == 0 {
+            return sys::UVP_EINVAL;
+        }
+        if len > r.inbox.max_payload.load(Ordering::Relaxed) {
+            return sys::UVP_EMSGSIZE;
+        }
+        let data = if len == 0 {
+            Vec::new()
+        } else {
+            // SAFETY: the caller gives len bytes at data; copied now (L9).
+            unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }.to_vec()
+        };
+        r.push(Item::Publish { topic, data }, flags)
+    })
+}
+
+impl FakeRemote {
+    /// Queues an item: 0, `UVP_EINVAL`, `UVP_EAGAIN` or `UVP_ECLOSED`
+    /// (R2, R3: on failure the item, and so user_data, stays the caller's).
+    fn push(&self, item: Item, flags: c_int) -> c_int {
+        let block = match flags as u32 {
+            sys::UVP_POST_NONBLOCK => false,
+            sys::UVP_POST_BLOCK => true,
+            _ => return sys::UVP_EINVAL,
+        };
+        if block && thread::current().id() == self.inbox.loop_thread {
+            return sys::UVP_EINVAL; // it could wait forever
+        }
+        let mut q = self.inbox.lock();
+        loop {
+            if self.closed.load(Ordering::Acquire) {
+                return sys::UVP_ECLOSED;
+            }
+            if self.queued.load(Ordering::Relaxed) < self.inbox.limit.load(Ordering::Relaxed) {
+                break;
+            }
+            if !block {
+                return sys::UVP_EAGAIN;
+            }
+            q = match self.inbox.room.wait_timeout(q, Duration::from_millis(10)) {
+                Ok((q, _)) => q,
+                Err(e) => e.into_inner().0,
+            };
+        }
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        q.push_back(Posted {
+            plugin: self.plugin,
+            item,
+        });
+        0
+    }
+}
+
 impl Inner {
     fn seq(&self) -> u64 {
         let mut st = self.st.borrow_mut();
@@ -637,6 +904,11 @@ impl Inner {
                 Err(rc) => return rc,
             };
             let reg = st.slots[index].reg.as_mut().expect("looked up");
+            if matches!(reg.kind, Kind::Work { .. }) {
+                // W2: stale at once, but it ends through done (destroy after).
+                reg.ended = true;
+                return 0;
+            }
             if reg.running {
                 // L2: destroy right after the callback returns.
                 reg.ended = true;
@@ -705,32 +977,213 @@ impl Inner {
             } else {
                 None
             };
-            let mut quarantine = None;
-            if rc < 0 {
-                let policy = st.policy;
-                let p = &mut st.plugins[plugin];
-                p.stats.last_error = rc;
-                p.stats.errors += 1;
-                let name = p.name.clone();
-                let line = if rc == sys::UVP_EPANIC {
-                    p.stats.panics += 1;
-                    if policy == FaultPolicy::Quarantine {
-                        quarantine = Some(plugin);
-                    }
-                    format!("plugin {name}: callback panicked; {policy:?}")
-                } else {
-                    format!("plugin {name}: callback failed: {}", Error::from_code(rc))
-                };
-                st.logs.push(LogLine {
-                    plugin: "host".into(),
-                    level: Level::Error,
-                    msg: line,
-                });
-            }
+            let quarantine = Inner::count_status(&mut st, plugin, rc);
             (d, quarantine)
         };
         Inner::run_destroy(d);
         quarantine
+    }
+}
+
+impl Inner {
+    /// Counts a callback's status (F1, F2); returns the plugin to
+    /// quarantine, if any.
+    fn count_status(st: &mut State, plugin: usize, rc: c_int) -> Option<usize> {
+        if rc >= 0 {
+            return None;
+        }
+        let mut quarantine = None;
+        let policy = st.policy;
+        let p = &mut st.plugins[plugin];
+        p.stats.last_error = rc;
+        p.stats.errors += 1;
+        let name = p.name.clone();
+        let line = if rc == sys::UVP_EPANIC {
+            p.stats.panics += 1;
+            if policy == FaultPolicy::Quarantine && p.phase == Phase::Running {
+                quarantine = Some(plugin);
+            }
+            format!("plugin {name}: callback panicked; {policy:?}")
+        } else {
+            format!("plugin {name}: callback failed: {}", Error::from_code(rc))
+        };
+        st.logs.push(LogLine {
+            plugin: "host".into(),
+            level: Level::Error,
+            msg: line,
+        });
+        quarantine
+    }
+
+    fn ctx_of(&self, plugin: usize) -> *mut sys::uvp_ctx {
+        let st = self.st.borrow();
+        &*st.plugins[plugin].ctx as *const FakeCtx as *mut sys::uvp_ctx
+    }
+
+    /// Starts the work function of slot `index` on a helper thread.
+    fn start_work(&self, index: usize) {
+        let mut st = self.st.borrow_mut();
+        let Some(reg) = st.slots[index].reg.as_ref() else {
+            return;
+        };
+        let Kind::Work { work, .. } = reg.kind else {
+            return;
+        };
+        let ud = SendPtr(reg.user_data);
+        let handle = thread::Builder::new()
+            .name("uvplug-fake-pool".into())
+            .spawn(move || {
+                let ud = ud;
+                // SAFETY: the plugin's work function with its user_data, on a
+                // thread that is not the loop (T5); run once (W1).
+                unsafe { work(ud.0) }
+            })
+            .expect("uvplug::testing: spawning a pool thread");
+        st.work_threads.push((index, handle));
+    }
+
+    /// Finishes work item `index`: runs its work function first unless it
+    /// was cancelled before it started (or joins it if it runs), then done
+    /// with the status (W1, W2), then destroy. Returns a plugin to
+    /// quarantine.
+    fn complete_work(&self, index: usize) -> Option<usize> {
+        let started = {
+            let mut st = self.st.borrow_mut();
+            let pos = st.work_threads.iter().position(|(i, _)| *i == index);
+            pos.map(|p| st.work_threads.swap_remove(p).1)
+        };
+        let started = match started {
+            Some(handle) => Some(handle),
+            None => {
+                let cancelled = self.st.borrow().slots[index]
+                    .reg
+                    .as_ref()
+                    .map_or(true, |r| r.ended);
+                if cancelled {
+                    None
+                } else {
+                    self.start_work(index);
+                    let mut st = self.st.borrow_mut();
+                    let pos = st.work_threads.iter().position(|(i, _)| *i == index);
+                    pos.map(|p| st.work_threads.swap_remove(p).1)
+                }
+            }
+        };
+        if let Some(handle) = started {
+            // U3: wait for it; the SDK catches panics, so a join error
+            // means the fake's own thread failed.
+            let _ = handle.join();
+        }
+        let (plugin, done, ud, cancelled) = {
+            let mut st = self.st.borrow_mut();
+            let reg = st.slots[index].reg.as_mut()?;
+            let Kind::Work { done, .. } = reg.kind else {
+                return None;
+            };
+            reg.running = true;
+            (reg.plugin, done, reg.user_data, reg.ended)
+        };
+        let status = if cancelled { sys::UVP_ECANCELED } else { 0 };
+        let ctx = self.ctx_of(plugin);
+        // SAFETY: the plugin's completion with its user_data, once, on the
+        // loop thread, after the work function returned or never ran (W1).
+        let rc = unsafe { done(ctx, status, ud) };
+        let (d, q) = {
+            let mut st = self.st.borrow_mut();
+            let d = Inner::release(&mut st, index);
+            (d, Inner::count_status(&mut st, plugin, rc))
+        };
+        Inner::run_destroy(d);
+        q
+    }
+
+    /// Closes a plugin's remote: posts are refused from now on (R4).
+    fn close_remote(&self, plugin: usize) {
+        let remote = self.st.borrow().plugins[plugin].remote.clone();
+        if let Some(r) = remote {
+            let _q = self.inbox.lock();
+            r.closed.store(true, Ordering::Release);
+            self.inbox.room.notify_all();
+        }
+    }
+
+    /// Destroys, unrun, every queued post of `plugin` (R4); `None` for all.
+    fn drop_posts(&self, plugin: Option<usize>) {
+        let dropped: Vec<Posted> = {
+            let mut q = self.inbox.lock();
+            let (gone, keep): (VecDeque<Posted>, VecDeque<Posted>) = q
+                .drain(..)
+                .partition(|p| plugin.map_or(true, |x| x == p.plugin));
+            *q = keep;
+            self.inbox.room.notify_all();
+            gone.into_iter().collect()
+        };
+        for p in dropped {
+            self.posted_done(p.plugin);
+            if let Item::Post {
+                ud,
+                destroy: Some(destroy),
+                ..
+            } = p.item
+            {
+                // SAFETY: the post's destroy with its user_data, exactly once,
+                // on the loop thread, instead of the callback (R4).
+                unsafe { destroy(ud.0) };
+            }
+        }
+    }
+
+    fn posted_done(&self, plugin: usize) {
+        if let Some(r) = self.st.borrow().plugins[plugin].remote.as_ref() {
+            r.queued.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Runs one queued post or remote publish; false if none.
+    fn run_post_one(&self) -> (bool, Option<usize>) {
+        let next = {
+            let mut q = self.inbox.lock();
+            let next = q.pop_front();
+            self.inbox.room.notify_all();
+            next
+        };
+        let Some(p) = next else {
+            return (false, None);
+        };
+        self.posted_done(p.plugin);
+        let live = {
+            let st = self.st.borrow();
+            let slot = &st.plugins[p.plugin];
+            slot.phase == Phase::Running
+                && slot
+                    .remote
+                    .as_ref()
+                    .is_some_and(|r| !r.closed.load(Ordering::Acquire))
+        };
+        let mut quarantine = None;
+        match p.item {
+            Item::Post { cb, ud, destroy } => {
+                if live {
+                    let ctx = self.ctx_of(p.plugin);
+                    // SAFETY: the post's callback with its user_data, once,
+                    // on the loop thread (R1, T1).
+                    let rc = unsafe { cb(ctx, ud.0) };
+                    quarantine = Inner::count_status(&mut self.st.borrow_mut(), p.plugin, rc);
+                }
+                if let Some(destroy) = destroy {
+                    // SAFETY: exactly once, after the callback (or instead
+                    // of it, R4), on the loop thread.
+                    unsafe { destroy(ud.0) };
+                }
+            }
+            Item::Publish { topic, data } => {
+                if live && self.enqueue(Some(p.plugin), topic, Payload::Copied(data)) < 0 {
+                    // an unknown topic or a full queue: dropped and counted
+                    self.st.borrow_mut().plugins[p.plugin].stats.errors += 1;
+                }
+            }
+        }
+        (true, quarantine)
     }
 }
 
@@ -766,26 +1219,15 @@ impl Default for TestHost {
 impl TestHost {
     /// A fake host bound to the calling thread, clock at 0.
     pub fn new() -> TestHost {
-        // SAFETY: uvp_api holds only integers and Option<fn> entries, for
-        // which all-zero bytes are valid (0 and None); entries newer than
-        // those set below stay None (the fake does not offer them yet).
-        let mut api: sys::uvp_api = unsafe { std::mem::zeroed() };
-        api.size = std::mem::size_of::<sys::uvp_api>() as u32;
-        api.abi_major = sys::UVP_ABI_MAJOR as u16;
-        api.abi_minor = sys::UVP_ABI_MINOR as u16;
-        api.topic = Some(api_topic);
-        api.subscribe = Some(api_subscribe);
-        api.publish = Some(api_publish);
-        api.publish_owned = Some(api_publish_owned);
-        api.timer_start = Some(api_timer_start);
-        api.fd_watch = Some(api_fd_watch);
-        api.cancel = Some(api_cancel);
-        api.log = Some(api_log);
-        api.now_ms = Some(api_now_ms);
-        api.unload_self = Some(api_unload_self);
         TestHost {
             inner: Box::new(Inner {
-                api,
+                inbox: Arc::new(Inbox {
+                    loop_thread: thread::current().id(),
+                    q: Mutex::new(VecDeque::new()),
+                    room: Condvar::new(),
+                    limit: AtomicUsize::new(65_536),
+                    max_payload: AtomicUsize::new(1 << 20),
+                }),
                 st: RefCell::new(State {
                     now: 0,
                     topics: Vec::new(),
@@ -802,6 +1244,7 @@ impl TestHost {
                     unload_requests: Vec::new(),
                     queue_capacity: 65_536,
                     max_payload: 1 << 20,
+                    work_threads: Vec::new(),
                 }),
             }),
         }
@@ -817,6 +1260,17 @@ impl TestHost {
         let mut st = self.inner.st.borrow_mut();
         st.queue_capacity = queue_capacity;
         st.max_payload = max_payload;
+        self.inner
+            .inbox
+            .max_payload
+            .store(max_payload, Ordering::Relaxed);
+    }
+
+    /// Sets how many posts and remote publishes one plugin may have queued
+    /// (R2; default 65536): past it `PostMode::NonBlock` gets
+    /// `Error::Again` and `PostMode::Block` waits for `run_until_idle`.
+    pub fn set_remote_limit(&mut self, limit: usize) {
+        self.inner.inbox.limit.store(limit, Ordering::Relaxed);
     }
 
     /// Loads an instance of `P` named `plugin-<n>` with `config`.
@@ -910,6 +1364,7 @@ impl TestHost {
                 phase: Phase::Init,
                 stats: Stats::default(),
                 wrong_thread_logged: false,
+                remote: None,
             });
             (index, ctx_ptr)
         };
@@ -921,7 +1376,7 @@ impl TestHost {
         let rc = unsafe {
             (hooks.on_init)(
                 ctx,
-                &self.inner.api,
+                &FAKE_API,
                 cfg.as_ptr().cast(),
                 config.len(),
                 &mut state,
@@ -930,7 +1385,7 @@ impl TestHost {
         if rc != 0 {
             // A9: destroy what init registered; on_unload is not called.
             self.inner.st.borrow_mut().plugins[index].phase = Phase::Stopping;
-            self.end_all(index);
+            self.teardown(index);
             self.inner.st.borrow_mut().plugins[index].phase = Phase::Gone;
             self.host_log(format!(
                 "plugin {name}: init failed: {}",
@@ -967,8 +1422,37 @@ impl TestHost {
         });
     }
 
-    /// Cancels every registration of a plugin, running each destroy.
+    /// Unload, after on_stop: closes the remote, ends every registration
+    /// (work through its done, U3), destroys queued posts (R4).
+    fn teardown(&self, plugin: usize) {
+        self.inner.close_remote(plugin);
+        self.end_all(plugin);
+        self.inner.drop_posts(Some(plugin));
+    }
+
+    /// Cancels every registration of a plugin, running each destroy; work
+    /// is cancelled and ends through its done (W2, U3).
     fn end_all(&self, plugin: usize) {
+        loop {
+            let work = {
+                let mut st = self.inner.st.borrow_mut();
+                let found = st.slots.iter().position(|s| {
+                    s.reg.as_ref().is_some_and(|r| {
+                        r.plugin == plugin && !r.running && matches!(r.kind, Kind::Work { .. })
+                    })
+                });
+                if let Some(i) = found {
+                    st.slots[i].reg.as_mut().expect("found").ended = true;
+                }
+                found
+            };
+            match work {
+                Some(i) => {
+                    self.inner.complete_work(i);
+                }
+                None => break,
+            }
+        }
         loop {
             let d = {
                 let mut st = self.inner.st.borrow_mut();
@@ -987,7 +1471,7 @@ impl TestHost {
     }
 
     fn finish_unload(&self, plugin: usize) {
-        self.end_all(plugin);
+        self.teardown(plugin);
         let (hooks, state) = {
             let mut st = self.inner.st.borrow_mut();
             let p = &mut st.plugins[plugin];
@@ -1202,6 +1686,7 @@ impl TestHost {
                 // SAFETY: a live registration's callback with its user_data.
                 unsafe { cb(ctx, fd, fd_events.0, fd_events.1, reg.user_data) }
             }
+            Kind::Work { .. } => 0, // never called this way: see complete_work
         };
         if let Some(p) = self.inner.end(index, reg.plugin, rc) {
             let _ = self.unload_index(p);
@@ -1246,10 +1731,26 @@ impl TestHost {
 
     /// Dispatches queued events (including those published meanwhile) and
     /// fires timers due now, until nothing is left to do.
+    ///
+    /// Also runs queued posts and remote publishes, and every queued or
+    /// started work item (its work function on a helper thread, joined,
+    /// then done). Posts that other threads make while it runs are run
+    /// too; ones made after it returned wait for the next call.
     pub fn run_until_idle(&mut self) {
         loop {
             self.note_wrong_thread();
             if self.dispatch_one() {
+                continue;
+            }
+            let (ran, quarantine) = self.inner.run_post_one();
+            if let Some(p) = quarantine {
+                let _ = self.unload_index(p);
+            }
+            self.unload_requested();
+            if ran {
+                continue;
+            }
+            if self.work_one() {
                 continue;
             }
             let now = self.now_ms();
@@ -1257,6 +1758,114 @@ impl TestHost {
                 continue;
             }
             break;
+        }
+    }
+
+    /// Completes the oldest work item (running or queued); false if none.
+    fn work_one(&mut self) -> bool {
+        let next = {
+            let st = self.inner.st.borrow();
+            st.slots
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| {
+                    let r = s.reg.as_ref()?;
+                    match r.kind {
+                        Kind::Work { seq, .. } if !r.running => Some((seq, i)),
+                        _ => None,
+                    }
+                })
+                .min()
+        };
+        let Some((_, index)) = next else {
+            return false;
+        };
+        if let Some(p) = self.inner.complete_work(index) {
+            let _ = self.unload_index(p);
+        }
+        self.unload_requested();
+        true
+    }
+
+    /// Starts every queued, uncancelled work function on its own helper
+    /// thread without waiting for it; returns how many started. The next
+    /// `run_until_idle` joins them and runs their done. Lets a test cancel
+    /// work while it runs (W2).
+    pub fn start_work(&mut self) -> usize {
+        let queued: Vec<usize> = {
+            let st = self.inner.st.borrow();
+            st.slots
+                .iter()
+                .enumerate()
+                .filter(|(i, s)| {
+                    s.reg.as_ref().is_some_and(|r| {
+                        matches!(r.kind, Kind::Work { .. })
+                            && !r.ended
+                            && !r.running
+                            && !st.work_threads.iter().any(|(w, _)| w == i)
+                    })
+                })
+                .map(|(i, _)| i)
+                .collect()
+        };
+        for &i in &queued {
+            self.inner.start_work(i);
+        }
+        queued.len()
+    }
+
+    /// Work items queued or running whose done has not run yet.
+    pub fn pending_work(&self) -> usize {
+        self.inner
+            .st
+            .borrow()
+            .slots
+            .iter()
+            .filter(|s| {
+                s.reg
+                    .as_ref()
+                    .is_some_and(|r| matches!(r.kind, Kind::Work { .. }))
+            })
+            .count()
+    }
+
+    /// Posts and remote publishes queued and not yet run.
+    pub fn queued_posts(&self) -> usize {
+        self.inner.inbox.lock().len()
+    }
+
+    /// References on the plugin's remote held by the plugin and its
+    /// threads (the host's own not counted); 0 if it never made one. Still
+    /// counts after unload, while clones are alive.
+    pub fn remote_refs(&self, id: PluginId) -> usize {
+        let st = self.inner.st.borrow();
+        let Some(slot) = st.plugins.get(id.0) else {
+            return 0;
+        };
+        match &slot.remote {
+            Some(r) => Arc::strong_count(r) - 1,
+            None => 0,
+        }
+    }
+
+    /// Runs the loop (`run_until_idle`, then a yield) until `done` says so
+    /// or `timeout` passed; returns whether `done` said so. For tests whose
+    /// producer threads post while the test waits.
+    pub fn run_until(
+        &mut self,
+        timeout: Duration,
+        mut done: impl FnMut(&TestHost) -> bool,
+    ) -> bool {
+        let start = Instant::now();
+        loop {
+            self.run_until_idle();
+            if done(self) {
+                return true;
+            }
+            if start.elapsed() >= timeout {
+                return false;
+            }
+            thread::yield_now();
         }
     }
 
@@ -1498,6 +2107,12 @@ impl Drop for TestHost {
         for i in (0..n).rev() {
             let _ = self.unload_index(i);
         }
+        // Remotes outlive the host (R5): close every one that is left
+        // (plugins whose init failed included) and destroy what is queued.
+        for i in 0..n {
+            self.inner.close_remote(i);
+        }
+        self.inner.drop_posts(None);
         loop {
             let q = self.inner.st.borrow_mut().queue.pop_front();
             let Some(q) = q else { break };

@@ -549,3 +549,494 @@ fn unload_self_finishes_after_the_callback() {
     );
     assert_eq!(h.live_registrations(), 0);
 }
+
+// ---- remotes (R1-R5) and work (W1-W3) through the fake host -------------
+
+use crate::{PostMode, Remote};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// Counts drops from any thread (posted closures are Send).
+struct SendTracker(Arc<AtomicUsize>);
+impl Drop for SendTracker {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+struct Poster {
+    remote: Option<Remote<Poster>>,
+    got: Vec<(u32, u32)>,
+    events: u32,
+    items: Topic,
+    _sub: Subscription,
+}
+
+impl Plugin for Poster {
+    fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+        let items = ctx.topic("items")?;
+        let sub = ctx.subscribe(&items, |me: &mut Poster, _, _| {
+            me.events += 1;
+            Ok(())
+        })?;
+        Ok(Poster {
+            remote: Some(ctx.remote()?),
+            got: Vec::new(),
+            events: 0,
+            items,
+            _sub: sub,
+        })
+    }
+}
+
+fn remote_of(h: &mut TestHost, p: &crate::testing::Loaded<Poster>) -> Remote<Poster> {
+    h.with(p, |me, _| me.remote.clone().unwrap()).unwrap()
+}
+
+#[test]
+fn remote_posts_from_threads_run_in_order_on_the_loop() {
+    let mut h = TestHost::new();
+    let p = h.load::<Poster>("").unwrap();
+    let loop_thread = std::thread::current().id();
+    let remote = remote_of(&mut h, &p);
+    assert_eq!(h.remote_refs(p.id()), 2, "the state's and ours");
+    let threads: Vec<_> = (0..3u32)
+        .map(|t| {
+            let r = remote.clone();
+            std::thread::spawn(move || {
+                for i in 0..100u32 {
+                    r.post(
+                        move |me: &mut Poster, _ctx| {
+                            assert_eq!(std::thread::current().id(), loop_thread);
+                            me.got.push((t, i));
+                            Ok(())
+                        },
+                        PostMode::Block,
+                    )
+                    .unwrap();
+                }
+                let items = Topic(1);
+                r.publish(&items, b"x", PostMode::NonBlock).unwrap();
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    drop(remote);
+    assert_eq!(h.remote_refs(p.id()), 1, "clones released on drop");
+    assert_eq!(h.queued_posts(), 303);
+    h.run_until_idle();
+    let st = h.state(&p);
+    assert_eq!(st.got.len(), 300);
+    assert_eq!(st.events, 3);
+    for t in 0..3 {
+        let mine: Vec<u32> = st.got.iter().filter(|g| g.0 == t).map(|g| g.1).collect();
+        assert_eq!(mine, (0..100).collect::<Vec<_>>(), "R1: per-thread order");
+    }
+    assert_eq!(st.items, Topic(1));
+}
+
+#[test]
+fn full_queue_gives_again_and_try_post_returns_the_closure() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let mut h = TestHost::new();
+    h.set_remote_limit(1);
+    let p = h.load::<Poster>("").unwrap();
+    let remote = remote_of(&mut h, &p);
+    let d = drops.clone();
+    std::thread::spawn(move || {
+        let t = SendTracker(d.clone());
+        remote
+            .post(
+                move |me: &mut Poster, _| {
+                    let _keep = &t;
+                    me.events += 10;
+                    Ok(())
+                },
+                PostMode::NonBlock,
+            )
+            .unwrap();
+        let t2 = SendTracker(d.clone());
+        let err = remote
+            .try_post(
+                move |_: &mut Poster, _| {
+                    let _keep = &t2;
+                    Ok(())
+                },
+                PostMode::NonBlock,
+            )
+            .unwrap_err();
+        assert_eq!(err.error(), Error::Again);
+        assert_eq!(d.load(Ordering::SeqCst), 0, "R3: still the caller's");
+        drop(err.into_inner());
+        assert_eq!(d.load(Ordering::SeqCst), 1);
+        let t3 = SendTracker(d.clone());
+        assert_eq!(
+            remote.post(
+                move |_: &mut Poster, _| {
+                    let _k = &t3;
+                    Ok(())
+                },
+                PostMode::NonBlock
+            ),
+            Err(Error::Again)
+        );
+        assert_eq!(d.load(Ordering::SeqCst), 2, "post drops it on failure");
+    })
+    .join()
+    .unwrap();
+    h.run_until_idle();
+    assert_eq!(h.state(&p).events, 10);
+    assert_eq!(drops.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn block_mode_from_the_loop_thread_is_invalid() {
+    let mut h = TestHost::new();
+    let p = h.load::<Poster>("").unwrap();
+    let r = h
+        .with(&p, |me, _| {
+            let remote = me.remote.as_ref().unwrap();
+            (
+                remote.post(|_: &mut Poster, _| Ok(()), PostMode::Block),
+                remote.post(
+                    |me: &mut Poster, _| {
+                        me.events += 1;
+                        Ok(())
+                    },
+                    PostMode::NonBlock,
+                ),
+            )
+        })
+        .unwrap();
+    assert_eq!(r, (Err(Error::Invalid), Ok(())));
+    assert_eq!(h.state(&p).events, 1, "posted from the loop: runs later");
+}
+
+#[test]
+fn queued_posts_are_dropped_unrun_after_stop_and_later_posts_closed() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let ran = Arc::new(AtomicUsize::new(0));
+    let mut h = TestHost::new();
+    let p = h.load::<Poster>("").unwrap();
+    let remote = remote_of(&mut h, &p);
+    for _ in 0..5 {
+        let t = SendTracker(drops.clone());
+        let ran = ran.clone();
+        let r = remote.clone();
+        std::thread::spawn(move || {
+            r.post(
+                move |_: &mut Poster, _| {
+                    let _keep = &t;
+                    ran.fetch_add(1, Ordering::SeqCst);
+                    Ok(())
+                },
+                PostMode::Block,
+            )
+        })
+        .join()
+        .unwrap()
+        .unwrap();
+    }
+    h.unload(p.id()).unwrap();
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+    assert_eq!(drops.load(Ordering::SeqCst), 5, "R4: every destroy ran");
+    assert_eq!(h.queued_posts(), 0);
+    assert_eq!(h.remote_refs(p.id()), 1, "ours outlives the plugin (R5)");
+    let t = SendTracker(drops.clone());
+    let e = remote
+        .try_post(
+            move |_: &mut Poster, _| {
+                let _k = &t;
+                Ok(())
+            },
+            PostMode::NonBlock,
+        )
+        .unwrap_err();
+    assert_eq!(e.error(), Error::Closed);
+    assert_eq!(
+        remote.publish(&Topic(1), b"x", PostMode::NonBlock),
+        Err(Error::Closed)
+    );
+    drop(e);
+    assert_eq!(drops.load(Ordering::SeqCst), 6);
+    drop(h);
+    // R5: the last release after the host is gone, from another thread.
+    std::thread::spawn(move || drop(remote)).join().unwrap();
+}
+
+#[test]
+fn remote_after_stop_is_closed_and_panicking_post_quarantines() {
+    struct Q(Option<Error>);
+    impl Plugin for Q {
+        fn init(_: &mut Ctx<Self>, _: &str) -> Result<Self> {
+            Ok(Q(None))
+        }
+        fn stop(&mut self, ctx: &mut Ctx<Self>) {
+            self.0 = ctx.remote().err();
+        }
+    }
+    let mut h = TestHost::new();
+    let q = h.load::<Q>("").unwrap();
+    let remote = h.with(&q, |_, ctx| ctx.remote().unwrap()).unwrap();
+    let r2 = remote.clone();
+    std::thread::spawn(move || {
+        r2.post(|_: &mut Q, _| panic!("boom in post"), PostMode::Block)
+            .unwrap()
+    })
+    .join()
+    .unwrap();
+    h.run_until_idle();
+    assert!(h.logged("panic in a remote post: boom in post"));
+    assert!(!h.is_loaded(q.id()), "F1: quarantined");
+    assert_eq!(h.stats(q.id()).panics, 1);
+}
+
+struct Worker {
+    results: Vec<std::result::Result<u64, Error>>,
+    handle: Option<WorkHandle>,
+    pool_thread: Option<std::thread::ThreadId>,
+}
+
+impl Plugin for Worker {
+    fn init(_: &mut Ctx<Self>, _: &str) -> Result<Self> {
+        Ok(Worker {
+            results: Vec::new(),
+            handle: None,
+            pool_thread: None,
+        })
+    }
+}
+
+fn spawn(
+    h: &mut TestHost,
+    w: &crate::testing::Loaded<Worker>,
+    work: impl FnOnce() -> u64 + Send + 'static,
+) -> u64 {
+    h.with(w, |me, ctx| {
+        let handle = ctx
+            .spawn_work(work, |me: &mut Worker, _ctx, r: Result<u64>| {
+                me.results.push(r);
+                Ok(())
+            })
+            .unwrap();
+        let id = handle.id();
+        me.handle = Some(handle);
+        id
+    })
+    .unwrap()
+}
+
+#[test]
+fn work_runs_off_the_loop_and_done_on_it() {
+    let mut h = TestHost::new();
+    let w = h.load::<Worker>("").unwrap();
+    let loop_thread = std::thread::current().id();
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let s2 = seen.clone();
+    // spawn_work from inside a handler; `with` runs until idle afterwards.
+    spawn(&mut h, &w, move || {
+        *s2.lock().unwrap() = Some(std::thread::current().id());
+        41 + 1
+    });
+    assert_eq!(h.state(&w).results, vec![Ok(42)]);
+    assert_ne!(seen.lock().unwrap().unwrap(), loop_thread, "T5");
+    assert_eq!(h.pending_work(), 0);
+    let id = h.state(&w).handle.as_ref().unwrap().id();
+    let r = h.with(&w, |me, ctx| {
+        (me.handle.as_ref().unwrap().cancel(), ctx.cancel(id))
+    });
+    assert_eq!(r, Some((Err(Error::Stale), Err(Error::Stale))), "W3");
+    assert!(h.state(&w).pool_thread.is_none());
+}
+
+#[test]
+fn work_cancelled_before_it_starts_never_runs() {
+    let mut h = TestHost::new();
+    let w = h.load::<Worker>("").unwrap();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let r2 = ran.clone();
+    let cancelled = h
+        .with(&w, move |me, ctx| {
+            let handle = ctx
+                .spawn_work(
+                    move || {
+                        r2.fetch_add(1, Ordering::SeqCst);
+                        7u64
+                    },
+                    |me: &mut Worker, _, r| {
+                        me.results.push(r);
+                        Ok(())
+                    },
+                )
+                .unwrap();
+            let first = handle.cancel();
+            let second = handle.cancel();
+            me.results.clear();
+            (first, second)
+        })
+        .unwrap();
+    assert_eq!(cancelled, (Ok(()), Err(Error::Stale)));
+    assert_eq!(h.state(&w).results, vec![Err(Error::Canceled)], "W2");
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+    assert_eq!(h.destroy_calls(), 1, "destroy after done");
+}
+
+#[test]
+fn work_cancelled_while_running_finishes_and_reports_canceled() {
+    let mut h = TestHost::new();
+    let w = h.load::<Worker>("").unwrap();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+    let value = Arc::new(AtomicUsize::new(0));
+    let v2 = value.clone();
+    // Queue it without `with` (which would run it to the end at once).
+    let core = {
+        let mut c = None;
+        h.with(&w, |_, ctx| c = Some(ctx.core.clone()));
+        c.unwrap()
+    };
+    let mut ctx = Ctx::<Worker>::new(core);
+    let handle = ctx
+        .spawn_work(
+            move || {
+                started_tx.send(()).unwrap();
+                go_rx.recv().unwrap();
+                v2.fetch_add(1, Ordering::SeqCst);
+                5u64
+            },
+            |me: &mut Worker, _, r| {
+                me.results.push(r);
+                Ok(())
+            },
+        )
+        .unwrap();
+    let _ = &mut ctx;
+    assert_eq!(h.start_work(), 1);
+    started_rx.recv().unwrap();
+    assert_eq!(handle.cancel(), Ok(()));
+    go_tx.send(()).unwrap();
+    h.run_until_idle();
+    assert_eq!(value.load(Ordering::SeqCst), 1, "it ran to the end");
+    assert_eq!(h.state(&w).results, vec![Err(Error::Canceled)]);
+    drop(handle); // dropping never cancels; it is stale anyway
+}
+
+#[test]
+fn work_panic_reaches_done_as_panic_and_is_logged() {
+    let mut h = TestHost::new();
+    let w = h.load::<Worker>("").unwrap();
+    spawn(&mut h, &w, || panic!("pool boom"));
+    assert_eq!(h.state(&w).results, vec![Err(Error::Panic)]);
+    assert!(h.logged("panic in work: pool boom"));
+    assert!(h.is_loaded(w.id()), "the plugin itself did not panic");
+}
+
+#[test]
+fn dropping_the_handle_does_not_cancel_and_unload_cancels_queued_work() {
+    let mut h = TestHost::new();
+    let w = h.load::<Worker>("").unwrap();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let r2 = ran.clone();
+    h.with(&w, move |_, ctx| {
+        // handle dropped at once
+        let _ = ctx.spawn_work(
+            move || r2.fetch_add(1, Ordering::SeqCst) as u64,
+            |me: &mut Worker, _, r| {
+                me.results.push(r);
+                Ok(())
+            },
+        );
+    });
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
+    assert_eq!(h.state(&w).results, vec![Ok(0)]);
+
+    // Queued when the plugin unloads: done gets Canceled, after stop.
+    let before = drops();
+    let core = {
+        let mut c = None;
+        h.with(&w, |_, ctx| c = Some(ctx.core.clone()));
+        c.unwrap()
+    };
+    let ctx = Ctx::<Worker>::new(core);
+    let t = Tracker;
+    ctx.spawn_work(
+        || 1u64,
+        move |_: &mut Worker, _, r| {
+            let _keep = &t;
+            assert_eq!(r, Err(Error::Canceled));
+            Ok(())
+        },
+    )
+    .unwrap();
+    drop(ctx);
+    assert_eq!(h.pending_work(), 1);
+    h.unload(w.id()).unwrap();
+    assert_eq!(h.pending_work(), 0);
+    assert_eq!(drops() - before, 1, "done closure dropped once");
+    assert_eq!(h.stats(w.id()).errors, 0);
+}
+
+#[test]
+fn work_holds_a_remote_and_posts_back() {
+    struct WR {
+        posted: u32,
+        done: u32,
+    }
+    impl Plugin for WR {
+        fn init(_: &mut Ctx<Self>, _: &str) -> Result<Self> {
+            Ok(WR { posted: 0, done: 0 })
+        }
+        fn start(&mut self, ctx: &mut Ctx<Self>) -> Result<()> {
+            let remote = ctx.remote()?;
+            ctx.spawn_work(
+                move || {
+                    for _ in 0..3 {
+                        remote
+                            .post(
+                                |me: &mut WR, _| {
+                                    me.posted += 1;
+                                    Ok(())
+                                },
+                                PostMode::Block,
+                            )
+                            .unwrap();
+                    }
+                },
+                |me: &mut WR, _, r: Result<()>| {
+                    r?;
+                    me.done += 1;
+                    Ok(())
+                },
+            )?;
+            Ok(())
+        }
+    }
+    let mut h = TestHost::new();
+    let p = h.load::<WR>("").unwrap();
+    h.run_until_idle();
+    assert_eq!((h.state(&p).posted, h.state(&p).done), (3, 1));
+    assert_eq!(
+        h.remote_refs(p.id()),
+        0,
+        "the work closure's remote dropped"
+    );
+}
+
+#[test]
+fn unload_self_from_a_posted_closure() {
+    let mut h = TestHost::new();
+    let p = h.load::<Poster>("").unwrap();
+    let remote = remote_of(&mut h, &p);
+    std::thread::spawn(move || {
+        remote
+            .post(|_: &mut Poster, ctx| ctx.unload_self(), PostMode::Block)
+            .unwrap()
+    })
+    .join()
+    .unwrap();
+    h.run_until_idle();
+    assert!(!h.is_loaded(p.id()), "U6");
+    assert_eq!(h.remote_refs(p.id()), 0);
+}
