@@ -141,7 +141,8 @@ void uvp__dispatch_drain(uvp_host *h) {
                  ev.len);
     uvp__payload_release(h, &ev);
   }
-  if (h->queue.count == 0 && !h->closing) uv_idle_stop(&h->idle);
+  if (h->queue.count == 0 && !h->closing && !h->quarantined)
+    uv_idle_stop(&h->idle);
 }
 
 /* Runs on_idle on the next loop turns: to drain, or to tear down. */
@@ -153,5 +154,6 @@ static void on_idle(uv_idle_t *handle) {
     uvp__host_teardown(h);
     return;
   }
+  if (h->quarantined) uvp__plugin_unload_quarantined(h);
   uvp__dispatch_drain(h);
 }

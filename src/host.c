@@ -121,7 +121,6 @@ int uvp_host_new(uv_loop_t *loop, const uvp_host_options *options,
   uvp__registry_init(&h->reg);
   uvp__topics_init(&h->topics, h->opts.max_topics);
   uvp__queue_init(&h->queue, h->opts.queue_capacity);
-  uv_unref((uv_handle_t *)&h->async); /* only real work keeps uv_run alive */
   uv_idle_init(loop, &h->idle);
   uv_timer_init(loop, &h->timer);
   h->handles_open = 3;

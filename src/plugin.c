@@ -227,6 +227,30 @@ int uvp__plugin_load(uvp_host *h, const char *path, const char *name,
   return 0;
 }
 
+/* F1: no further deliveries from now on (every registration cancelled, its
+ * destroy run; the remote closed), then the unload on the next loop turn,
+ * so the embedder can still read the plugin's stats in this one. Called at
+ * depth 0 only (uvp__call_after). */
+static void quarantine(uvp_ctx *ctx) {
+  uvp_host *h = ctx->host;
+  ctx->state = UVP__QUARANTINED;
+  uvp__reg_cancel_all(h, ctx);
+  uvp__remote_close(ctx->remote);
+  h->quarantined = true;
+  uvp__host_schedule(h);
+}
+
+/* Unloads the plugins quarantined since the last loop turn. */
+void uvp__plugin_unload_quarantined(uvp_host *h) {
+  h->quarantined = false;
+  for (uint32_t i = h->norder; i-- > 0;) {
+    if (i >= h->norder) continue;
+    uvp_ctx *ctx = h->order[i];
+    if (ctx->state == UVP__QUARANTINED && !ctx->unload_pending)
+      uvp__plugin_unload(ctx);
+  }
+}
+
 void uvp__plugin_fault(uvp_ctx *ctx, int rc) {
   uvp_host *h = ctx->host;
   ctx->errors++;
@@ -247,7 +271,6 @@ void uvp__plugin_fault(uvp_ctx *ctx, int rc) {
       if (ctx->index == 0 || ctx->state != UVP__RUNNING) return;
       uvp__log(h, ctx->name, UVP_LOG_ERROR,
                "callback panicked; quarantined and unloading");
-      ctx->state = UVP__QUARANTINED;
-      ctx->unload_pending = true; /* started by uvp__call_after, F1 */
+      quarantine(ctx);
   }
 }

@@ -250,6 +250,7 @@ struct uvp_host {
   uvp_ctx **order; /* plugins in load order, until they are DEAD */
   uint32_t norder;
   bool metrics; /* !opts.no_metrics, read on every dispatch */
+  bool quarantined; /* plugins wait for the next turn to unload (F1) */
   bool closing;
   bool torn_down; /* close: plugins unloaded, queues dropped */
   bool finishing; /* close: handles are being closed */
@@ -324,6 +325,7 @@ int uvp__plugin_unload(uvp_ctx *ctx);
 void uvp__plugin_begin_unload(uvp_ctx *ctx);
 void uvp__plugin_poll(uvp_ctx *ctx);
 void uvp__plugin_fault(uvp_ctx *ctx, int rc);
+void uvp__plugin_unload_quarantined(uvp_host *h);
 void uvp__plugin_unpin(uvp_ctx *ctx);
 uvp_ctx *uvp__plugin_find(uvp_host *h, const char *name, bool live_only);
 

@@ -53,7 +53,7 @@ typedef void (*uvp_log_fn)(void *log_data, int level, const char *plugin,
 /* What the host does when a plugin callback returns UVP_EPANIC (F1). */
 typedef enum uvp_fault_policy {
   UVP_FAULT_DEFAULT = 0,    /* host: quarantine; plugin: the host's policy */
-  UVP_FAULT_QUARANTINE = 1, /* stop delivering, unload the plugin */
+  UVP_FAULT_QUARANTINE = 1, /* stop delivering now, unload next turn */
   UVP_FAULT_LOG = 2,        /* count, log and keep delivering */
   UVP_FAULT_ABORT = 3       /* log and abort() the process */
 } uvp_fault_policy;
