@@ -147,9 +147,12 @@ typedef void (*uvp_payload_free_fn)(void *data, size_t len, void *hint);
 /* Host API (what the host offers; all loop thread only)                  */
 /* ===================================================================== */
 
-/* The host's function table, given to on_init and valid until on_unload
- * returns. Appended to only (see version.h); check `size` with
- * UVP_HAS_FIELD before calling an entry newer than ABI 1.0. */
+/* The host's function table, given to on_init. It is static in the host
+ * library, so it stays valid as long as the library is loaded: the
+ * thread-safe remote entries may be reached through it even after the
+ * plugin unloaded or the host closed (R5). Appended to only (see
+ * version.h); check `size` with UVP_HAS_FIELD before calling an entry newer
+ * than ABI 1.0. */
 typedef struct uvp_api {
   uint32_t size;      /* sizeof(uvp_api) as the host built it */
   uint16_t abi_major; /* UVP_ABI_MAJOR of the host */
