@@ -131,6 +131,12 @@ int bench_host_open(const bench_case *c, bench_host *b,
                     const uvp_host_options *opts);
 int bench_host_close(const bench_case *c, bench_host *b);
 
+/* Runs loop (UV_RUN_ONCE) until *counter reaches want: the host keeps the
+ * loop alive while it is open, so uv_run(UV_RUN_DEFAULT) would not return.
+ * 0, or -1 after bench_fail() if the loop ran out of work first. */
+int bench_run_until(const bench_case *c, uv_loop_t *loop,
+                    const uint64_t *counter, uint64_t want);
+
 /* Hides a pointer from the optimiser. */
 static inline void *bench_opaque(void *p) {
   __asm__ volatile("" : "+r"(p));

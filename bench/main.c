@@ -155,6 +155,16 @@ int bench_host_open(const bench_case *c, bench_host *b,
   return 0;
 }
 
+int bench_run_until(const bench_case *c, uv_loop_t *loop,
+                    const uint64_t *counter, uint64_t want) {
+  while (*(const volatile uint64_t *)counter < want)
+    if (uv_run(loop, UV_RUN_ONCE) == 0 && *counter < want)
+      return bench_fail(c, "loop idle after %llu of %llu events",
+                        (unsigned long long)*counter,
+                        (unsigned long long)want);
+  return 0;
+}
+
 int bench_host_close(const bench_case *c, bench_host *b) {
   int rc = uvp_host_close(b->host, NULL, NULL);
   if (rc < 0) return bench_fail(c, "uvp_host_close: %s", uvp_strerror(rc));

@@ -2,7 +2,7 @@
  * host's loader like any plugin (the C side of pub1.c vs pub1.rust).
  *
  * Config: "topic=NAME subs=N" (defaults bench.c, 1). Every handler adds one
- * to a counter the bench reads with dlsym("uvp_bench_c_count").
+ * to the counter the bench reads with dlsym("uvp_bench_c_counter").
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +12,10 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-static uint64_t count;
+/* Read by the bench (dlsym) between runs, on the loop thread. */
+EXPORT uint64_t uvp_bench_c_counter;
 
-EXPORT uint64_t uvp_bench_c_count(void) { return count; }
+EXPORT uint64_t uvp_bench_c_count(void) { return uvp_bench_c_counter; }
 
 static int on_event(uvp_ctx *ctx, const uvp_event *ev, void *user_data) {
   (void)ctx;
@@ -37,7 +38,7 @@ static int on_init(uvp_ctx *ctx, const uvp_api *api, const char *config,
   int rc = api->topic(ctx, topic, strlen(topic), &id);
   for (unsigned i = 0; rc == 0 && i < subs; i++) {
     uvp_id sub;
-    rc = api->subscribe(ctx, id, on_event, &count, NULL, &sub);
+    rc = api->subscribe(ctx, id, on_event, &uvp_bench_c_counter, NULL, &sub);
   }
   *out_state = NULL;
   return rc;

@@ -39,7 +39,7 @@ static int run_timers(const bench_case *c, uint64_t n, bench_sample *out) {
     if (rc < 0) return bench_fail(c, "timer_start: %s", uvp_strerror(rc));
   }
   double after = bench_rss_bytes();
-  uv_run(&b.loop, UV_RUN_DEFAULT);
+  if (bench_run_until(c, &b.loop, &count, n) < 0) return -1;
   uint64_t t = bench_now_ns() - t0;
   if (count != n)
     return bench_fail(c, "fired %llu of %llu timers",
@@ -175,7 +175,8 @@ static int run_sub_churn(const bench_case *c, uint64_t n, bench_sample *out) {
   uint64_t one = 1;
   if ((rc = uvp_host_publish(b.host, t, &one, sizeof one)) < 0)
     return bench_fail(c, "publish: %s", uvp_strerror(rc));
-  uv_run(&b.loop, UV_RUN_DEFAULT);
+  if (bench_run_until(c, &b.loop, &count, 1) < 0) return -1;
+  uv_run(&b.loop, UV_RUN_NOWAIT); /* a cancelled one would show up here */
   if (count != 1)
     return bench_fail(c, "%llu deliveries after churn, want 1",
                       (unsigned long long)count);
@@ -203,7 +204,7 @@ static int run_sub_bytes(const bench_case *c, uint64_t n, bench_sample *out) {
   uint64_t one = 1;
   if ((rc = uvp_host_publish(b.host, t, &one, sizeof one)) < 0)
     return bench_fail(c, "publish: %s", uvp_strerror(rc));
-  uv_run(&b.loop, UV_RUN_DEFAULT);
+  if (bench_run_until(c, &b.loop, &count, n) < 0) return -1;
   if (count != n)
     return bench_fail(c, "delivered to %llu of %llu subscribers",
                       (unsigned long long)count, (unsigned long long)n);

@@ -163,7 +163,7 @@ static int uvplug_run(const bench_case *c, xrun *x, bench_sample *out,
       return bench_fail(c, "subscribe: %s", uvp_strerror(rc));
   }
   x->produce = publish ? produce_publish : produce_post;
-  uv_async_t keep; /* the host's own handles do not keep uv_run alive */
+  uv_async_t keep; /* keeps uv_run up whatever the host's handles do */
   uv_async_init(&b.loop, &keep, keepalive_cb);
   uint64_t ns = drive(x, loop_consume);
   if (check_x(x) < 0) return -1;

@@ -11,9 +11,10 @@
 //!
 //! Config: `topic=bench.rust subs=1` (the defaults).
 //!
-//! The bench reads the count through `uvp_bench_count` (dlsym on the same
-//! object the host loaded) and checks it against what it published before
-//! it reports a figure.
+//! The bench reads the count through the exported `uvp_bench_counter`
+//! (dlsym on the same object the host loaded; an `AtomicU64` has the layout
+//! of a `u64`) and checks it against what it published before it reports a
+//! figure.
 
 use std::os::raw::{c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -24,23 +25,25 @@ use uvplug::prelude::*;
 /// Events delivered to every `Bench` handler of this process. Only the loop
 /// thread writes it; load + store (not fetch_add) keeps the increment as
 /// cheap as a plain `+= 1`, as the C subscriber's is.
-static COUNT: AtomicU64 = AtomicU64::new(0);
+#[no_mangle]
+#[allow(non_upper_case_globals)]
+pub static uvp_bench_counter: AtomicU64 = AtomicU64::new(0);
 
 #[inline]
 fn bump() {
-    COUNT.store(COUNT.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    uvp_bench_counter.store(uvp_bench_counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
 }
 
 /// Events counted so far by the plugin's handlers.
 #[no_mangle]
 pub extern "C" fn uvp_bench_count() -> u64 {
-    COUNT.load(Ordering::Relaxed)
+    uvp_bench_counter.load(Ordering::Relaxed)
 }
 
 /// Sets the count back to 0 (between runs).
 #[no_mangle]
 pub extern "C" fn uvp_bench_reset() {
-    COUNT.store(0, Ordering::Relaxed);
+    uvp_bench_counter.store(0, Ordering::Relaxed);
 }
 
 /// The Rust floor: increments the `u64` that `user_data` points to, under
