@@ -88,7 +88,9 @@ test-tsan: deps
 	  $(CTEST) --output-on-failure -j $(JOBS) -L tsan --no-tests=ignore 2>&1 \
 	  | tee ctest.log
 
-bench: deps
+# GLib is the optional peer of several cases; gnuplot draws the chart.
+bench:
+	@./cmake/deps.sh libglib2.0-dev gnuplot-nox
 	$(CMAKE) -S . -B build-bench -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
 	$(CMAKE) --build build-bench -j $(JOBS)
 	@if [ -x build-bench/bench/uvplug-bench ]; then \
