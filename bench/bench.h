@@ -131,9 +131,10 @@ int bench_host_open(const bench_case *c, bench_host *b,
                     const uvp_host_options *opts);
 int bench_host_close(const bench_case *c, bench_host *b);
 
-/* Runs loop (UV_RUN_ONCE) until *counter reaches want: the host keeps the
- * loop alive while it is open, so uv_run(UV_RUN_DEFAULT) would not return.
- * 0, or -1 after bench_fail() if the loop ran out of work first. */
+/* Runs loop until *counter reaches want (a prepare handle stops it): the
+ * host keeps the loop alive while it is open, so uv_run(UV_RUN_DEFAULT)
+ * alone would not return. 0, or -1 after bench_fail() if the loop ran out
+ * of work first. */
 int bench_run_until(const bench_case *c, uv_loop_t *loop,
                     const uint64_t *counter, uint64_t want);
 

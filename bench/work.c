@@ -39,8 +39,7 @@ static int run_work(const bench_case *c, uint64_t n, bench_sample *out) {
   uint64_t t0 = bench_now_ns();
   int rc = w->b.api->work_queue(w->b.ctx, noop_work, work_done, w, NULL, &id);
   if (rc < 0) return bench_fail(c, "work_queue: %s", uvp_strerror(rc));
-  while (w->done < n && w->error == 0)
-    if (uv_run(&w->b.loop, UV_RUN_ONCE) == 0) break;
+  if (bench_run_until(c, &w->b.loop, &w->done, n) < 0) return -1;
   uint64_t t = bench_now_ns() - t0;
   if (w->error != 0) return bench_fail(c, "work: %s", uvp_strerror(w->error));
   if (w->done != n)
