@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <stdbool.h>
-#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,23 +199,30 @@ int bench_host_close(const bench_case *c, bench_host *b) {
 
 /* ---- running ---------------------------------------------------------- */
 
-/* One run, in a forked child for BENCH_FORK cases. */
+/* One run, in a fresh child process for BENCH_FORK cases: fork, then exec
+ * this binary again with --child NAME N, so the child's heap starts empty
+ * (a plain fork would inherit the parent's resident free lists and hide
+ * the case's real growth). The child writes its sample to the pipe on
+ * stdout; anything it has to say goes to stderr. */
 static int run_once(const bench_case *c, uint64_t n, bench_sample *s) {
   bench_sample_init(s);
   if (!(c->flags & BENCH_FORK)) return c->run(c, n, s);
   int fds[2];
   fflush(NULL);
-  malloc_trim(0); /* the child starts from the parent's resident set */
   if (pipe(fds) != 0) return bench_fail(c, "pipe: %s", strerror(errno));
   pid_t pid = fork();
   if (pid < 0) return bench_fail(c, "fork: %s", strerror(errno));
   if (pid == 0) {
     close(fds[0]);
-    malloc_trim(0);
-    int rc = c->run(c, n, s);
-    ssize_t w = rc == 0 ? write(fds[1], s, sizeof *s) : 0;
-    fflush(NULL);
-    _exit(rc == 0 && w == (ssize_t)sizeof *s ? 0 : 1);
+    if (dup2(fds[1], STDOUT_FILENO) < 0) _exit(1);
+    close(fds[1]);
+    char count[32];
+    snprintf(count, sizeof count, "%llu", (unsigned long long)n);
+    execl("/proc/self/exe", "uvplug-bench", "--child", c->name, count,
+          (char *)NULL);
+    fprintf(stderr, "uvplug-bench: exec /proc/self/exe: %s\n",
+            strerror(errno));
+    _exit(1);
   }
   close(fds[1]);
   ssize_t got = 0, r;
@@ -231,6 +237,18 @@ static int run_once(const bench_case *c, uint64_t n, bench_sample *s) {
       got != (ssize_t)sizeof *s)
     return -1; /* the child printed why */
   return 0;
+}
+
+/* The child side of run_once: one run of case `name`, sample to stdout. */
+static int child_main(const char *name, const char *count) {
+  const bench_case *c = NULL;
+  for (int i = 0; i < ncases && c == NULL; i++)
+    if (strcmp(cases[i]->name, name) == 0) c = cases[i];
+  if (c == NULL) return bench_fail(NULL, "--child: no case %s", name), 1;
+  bench_sample s;
+  bench_sample_init(&s);
+  if (c->run(c, strtoull(count, NULL, 10), &s) < 0) return 1;
+  return write(STDOUT_FILENO, &s, sizeof s) == (ssize_t)sizeof s ? 0 : 1;
 }
 
 static int cmp_sample(const void *a, const void *b) {
@@ -714,7 +732,7 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-  for (int i = 1; i < argc; i++) {
+  for (int i = 1; i < argc && strcmp(argv[1], "--child") != 0; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--quick") == 0) {
       bench_quick = 1;
@@ -753,6 +771,8 @@ int main(int argc, char **argv) {
   add_group(bench_glib_cases);
   add_group(bench_work_cases);
   group_cases();
+  if (argc == 4 && strcmp(argv[1], "--child") == 0)
+    return child_main(argv[2], argv[3]);
 
   if (opt.list) {
     for (int i = 0; i < ncases; i++)
