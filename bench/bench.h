@@ -52,8 +52,7 @@ typedef struct bench_case bench_case;
 typedef struct bench_result bench_result;
 
 /* One run of n events; 0, or -1 after bench_fail(). */
-typedef int (*bench_run_fn)(const bench_case *c, uint64_t n,
-                            bench_sample *out);
+typedef int (*bench_run_fn)(const bench_case *c, uint64_t n, bench_sample *out);
 
 /* Target check: 1 met, 0 missed, -1 no target; may write a note. */
 typedef int (*bench_check_fn)(const bench_result *r, char *note, size_t len);

@@ -68,8 +68,8 @@ static int subscribe_n(const bench_case *c, bench_host *b, const char *name,
 
 static int check_count(const bench_case *c, uint64_t got, uint64_t want) {
   if (got == want) return 0;
-  return bench_fail(c, "delivered %llu of %llu events",
-                    (unsigned long long)got, (unsigned long long)want);
+  return bench_fail(c, "delivered %llu of %llu events", (unsigned long long)got,
+                    (unsigned long long)want);
 }
 
 /* One subscriber in a loaded plugin. The plugin counts in its own object;
@@ -250,8 +250,7 @@ static int check_fanout(const bench_result *r, char *note, size_t len) {
   if (s != NULL) {
     double speed = s->med.ns / r->med.ns;
     ok = ok && speed >= 15.0;
-    snprintf(note + n, len - (size_t)n, ", %.1fx faster than g_signal",
-             speed);
+    snprintf(note + n, len - (size_t)n, ", %.1fx faster than g_signal", speed);
   }
   return ok;
 }
@@ -262,23 +261,21 @@ static int check_metrics(const bench_result *r, char *note, size_t len) {
   return r->ratio_peer <= 1.05;
 }
 
-#define FANOUT(N, NQ)                                                        \
-  {.name = "fanout" #N ".uvplug",                                           \
-   .what = "publish -> " #N " C subscribers (host ctx), ns per delivery",   \
-   .peer = "fanout" #N ".gsignal",                                          \
-   .target = N > 1 ? "extra<=2x floor,<GHook,15x gsig" : "",              \
-   .check = N > 1 ? check_fanout : NULL,                                    \
-   .run = run_fanout,                                                       \
-   .n = 16000000,                                                           \
-   .n_quick = NQ,                                                           \
-   .arg = N},                                                               \
-  {.name = "fanout" #N ".array",                                            \
-   .what = "peer: hand-written array of " #N " callbacks, per delivery",    \
-   .target = "",                                                            \
-   .run = run_array,                                                        \
-   .n = 16000000,                                                           \
-   .n_quick = NQ,                                                           \
-   .arg = N}
+#define FANOUT(N, NQ)                                                      \
+  {.name = "fanout" #N ".uvplug",                                          \
+   .what = "publish -> " #N " C subscribers (host ctx), ns per delivery",  \
+   .peer = "fanout" #N ".gsignal",                                         \
+   .target = N > 1 ? "extra<=2x floor,<GHook,15x gsig" : "",               \
+   .check = N > 1 ? check_fanout : NULL,                                   \
+   .run = run_fanout,                                                      \
+   .n = 16000000,                                                          \
+   .n_quick = NQ,                                                          \
+   .arg = N},                                                              \
+  {                                                                        \
+    .name = "fanout" #N ".array",                                          \
+    .what = "peer: hand-written array of " #N " callbacks, per delivery",  \
+    .target = "", .run = run_array, .n = 16000000, .n_quick = NQ, .arg = N \
+  }
 
 const bench_case bench_dispatch_cases[] = {
     {.name = "pub1.c",

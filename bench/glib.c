@@ -93,9 +93,9 @@ static int run_with(const bench_case *c, uint64_t n, bench_sample *out,
   if (subs > 1) {
     count = 0;
     double p1 = fn(1, events, &count);
-    if (count != events) return bench_fail(c, "delivered %llu of %llu",
-                                           (unsigned long long)count,
-                                           (unsigned long long)events);
+    if (count != events)
+      return bench_fail(c, "delivered %llu of %llu", (unsigned long long)count,
+                        (unsigned long long)events);
     out->x[BX_MARGINAL_NS] = (pn - p1) / (subs - 1);
   }
   return 0;
@@ -171,22 +171,20 @@ static int run_none(const bench_case *c, uint64_t n, bench_sample *out) {
 #endif
 
 #define GPEERS(N, NQ)                                                       \
-  {.name = "fanout" #N ".ghook",                                           \
-   .what = "peer: GHookList with " #N " hooks, per delivery",              \
-   .target = "",                                                           \
-   .run = run_hooks,                                                       \
-   .n = 16000000,                                                          \
-   .n_quick = NQ,                                                          \
-   .arg = N,                                                               \
-   .flags = BENCH_GLIB},                                                   \
-  {.name = "fanout" #N ".gsignal",                                         \
-   .what = "peer: g_signal_emit with " #N " handlers, per delivery",       \
-   .target = "",                                                           \
-   .run = run_signal,                                                      \
-   .n = 2000000,                                                           \
-   .n_quick = NQ,                                                          \
-   .arg = N,                                                               \
-   .flags = BENCH_GLIB}
+  {.name = "fanout" #N ".ghook",                                            \
+   .what = "peer: GHookList with " #N " hooks, per delivery",               \
+   .target = "",                                                            \
+   .run = run_hooks,                                                        \
+   .n = 16000000,                                                           \
+   .n_quick = NQ,                                                           \
+   .arg = N,                                                                \
+   .flags = BENCH_GLIB},                                                    \
+  {                                                                         \
+    .name = "fanout" #N ".gsignal",                                         \
+    .what = "peer: g_signal_emit with " #N " handlers, per delivery",       \
+    .target = "", .run = run_signal, .n = 2000000, .n_quick = NQ, .arg = N, \
+    .flags = BENCH_GLIB                                                     \
+  }
 
 const bench_case bench_glib_cases[] = {
     GPEERS(1, 64000),

@@ -9,8 +9,8 @@
  * child so peaks do not mix. See docs/benchmarks.md.
  */
 #include <errno.h>
-#include <stdbool.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,8 +220,7 @@ static int run_once(const bench_case *c, uint64_t n, bench_sample *s) {
     snprintf(count, sizeof count, "%llu", (unsigned long long)n);
     execl("/proc/self/exe", "uvplug-bench", "--child", c->name, count,
           (char *)NULL);
-    fprintf(stderr, "uvplug-bench: exec /proc/self/exe: %s\n",
-            strerror(errno));
+    fprintf(stderr, "uvplug-bench: exec /proc/self/exe: %s\n", strerror(errno));
     _exit(1);
   }
   close(fds[1]);
@@ -421,8 +420,9 @@ static void print_table(void) {
     met += results[i].status == BENCH_OK && results[i].met == 1;
     missed += results[i].status == BENCH_OK && results[i].met == 0;
   }
-  printf("\nx floor = ns/event / floor.c; x peer = ns/event / the peer's "
-         "(below 1: faster than the peer).\n");
+  printf(
+      "\nx floor = ns/event / floor.c; x peer = ns/event / the peer's "
+      "(below 1: faster than the peer).\n");
   printf("targets met: %d, missed: %d%s\n", met, missed,
          bench_quick ? " (--quick sizes: figures are indicative only)" : "");
 }
@@ -448,9 +448,10 @@ static void json_line(FILE *f, const bench_result *r, const char *date) {
   if (r->status != BENCH_OK) {
     json_str(f, "status", "skipped");
     json_str(f, "reason", r->reason);
-    fprintf(f, ",\"ns_per_event\":null,\"events_per_s\":null,"
-               "\"ratio_to_floor\":null,\"ratio_to_peer\":null,\"runs\":0,"
-               "\"min\":null,\"max\":null");
+    fprintf(f,
+            ",\"ns_per_event\":null,\"events_per_s\":null,"
+            "\"ratio_to_floor\":null,\"ratio_to_peer\":null,\"runs\":0,"
+            "\"min\":null,\"max\":null");
   } else {
     json_str(f, "status", "ok");
     json_num(f, "ns_per_event", r->med.ns);
@@ -463,14 +464,16 @@ static void json_line(FILE *f, const bench_result *r, const char *date) {
     for (int i = 0; i < BX_COUNT; i++)
       if (!isnan(r->med.x[i])) json_num(f, bench_extra_names[i], r->med.x[i]);
   }
-  json_str(f, "peer", r->c->flags & BENCH_SELF_PEER ? "(same run)"
-                      : r->c->peer                  ? r->c->peer
-                                                    : "");
+  json_str(f, "peer",
+           r->c->flags & BENCH_SELF_PEER ? "(same run)"
+           : r->c->peer                  ? r->c->peer
+                                         : "");
   json_str(f, "target", r->c->target);
-  json_str(f, "met", r->status != BENCH_OK ? "skipped"
-                     : r->met == 1         ? "yes"
-                     : r->met == 0         ? "no"
-                                           : "n/a");
+  json_str(f, "met",
+           r->status != BENCH_OK ? "skipped"
+           : r->met == 1         ? "yes"
+           : r->met == 0         ? "no"
+                                 : "n/a");
   if (r->note[0]) json_str(f, "note", r->note);
   fprintf(f, ",\"quick\":%s", bench_quick ? "true" : "false");
   json_str(f, "date", date);
@@ -526,8 +529,9 @@ static void print_scaling(void) {
                    pay[] = {8, 64, 1024};
   char name[64];
   if (!any_prefix("fanout")) goto producers;
-  printf("\nScaling with subscribers (ns; per publish = one event to all "
-         "subscribers, per delivered = / subscribers)\n");
+  printf(
+      "\nScaling with subscribers (ns; per publish = one event to all "
+      "subscribers, per delivered = / subscribers)\n");
   printf("%6s %12s %12s %12s %12s %12s %12s\n", "subs", "uvp/publish",
          "uvp/deliv.", "uvp/extra", "array/deliv", "GHook/deliv",
          "gsignal/dlv");
@@ -547,8 +551,9 @@ static void print_scaling(void) {
   }
 producers:
   if (!any_prefix("xthread")) goto payload;
-  printf("\nScaling with producer threads (ns per event, all producers "
-         "together; events counted on the loop)\n");
+  printf(
+      "\nScaling with producer threads (ns per event, all producers "
+      "together; events counted on the loop)\n");
   printf("%6s %12s %12s %12s %12s %12s\n", "prod.", "uvplug", "mutex+async",
          "GLib invoke", "x mutex", "x GLib");
   for (size_t i = 0; i < 3; i++) {
@@ -568,8 +573,9 @@ producers:
   }
 payload:
   if (!any_prefix("payload")) return;
-  printf("\nScaling with payload size (ns per event; 1 subscriber; "
-         "remote = remote_publish from 1 producer thread)\n");
+  printf(
+      "\nScaling with payload size (ns per event; 1 subscriber; "
+      "remote = remote_publish from 1 producer thread)\n");
   printf("%6s %12s %12s %12s %12s\n", "bytes", "publish", "remote",
          "mutex+async", "x mutex");
   for (size_t i = 0; i < 3; i++) {
@@ -593,7 +599,8 @@ static char *find_in_path(const char *prog) {
   const char *path = getenv("PATH");
   if (path == NULL) return NULL;
   char *copy = strdup(path), *save = NULL;
-  for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+  for (char *d = strtok_r(copy, ":", &save); d;
+       d = strtok_r(NULL, ":", &save)) {
     char *full = malloc(strlen(d) + strlen(prog) + 2);
     sprintf(full, "%s/%s", d, prog);
     if (access(full, X_OK) == 0) {
@@ -709,8 +716,7 @@ static bool selected(const bench_case *c) {
   if (!group_of(c->name, g, sizeof g)) return false;
   for (int i = 0; i < ncases; i++) {
     if (strstr(cases[i]->name, opt.only) == NULL) continue;
-    if (group_of(cases[i]->name, h, sizeof h) && strcmp(g, h) == 0)
-      return true;
+    if (group_of(cases[i]->name, h, sizeof h) && strcmp(g, h) == 0) return true;
   }
   return false;
 }

@@ -34,16 +34,16 @@ static int run_timers(const bench_case *c, uint64_t n, bench_sample *out) {
   uint64_t t0 = bench_now_ns();
   for (uint64_t i = 0; i < n; i++) {
     uvp_id id;
-    int rc = b.api->timer_start(b.ctx, timeout_of(i), 0, timer_cb, &count,
-                                NULL, &id);
+    int rc = b.api->timer_start(b.ctx, timeout_of(i), 0, timer_cb, &count, NULL,
+                                &id);
     if (rc < 0) return bench_fail(c, "timer_start: %s", uvp_strerror(rc));
   }
   double after = bench_rss_bytes();
   if (bench_run_until(c, &b.loop, &count, n) < 0) return -1;
   uint64_t t = bench_now_ns() - t0;
   if (count != n)
-    return bench_fail(c, "fired %llu of %llu timers",
-                      (unsigned long long)count, (unsigned long long)n);
+    return bench_fail(c, "fired %llu of %llu timers", (unsigned long long)count,
+                      (unsigned long long)n);
   out->ns = (double)t / (double)n;
   out->x[BX_TOTAL_S] = (double)t / 1e9;
   out->x[BX_BYTES_PER_ITEM] = (after - before) / (double)n;
@@ -75,8 +75,8 @@ static int run_uv_timers(const bench_case *c, uint64_t n, bench_sample *out) {
   uv_run(&loop, UV_RUN_DEFAULT);
   uint64_t t = bench_now_ns() - t0;
   if (count != n)
-    return bench_fail(c, "fired %llu of %llu timers",
-                      (unsigned long long)count, (unsigned long long)n);
+    return bench_fail(c, "fired %llu of %llu timers", (unsigned long long)count,
+                      (unsigned long long)n);
   if (uv_loop_close(&loop) != 0) return bench_fail(c, "loop not closed");
   out->ns = (double)t / (double)n;
   out->x[BX_TOTAL_S] = (double)t / 1e9;
@@ -89,16 +89,14 @@ static int run_uv_timers(const bench_case *c, uint64_t n, bench_sample *out) {
 
 #define PENDING 1000
 
-static int run_timer_churn(const bench_case *c, uint64_t n,
-                           bench_sample *out) {
+static int run_timer_churn(const bench_case *c, uint64_t n, bench_sample *out) {
   bench_host b;
   if (bench_host_open(c, &b, NULL) < 0) return -1;
   uint64_t count = 0;
   int rc = 0;
   for (uint64_t i = 0; rc == 0 && i < PENDING; i++) {
     uvp_id id;
-    rc = b.api->timer_start(b.ctx, 3600000 + i, 0, timer_cb, &count, NULL,
-                            &id);
+    rc = b.api->timer_start(b.ctx, 3600000 + i, 0, timer_cb, &count, NULL, &id);
   }
   uint64_t t0 = bench_now_ns();
   for (uint64_t i = 0; rc == 0 && i < n; i++) {
@@ -220,12 +218,12 @@ static int check_timers(const bench_result *r, char *note, size_t len) {
   const bench_result *p = bench_find("timers.uv");
   double bytes = r->med.x[BX_BYTES_PER_ITEM];
   int ok = bytes <= 64;
-  int n = snprintf(note, len, "%.1f B/timer, %.2f s", bytes,
-                   r->med.x[BX_TOTAL_S]);
+  int n =
+      snprintf(note, len, "%.1f B/timer, %.2f s", bytes, r->med.x[BX_TOTAL_S]);
   if (p != NULL) {
     ok = ok && r->ratio_peer <= 0.6;
-    snprintf(note + n, len - (size_t)n, " vs %.2f s, %.0f B", p->med.x[BX_TOTAL_S],
-             p->med.x[BX_BYTES_PER_ITEM]);
+    snprintf(note + n, len - (size_t)n, " vs %.2f s, %.0f B",
+             p->med.x[BX_TOTAL_S], p->med.x[BX_BYTES_PER_ITEM]);
   }
   return ok;
 }

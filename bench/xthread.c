@@ -240,8 +240,7 @@ static gboolean invoke_cb(gpointer data) {
 
 static void produce_glib(xrun *x) {
   for (uint64_t i = 0; i < x->per_thread; i++)
-    g_main_context_invoke_full(x->gctx, G_PRIORITY_DEFAULT, invoke_cb, x,
-                               NULL);
+    g_main_context_invoke_full(x->gctx, G_PRIORITY_DEFAULT, invoke_cb, x, NULL);
 }
 
 static void glib_consume(xrun *x) { g_main_loop_run(x->gloop); }
@@ -346,8 +345,8 @@ static void rtt_client(void *arg) {
     if (r->use_async) {
       uv_async_send(&r->async);
     } else {
-      int rc = r->api->remote_post(r->remote, rtt_post_cb, r, NULL,
-                                   UVP_POST_BLOCK);
+      int rc =
+          r->api->remote_post(r->remote, rtt_post_cb, r, NULL, UVP_POST_BLOCK);
       if (rc < 0) {
         atomic_store(&r->error, rc);
         return;
@@ -408,8 +407,8 @@ static int check_xthread(const bench_result *r, char *note, size_t len) {
   const bench_result *glib = bench_find(g);
   if (isnan(r->ratio_peer)) return -1;
   int ok = r->ratio_peer <= 0.25;
-  int n = snprintf(note, len, "%.2fx faster than mutex+async",
-                   1 / r->ratio_peer);
+  int n =
+      snprintf(note, len, "%.2fx faster than mutex+async", 1 / r->ratio_peer);
   if (glib != NULL) {
     double speed = glib->med.ns / r->med.ns;
     ok = ok && speed >= 50;
@@ -436,33 +435,31 @@ static int check_rss_peer(const bench_result *r, char *note, size_t len) {
   return -1;
 }
 
-#define XT(P, target_text, chk)                                              \
-  {.name = "xthread" #P ".uvplug",                                          \
-   .what = "remote_post from " #P " thread(s), counted on the loop",        \
-   .peer = "xthread" #P ".mutexq",                                          \
-   .target = target_text,                                                   \
-   .check = chk,                                                            \
-   .run = run_xthread,                                                      \
-   .n = 4000000,                                                            \
-   .n_quick = 20000,                                                        \
-   .arg = XARG(K_UVPLUG, P)},                                               \
-  {.name = "xthread" #P ".mutexq",                                          \
-   .what = "peer: malloc + mutex queue + uv_async_send, " #P " thread(s)",  \
-   .target = "",                                                            \
-   .run = run_xthread,                                                      \
-   .n = 4000000,                                                            \
-   .n_quick = 20000,                                                        \
-   .arg = XARG(K_MUTEXQ, P)},                                               \
-  {.name = "xthread" #P ".glib",                                            \
-   .what = "peer: g_main_context_invoke_full, " #P " thread(s)",            \
-   .target = "",                                                            \
-   .run = run_xthread,                                                      \
-   .n = 100000,                                                             \
-   .n_quick = 4000,                                                         \
-   .arg = XARG(K_GLIB, P),                                                  \
-   .flags = BENCH_GLIB}
+#define XT(P, target_text, chk)                                                \
+  {.name = "xthread" #P ".uvplug",                                             \
+   .what = "remote_post from " #P " thread(s), counted on the loop",           \
+   .peer = "xthread" #P ".mutexq",                                             \
+   .target = target_text,                                                      \
+   .check = chk,                                                               \
+   .run = run_xthread,                                                         \
+   .n = 4000000,                                                               \
+   .n_quick = 20000,                                                           \
+   .arg = XARG(K_UVPLUG, P)},                                                  \
+      {.name = "xthread" #P ".mutexq",                                         \
+       .what = "peer: malloc + mutex queue + uv_async_send, " #P " thread(s)", \
+       .target = "",                                                           \
+       .run = run_xthread,                                                     \
+       .n = 4000000,                                                           \
+       .n_quick = 20000,                                                       \
+       .arg = XARG(K_MUTEXQ, P)},                                              \
+  {                                                                            \
+    .name = "xthread" #P ".glib",                                              \
+    .what = "peer: g_main_context_invoke_full, " #P " thread(s)",              \
+    .target = "", .run = run_xthread, .n = 100000, .n_quick = 4000,            \
+    .arg = XARG(K_GLIB, P), .flags = BENCH_GLIB                                \
+  }
 
-#define PAYLOAD(S)                                                           \
+#define PAYLOAD(S)                                                          \
   {.name = "payload" #S ".remote",                                          \
    .what = "remote_publish " #S " bytes from 1 thread -> 1 subscriber",     \
    .peer = "payload" #S ".mutexq",                                          \
@@ -471,13 +468,11 @@ static int check_rss_peer(const bench_result *r, char *note, size_t len) {
    .n = 2000000,                                                            \
    .n_quick = 20000,                                                        \
    .arg = S},                                                               \
-  {.name = "payload" #S ".mutexq",                                          \
-   .what = "peer: mutex queue, malloc node + " #S " bytes",                 \
-   .target = "",                                                            \
-   .run = run_payload,                                                      \
-   .n = 2000000,                                                            \
-   .n_quick = 20000,                                                        \
-   .arg = 1u << 16 | S}
+  {                                                                         \
+    .name = "payload" #S ".mutexq",                                         \
+    .what = "peer: mutex queue, malloc node + " #S " bytes", .target = "",  \
+    .run = run_payload, .n = 2000000, .n_quick = 20000, .arg = 1u << 16 | S \
+  }
 
 const bench_case bench_xthread_cases[] = {
     XT(1, ">=4x mutexq, >=50x GLib", check_xthread),
