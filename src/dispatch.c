@@ -76,7 +76,7 @@ void uvp__payload_release(uvp_host *h, uvp__qevent *ev) {
     free(ev->u.ext.data);
   } else if (ev->kind == UVP__PAY_OWNED) {
     uvp_ctx *publisher = ev->publisher;
-    uvp__call_enter(publisher, NULL);
+    uvp__call_enter(publisher);
     ev->u.ext.free_fn(ev->u.ext.data, ev->len, ev->u.ext.hint);
     publisher->depth--;
     uvp__plugin_unpin(publisher);
@@ -98,6 +98,16 @@ void uvp__queue_drop_all(uvp_host *h) {
   uvp__queue_init(&h->queue, h->queue.max);
 }
 
+/* Ends a run of deliveries to one plugin (see uvp__deliver). */
+static inline void end_run(uvp_host *h, uvp_ctx *ctx, uint64_t calls) {
+  if (ctx == NULL) return;
+  ctx->depth--;
+  if (h->metrics) {
+    ctx->calls += calls;
+    ctx->events += calls;
+  }
+}
+
 /* Calls every subscriber of topic with the event; also used for remote
  * publishes, which arrive on the loop thread already. */
 int uvp__deliver(uvp_host *h, uvp_topic topic, const void *data, size_t len) {
@@ -112,21 +122,36 @@ int uvp__deliver(uvp_host *h, uvp_topic topic, const void *data, size_t len) {
       .len = len,
   };
   uint32_t n = tp->nsubs; /* D3: later subscribers start with the next */
+  /* Consecutive deliveries to one plugin form a run: its depth (S3) is
+   * raised once and its counters added up once, because a chain of
+   * read-modify-writes on the ctx around every call costs more than the
+   * call itself. A run ends before any other code may run. */
+  uvp_ctx *run = NULL;
+  uint64_t run_calls = 0;
   tp->dispatching++;
   for (uint32_t i = 0; i < n; i++) {
     uint32_t idx = tp->subs[i]; /* re-read: callbacks may grow the list */
     if (idx == UVP__NONE) continue; /* L3: cancelled during this round */
     uvp__slot *s = uvp__registry_at(&h->reg, idx);
     uvp_ctx *ctx = uvp__slot_ctx(h, s);
-    if (h->metrics) {
-      ctx->calls++;
-      ctx->events++;
+    if (ctx != run) {
+      end_run(h, run, run_calls);
+      run = ctx;
+      run_calls = 0;
+      ctx->depth++;
     }
-    uvp__call_enter(ctx, s);
+    run_calls++;
+    h->running_slot = idx;
     int rc = s->cb.event(ctx, &e, s->user_data);
-    uvp__call_returned(h, ctx, idx);
-    if (rc != 0 || ctx->unload_pending) uvp__call_after(ctx, rc);
+    h->running_slot = UVP__NONE;
+    if ((s->flags & UVP__SLOT_CANCELLED) || rc != 0 || ctx->unload_pending) {
+      end_run(h, run, run_calls);
+      run = NULL;
+      if (s->flags & UVP__SLOT_CANCELLED) uvp__reg_finish(h, idx); /* L2 */
+      uvp__call_after(ctx, rc);
+    }
   }
+  end_run(h, run, run_calls);
   tp->dispatching--;
   if (tp->ndead != 0) uvp__topic_compact(&h->topics, &h->reg, topic);
   return 0;

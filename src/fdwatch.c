@@ -34,7 +34,8 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
   uvp__slot *s = uvp__registry_at(&h->reg, idx);
   uvp_ctx *ctx = uvp__slot_ctx(h, s);
   if (h->metrics) ctx->calls++;
-  uvp__call_enter(ctx, s);
+  uvp__call_enter(ctx);
+  h->running_slot = idx;
   int rc = s->cb.fd(ctx, w->fd, status, status < 0 ? 0 : from_uv_events(events),
                     s->user_data);
   uvp__call_returned(h, ctx, idx);

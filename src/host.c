@@ -113,6 +113,7 @@ int uvp_host_new(uv_loop_t *loop, const uvp_host_options *options,
     return rc;
   }
   h->metrics = !h->opts.no_metrics;
+  h->running_slot = UVP__NONE;
   self->state = UVP__RUNNING;
   self->fault_policy = h->opts.fault_policy;
   self->remote_limit = h->opts.remote_capacity;

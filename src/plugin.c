@@ -93,7 +93,7 @@ static void disown_remote(uvp_ctx *ctx) {
 /* DRAINING ─► DEAD once work and queued posts are done (U3). */
 static void try_finish(uvp_ctx *ctx) {
   if (ctx->registrations != 0 || uvp__remote_queued(ctx->remote) != 0) return;
-  uvp__call_enter(ctx, NULL);
+  uvp__call_enter(ctx);
   if (ctx->desc.on_unload != NULL) ctx->desc.on_unload(ctx->state_ptr);
   ctx->depth--;
   ctx->state = UVP__DEAD;
@@ -116,7 +116,7 @@ void uvp__plugin_begin_unload(uvp_ctx *ctx) {
    * on_stop; on_unload still runs so that its memory is freed. */
   bool was_running = ctx->state == UVP__RUNNING;
   ctx->state = UVP__STOPPING;
-  uvp__call_enter(ctx, NULL);
+  uvp__call_enter(ctx);
   if (was_running && ctx->desc.on_stop != NULL)
     ctx->desc.on_stop(ctx, ctx->state_ptr);
   ctx->depth--;
@@ -210,13 +210,13 @@ int uvp__plugin_load(uvp_host *h, const char *path, const char *name,
   ctx->fault_policy = opts.fault_policy;
   ctx->remote_limit = opts.remote_limit;
 
-  uvp__call_enter(ctx, NULL);
+  uvp__call_enter(ctx);
   rc = desc.on_init(ctx, &uvp__api, config, strlen(config), &ctx->state_ptr);
   ctx->depth--;
   if (rc != 0) return fail_load(ctx, path, false, rc);
   ctx->state = UVP__RUNNING;
   if (desc.on_start != NULL) {
-    uvp__call_enter(ctx, NULL);
+    uvp__call_enter(ctx);
     rc = desc.on_start(ctx, ctx->state_ptr);
     ctx->depth--;
     if (rc != 0) return fail_load(ctx, path, true, rc);

@@ -48,7 +48,7 @@ void uvp__reg_finish(uvp_host *h, uint32_t idx) {
   uvp__registry_release(&h->reg, idx);
   ctx->registrations--;
   if (destroy != NULL) {
-    uvp__call_enter(ctx, NULL);
+    uvp__call_enter(ctx);
     destroy(user_data);
     ctx->depth--;
   }
@@ -82,7 +82,7 @@ void uvp__reg_cancel(uvp_host *h, uint32_t idx) {
       return;
   }
   retire(s);
-  if (s->flags & UVP__SLOT_RUNNING) {
+  if (h->running_slot == idx) {
     s->flags |= UVP__SLOT_CANCELLED; /* finished by uvp__call_returned */
     return;
   }
@@ -103,7 +103,7 @@ void uvp__reg_cancel_all(uvp_host *h, uvp_ctx *owner) {
 bool uvp__call_returned(uvp_host *h, uvp_ctx *ctx, uint32_t idx) {
   uvp__slot *s = uvp__registry_at(&h->reg, idx);
   ctx->depth--;
-  s->flags &= (uint8_t)~UVP__SLOT_RUNNING;
+  h->running_slot = UVP__NONE;
   if (!(s->flags & UVP__SLOT_CANCELLED)) return true;
   uvp__reg_finish(h, idx);
   return false;

@@ -67,16 +67,19 @@ struct uvp__inbox {
 };
 
 struct uvp_remote {
-  atomic_uint refs;
+  /* Read by producers on every post, written rarely. */
   atomic_bool closed;
-  atomic_uint queued;
-  atomic_uint high_water;
+  atomic_uint refs;
   uint32_t limit;
   uint16_t owner;    /* ctx index; read on the loop thread only */
   bool detached;     /* lock: owner gone, the last release frees */
   bool waited_on;    /* lock: owner waits for the last release (U4) */
   uvp_remote *next;  /* lock: in inbox->released */
   uvp__inbox *inbox;
+  /* Written by producers and the loop on every post: its own cache line,
+   * so that the loop's decrements do not evict `closed` from producers. */
+  _Alignas(64) atomic_uint queued;
+  atomic_uint high_water;
 };
 
 /* ---- inbox ----------------------------------------------------------- */
@@ -346,28 +349,24 @@ bool uvp__remote_disown(uvp_remote *r, bool wait) {
 }
 
 /* Runs a post (or, once its owner stopped, only its destroy: R4), or
- * delivers a remote publish as its owner. */
-static void run_cell(uvp_host *h, cell *c) {
-  uvp_remote *r = c->remote;
-  uvp_ctx *ctx = h->ctxs[r->owner];
-  bool live = !atomic_load(&r->closed);
+ * delivers a remote publish as its owner. Returns the callback's status. */
+static int run_cell(uvp_host *h, uvp_ctx *ctx, bool live, cell *c) {
   int rc = 0;
   if (live && h->metrics) ctx->posts++;
   if (c->kind == CELL_POST) {
-    uvp__call_enter(ctx, NULL);
+    uvp__call_enter(ctx);
     if (live) rc = c->u.post.cb(ctx, c->u.post.user_data);
     if (c->u.post.destroy != NULL) c->u.post.destroy(c->u.post.user_data);
     ctx->depth--;
-  } else {
-    const void *data = c->kind == CELL_PUB_COPY
-                           ? c->u.pub.u.data
-                           : (const void *)c->u.pub.u.bytes;
-    if (live && uvp__deliver(h, c->u.pub.topic, data, c->len) < 0)
-      ctx->errors++; /* a topic of no host of ours: dropped and counted */
-    if (c->kind == CELL_PUB_COPY) free(c->u.pub.u.data);
+    return rc;
   }
-  atomic_fetch_sub(&r->queued, 1);
-  uvp__call_after(ctx, rc); /* may finish a draining owner */
+  const void *data = c->kind == CELL_PUB_COPY
+                         ? c->u.pub.u.data
+                         : (const void *)c->u.pub.u.bytes;
+  if (live && uvp__deliver(h, c->u.pub.topic, data, c->len) < 0)
+    ctx->errors++; /* a topic of no host of ours: dropped and counted */
+  if (c->kind == CELL_PUB_COPY) free(c->u.pub.u.data);
+  return 0;
 }
 
 static void finish_released(uvp_host *h) {
@@ -388,15 +387,34 @@ static void finish_released(uvp_host *h) {
 }
 
 /* Runs queued posts: at most `limit` cells, or all of them when limit is 0.
- * Returns whether cells may remain. */
+ * Returns whether cells may remain. A run of cells of one remote gives
+ * back its `queued` count once, not once per cell: that counter's cache
+ * line is shared with the producers. */
 static bool drain(uvp_host *h, uint32_t limit) {
   uvp__inbox *in = h->inbox;
   cell c;
   uint32_t n = 0;
+  uvp_remote *run = NULL;
+  unsigned run_cells = 0;
   while ((limit == 0 || n < limit) && ring_pop(in, &c)) {
     n++;
-    run_cell(h, &c);
+    uvp_remote *r = c.remote;
+    if (r != run) {
+      if (run != NULL) atomic_fetch_sub(&run->queued, run_cells);
+      run = r;
+      run_cells = 0;
+    }
+    run_cells++;
+    uvp_ctx *ctx = h->ctxs[r->owner];
+    bool live = !atomic_load_explicit(&r->closed, memory_order_relaxed);
+    int rc = run_cell(h, ctx, live, &c);
+    if (rc != 0 || ctx->unload_pending || ctx->state == UVP__DRAINING) {
+      atomic_fetch_sub(&run->queued, run_cells); /* try_finish reads it */
+      run = NULL;
+      uvp__call_after(ctx, rc); /* may finish a draining owner */
+    }
   }
+  if (run != NULL) atomic_fetch_sub(&run->queued, run_cells);
   if (atomic_load(&in->waiters) != 0) {
     uv_mutex_lock(&in->lock);
     uv_cond_broadcast(&in->room);

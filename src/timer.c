@@ -125,7 +125,8 @@ static void fire(uvp_host *h, uint32_t idx) {
   uvp__slot *s = uvp__registry_at(&h->reg, idx);
   uvp_ctx *ctx = uvp__slot_ctx(h, s);
   if (h->metrics) ctx->calls++;
-  uvp__call_enter(ctx, s);
+  uvp__call_enter(ctx);
+  h->running_slot = idx;
   int rc = s->cb.timer(ctx, s->user_data);
   if (uvp__call_returned(h, ctx, idx)) {
     uint32_t repeat = s->u.timer.repeat_ms;

@@ -11,6 +11,7 @@
 #define UVP_INTERNAL_H
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -36,7 +37,6 @@ enum uvp__kind { UVP__FREE = 0, UVP__SUB, UVP__TIMER, UVP__FD, UVP__WORK };
 
 enum uvp__slot_flag {
   UVP__SLOT_CANCELLED = 1, /* retired while its callback runs */
-  UVP__SLOT_RUNNING = 2,   /* its callback is on the stack */
 };
 
 #define UVP__NONE UINT32_MAX /* "no index" for slots, heap positions */
@@ -248,6 +248,10 @@ struct uvp_host {
   uint32_t nctxs;
   uvp__inbox *inbox; /* cross-thread posts; created by the first remote */
   uvp_ctx **order; /* plugins in load order, until they are DEAD */
+  /* The slot whose callback runs, or UVP__NONE: cancel defers its destroy
+   * (L2). Slot callbacks never nest (they all start from libuv callbacks and
+   * uv_run is not re-entrant), so one index is enough. */
+  uint32_t running_slot;
   uint32_t norder;
   bool metrics; /* !opts.no_metrics, read on every dispatch */
   bool quarantined; /* plugins wait for the next turn to unload (F1) */
@@ -259,9 +263,10 @@ struct uvp_host {
   void *on_closed_data;
 };
 
+/* On every API call: pthread directly (uv_thread_t is pthread_t on unix)
+ * rather than two calls through libuv. */
 static inline bool uvp__on_loop_thread(const uvp_host *h) {
-  uv_thread_t self = uv_thread_self();
-  return uv_thread_equal(&self, &h->thread);
+  return pthread_equal(pthread_self(), h->thread);
 }
 
 static inline uvp_ctx *uvp__slot_ctx(const uvp_host *h, const uvp__slot *s) {
@@ -285,12 +290,9 @@ void uvp__reg_cancel_all(uvp_host *h, uvp_ctx *owner);
 bool uvp__call_returned(uvp_host *h, uvp_ctx *ctx, uint32_t idx);
 void uvp__call_after(uvp_ctx *ctx, int rc);
 
-/* Marks ctx's code (and the slot's callback) as being on the stack, so
- * cancel and unload defer what would pull the rug from under it (L2, S3). */
-static inline void uvp__call_enter(uvp_ctx *ctx, uvp__slot *s) {
-  ctx->depth++;
-  if (s != NULL) s->flags |= UVP__SLOT_RUNNING;
-}
+/* Marks ctx's code as being on the stack, so that unload waits for it
+ * (S3). */
+static inline void uvp__call_enter(uvp_ctx *ctx) { ctx->depth++; }
 
 /* dispatch.c */
 int uvp__deliver(uvp_host *h, uvp_topic topic, const void *data, size_t len);

@@ -37,10 +37,11 @@ static void after_work_cb(uv_work_t *req, int status) {
   uvp_ctx *ctx = uvp__slot_ctx(h, s);
   int st = (status == UV_ECANCELED || w->cancelled) ? UVP_ECANCELED : 0;
   if (h->metrics) ctx->calls++;
-  uvp__call_enter(ctx, s);
+  uvp__call_enter(ctx);
+  h->running_slot = idx;
   int rc = w->done(ctx, st, w->user_data);
   ctx->depth--;
-  s->flags &= (uint8_t)~UVP__SLOT_RUNNING;
+  h->running_slot = UVP__NONE;
   free(w);
   ctx->work_pending--;
   if (s->flags & UVP__SLOT_CANCELLED)
