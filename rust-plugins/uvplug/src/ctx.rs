@@ -96,6 +96,9 @@ pub(crate) struct Core {
     /// a destroy, so guards dropped then defer their cancel.
     pub(crate) destroy_depth: Cell<u32>,
     deferred: RefCell<Vec<Deferred>>,
+    /// `deferred.len()`, readable without a borrow: every handler checks
+    /// it, and it is almost always 0.
+    pending: Cell<usize>,
 }
 
 impl Core {
@@ -141,6 +144,7 @@ impl Core {
             busy: Cell::new(false),
             destroy_depth: Cell::new(0),
             deferred: RefCell::new(Vec::new()),
+            pending: Cell::new(0),
         })
     }
 
@@ -165,7 +169,7 @@ impl Core {
     /// where calling the host is not allowed).
     pub(crate) fn defer_log(&self, level: Level, msg: String) {
         if self.alive.get() {
-            self.deferred.borrow_mut().push(Deferred::Log(level, msg));
+            self.defer(Deferred::Log(level, msg));
         } else {
             eprintln!("uvplug: {msg}");
         }
@@ -178,6 +182,7 @@ impl Core {
     pub(crate) fn kill(&self) {
         self.alive.set(false);
         self.deferred.borrow_mut().clear();
+        self.pending.set(0);
     }
 
     fn may_call(&self) -> bool {
@@ -191,7 +196,7 @@ impl Core {
             return sys::UVP_ECLOSED;
         }
         if self.destroy_depth.get() > 0 {
-            self.deferred.borrow_mut().push(Deferred::Cancel(id));
+            self.defer(Deferred::Cancel(id));
             return 0;
         }
         let Ok(cancel) = self.func(|a| a.cancel) else {
@@ -212,9 +217,7 @@ impl Core {
             return;
         }
         if self.destroy_depth.get() > 0 {
-            self.deferred
-                .borrow_mut()
-                .push(Deferred::Log(level, msg.to_owned()));
+            self.defer(Deferred::Log(level, msg.to_owned()));
             return;
         }
         self.log_now(level, msg);
@@ -228,8 +231,17 @@ impl Core {
         }
     }
 
+    fn defer(&self, d: Deferred) {
+        let mut q = self.deferred.borrow_mut();
+        q.push(d);
+        self.pending.set(q.len());
+    }
+
     /// Whether a cancel of `id` waits in the deferred queue.
     pub(crate) fn cancel_pending(&self, id: sys::uvp_id) -> bool {
+        if self.pending.get() == 0 {
+            return false;
+        }
         self.deferred
             .borrow()
             .iter()
@@ -239,8 +251,13 @@ impl Core {
     /// Runs what was deferred during destroy callbacks, once calling the
     /// host is allowed again.
     pub(crate) fn flush(&self) {
-        while self.may_call() {
-            let next = self.deferred.borrow_mut().pop();
+        while self.pending.get() != 0 && self.may_call() {
+            let next = {
+                let mut q = self.deferred.borrow_mut();
+                let next = q.pop();
+                self.pending.set(q.len());
+                next
+            };
             match next {
                 None => break,
                 Some(Deferred::Cancel(id)) => {
