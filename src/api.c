@@ -9,8 +9,8 @@
 #include "uvp-internal.h"
 
 int uvp__wrong_thread(uvp_ctx *ctx) {
-  if (atomic_fetch_add_explicit(&ctx->wrong_thread, 1,
-                                memory_order_relaxed) == 0) {
+  if (atomic_fetch_add_explicit(&ctx->wrong_thread, 1, memory_order_relaxed) ==
+      0) {
     atomic_store_explicit(&ctx->wrong_thread_unlogged, true,
                           memory_order_release);
     uvp__host_wake(ctx->host); /* the loop thread logs it once */
@@ -90,9 +90,8 @@ static int api_publish_owned(uvp_ctx *ctx, uvp_topic topic, void *data,
 }
 
 static int api_timer_start(uvp_ctx *ctx, uint64_t timeout_ms,
-                           uint64_t repeat_ms, uvp_timer_cb cb,
-                           void *user_data, uvp_destroy_fn destroy,
-                           uvp_id *out_id) {
+                           uint64_t repeat_ms, uvp_timer_cb cb, void *user_data,
+                           uvp_destroy_fn destroy, uvp_id *out_id) {
   int rc = check_register(ctx, cb != NULL, out_id);
   if (rc < 0) return rc;
   if (repeat_ms > UINT32_MAX) return UVP_EINVAL;
@@ -143,9 +142,9 @@ static int api_unload_self(uvp_ctx *ctx) {
   return rc < 0 ? rc : uvp__plugin_unload(ctx); /* U6 */
 }
 
-static int api_work_queue(uvp_ctx *ctx, uvp_work_fn work,
-                          uvp_work_done_cb done, void *user_data,
-                          uvp_destroy_fn destroy, uvp_id *out_id) {
+static int api_work_queue(uvp_ctx *ctx, uvp_work_fn work, uvp_work_done_cb done,
+                          void *user_data, uvp_destroy_fn destroy,
+                          uvp_id *out_id) {
   int rc = check_register(ctx, work != NULL && done != NULL, out_id);
   if (rc < 0) return rc;
   return uvp__work_queue(ctx, work, done, user_data, destroy, out_id);

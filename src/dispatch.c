@@ -40,8 +40,8 @@ int uvp__publish(uvp_ctx *ctx, uvp_topic topic, const void *data, size_t len,
   uvp_host *h = ctx->host;
   uvp__queue *q = &h->queue;
   if (uvp__topic_get(&h->topics, topic) == NULL) return UVP_ENOENT; /* F5 */
-  if (len > h->opts.max_payload) return UVP_EMSGSIZE;              /* F4 */
-  if (q->count == q->max) return UVP_EAGAIN;                       /* D4 */
+  if (len > h->opts.max_payload) return UVP_EMSGSIZE;               /* F4 */
+  if (q->count == q->max) return UVP_EAGAIN;                        /* D4 */
   int rc;
   if (q->count == q->cap && (rc = queue_grow(q)) < 0) return rc;
 
@@ -130,7 +130,7 @@ int uvp__deliver(uvp_host *h, uvp_topic topic, const void *data, size_t len) {
   uint64_t run_calls = 0;
   tp->dispatching++;
   for (uint32_t i = 0; i < n; i++) {
-    uint32_t idx = tp->subs[i]; /* re-read: callbacks may grow the list */
+    uint32_t idx = tp->subs[i];     /* re-read: callbacks may grow the list */
     if (idx == UVP__NONE) continue; /* L3: cancelled during this round */
     uvp__slot *s = uvp__registry_at(&h->reg, idx);
     uvp_ctx *ctx = uvp__slot_ctx(h, s);

@@ -9,7 +9,7 @@ const char *uvp_strerror(int status) {
 #define X(name, value, text) \
   case UVP_##name:           \
     return text;
-    UVP_ERRNO_MAP(X)
+      UVP_ERRNO_MAP(X)
 #undef X
     default:
       return "unknown error";
@@ -23,7 +23,7 @@ const char *uvp_err_name(int status) {
 #define X(name, value, text) \
   case UVP_##name:           \
     return "UVP_" #name;
-    UVP_ERRNO_MAP(X)
+      UVP_ERRNO_MAP(X)
 #undef X
     default:
       return "UVP_UNKNOWN";

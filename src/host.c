@@ -36,7 +36,8 @@ static int read_options(const uvp_host_options *in, uvp_host_options *out) {
       o.fault_policy < UVP_FAULT_DEFAULT || o.fault_policy > UVP_FAULT_ABORT ||
       o.queue_capacity > MAX_QUEUE || o.remote_capacity > MAX_QUEUE)
     return UVP_EINVAL;
-  if (o.fault_policy == UVP_FAULT_DEFAULT) o.fault_policy = UVP_FAULT_QUARANTINE;
+  if (o.fault_policy == UVP_FAULT_DEFAULT)
+    o.fault_policy = UVP_FAULT_QUARANTINE;
   if (o.queue_capacity == 0) o.queue_capacity = DEFAULT_QUEUE;
   if (o.max_payload == 0) o.max_payload = DEFAULT_PAYLOAD;
   if (o.batch == 0) o.batch = DEFAULT_BATCH;

@@ -50,8 +50,8 @@ static int check_desc(uvp_host *h, const char *path, const uvp_plugin_desc *d,
     return UVP_ESHORT;
   }
   if (d->magic != UVP_PLUGIN_MAGIC) {
-    uvp__log(h, "host", UVP_LOG_ERROR, "%s: bad descriptor magic 0x%08x",
-             path, (unsigned)d->magic);
+    uvp__log(h, "host", UVP_LOG_ERROR, "%s: bad descriptor magic 0x%08x", path,
+             (unsigned)d->magic);
     return UVP_EBADMAGIC;
   }
   if (d->abi_major != UVP_ABI_MAJOR) {

@@ -51,8 +51,7 @@ static void order_remove(uvp_host *h, uvp_ctx *ctx) {
 
 /* Frees a DEAD plugin once nothing pins its code any more. */
 static void try_release(uvp_ctx *ctx) {
-  if (ctx->pending_owned != 0 || ctx->remote != NULL || ctx->depth != 0)
-    return;
+  if (ctx->pending_owned != 0 || ctx->remote != NULL || ctx->depth != 0) return;
   uvp_host *h = ctx->host;
   if (ctx->dl != NULL && !ctx->keep_mapped)
     dlclose(ctx->dl); /* unmaps only unload-safe objects (A10) */
@@ -167,7 +166,8 @@ static int resolve_options(uvp_host *h, const uvp_load_options *in,
   }
   if (o.fault_policy < UVP_FAULT_DEFAULT || o.fault_policy > UVP_FAULT_ABORT)
     return UVP_EINVAL;
-  if (o.fault_policy == UVP_FAULT_DEFAULT) o.fault_policy = h->opts.fault_policy;
+  if (o.fault_policy == UVP_FAULT_DEFAULT)
+    o.fault_policy = h->opts.fault_policy;
   if (o.remote_limit == 0) o.remote_limit = h->opts.remote_capacity;
   *out = o;
   return 0;

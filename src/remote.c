@@ -11,10 +11,11 @@
  * bytes excepted) and no lock on the post path. Per-producer order holds
  * because a thread's claims are ordered (R1).
  *
- * Closing uses a gate: producers count themselves in `users` around the
- * check of `closed` and the push; the loop sets `closed` and then waits for
- * `users` to drop to 0. After that no post of that remote can arrive, so the
- * loop may drain and destroy what is queued. The mutex guards only
+ * Closing uses a gate: producers count themselves in the remote's `users`
+ * (on the cache line they write anyway) around the check of `closed` and
+ * the push; the loop sets `closed` and then waits for `users` to drop to 0.
+ * After that no post of that remote can arrive, so the loop may drain and
+ * destroy what is queued. The mutex guards only
  * lifecycle: the last release of a remote, host liveness, blocked senders.
  * Thread: the remote_* entry points on any thread, the rest loop only.
  */
@@ -54,16 +55,15 @@ struct uvp__inbox {
   _Alignas(64) size_t head;        /* the loop */
   cell *cells;
   size_t mask;
-  atomic_int users;      /* producers inside the gate */
-  atomic_uint waiters;   /* producers blocked for room */
-  atomic_uint refs;      /* the host's + one per remote */
+  atomic_uint waiters; /* producers blocked for room */
+  atomic_uint refs;    /* the host's + one per remote */
   uv_thread_t loop_thread;
   uint32_t max_payload;
-  uv_async_t *async;     /* valid while the gate or lock says host alive */
-  uv_mutex_t lock;       /* guards the fields below */
+  uv_async_t *async; /* valid while the gate or lock says host alive */
+  uv_mutex_t lock;   /* guards the fields below */
   uv_cond_t room;
   bool host_alive;
-  uvp_remote *released;  /* remotes whose waited-for last ref went */
+  uvp_remote *released; /* remotes whose waited-for last ref went */
 };
 
 struct uvp_remote {
@@ -71,15 +71,16 @@ struct uvp_remote {
   atomic_bool closed;
   atomic_uint refs;
   uint32_t limit;
-  uint16_t owner;    /* ctx index; read on the loop thread only */
-  bool detached;     /* lock: owner gone, the last release frees */
-  bool waited_on;    /* lock: owner waits for the last release (U4) */
-  uvp_remote *next;  /* lock: in inbox->released */
+  uint16_t owner;   /* ctx index; read on the loop thread only */
+  bool detached;    /* lock: owner gone, the last release frees */
+  bool waited_on;   /* lock: owner waits for the last release (U4) */
+  uvp_remote *next; /* lock: in inbox->released */
   uvp__inbox *inbox;
   /* Written by producers and the loop on every post: its own cache line,
    * so that the loop's decrements do not evict `closed` from producers. */
   _Alignas(64) atomic_uint queued;
   atomic_uint high_water;
+  atomic_int users; /* producers inside the gate (see the top) */
 };
 
 /* ---- inbox ----------------------------------------------------------- */
@@ -104,7 +105,6 @@ static uvp__inbox *inbox_new(uvp_host *h) {
   in->cells = cells;
   in->mask = cap - 1;
   atomic_init(&in->tail, 0);
-  atomic_init(&in->users, 0);
   atomic_init(&in->waiters, 0);
   atomic_init(&in->refs, 1);
   in->loop_thread = h->thread;
@@ -156,8 +156,7 @@ static bool ring_pop(uvp__inbox *in, cell *out) {
   out->len = c->len;
   out->kind = c->kind;
   out->u = c->u;
-  atomic_store_explicit(&c->seq, in->head + in->mask + 1,
-                        memory_order_release);
+  atomic_store_explicit(&c->seq, in->head + in->mask + 1, memory_order_release);
   in->head++;
   return true;
 }
@@ -180,7 +179,7 @@ static void note_depth(uvp_remote *r, unsigned depth) {
 /* One attempt inside the gate: 0, UVP_EAGAIN or UVP_ECLOSED. */
 static int try_send(uvp_remote *r, const cell *c) {
   uvp__inbox *in = r->inbox;
-  atomic_fetch_add(&in->users, 1); /* seq_cst pairs with close_gate */
+  atomic_fetch_add(&r->users, 1); /* seq_cst pairs with uvp__remote_close */
   int rc = UVP_ECLOSED;
   if (!atomic_load(&r->closed)) {
     unsigned depth = atomic_fetch_add(&r->queued, 1) + 1;
@@ -192,7 +191,7 @@ static int try_send(uvp_remote *r, const cell *c) {
       uv_async_send(in->async); /* host alive: the gate holds close back */
     }
   }
-  atomic_fetch_sub(&in->users, 1);
+  atomic_fetch_sub(&r->users, 1);
   return rc;
 }
 
@@ -295,6 +294,7 @@ int uvp__remote_get(uvp_ctx *ctx, uint32_t limit, uvp_remote **out) {
     atomic_init(&r->closed, false);
     atomic_init(&r->queued, 0);
     atomic_init(&r->high_water, 0);
+    atomic_init(&r->users, 0);
     r->limit = limit;
     r->owner = ctx->index;
     r->inbox = h->inbox;
@@ -310,7 +310,7 @@ int uvp__remote_get(uvp_ctx *ctx, uint32_t limit, uvp_remote **out) {
 void uvp__remote_close(uvp_remote *r) {
   if (r == NULL || atomic_load(&r->closed)) return;
   atomic_store(&r->closed, true);
-  while (atomic_load(&r->inbox->users) != 0) sched_yield();
+  while (atomic_load(&r->users) != 0) sched_yield();
   if (atomic_load(&r->inbox->waiters) != 0) {
     uv_mutex_lock(&r->inbox->lock);
     uv_cond_broadcast(&r->inbox->room);
@@ -360,9 +360,8 @@ static int run_cell(uvp_host *h, uvp_ctx *ctx, bool live, cell *c) {
     ctx->depth--;
     return rc;
   }
-  const void *data = c->kind == CELL_PUB_COPY
-                         ? c->u.pub.u.data
-                         : (const void *)c->u.pub.u.bytes;
+  const void *data = c->kind == CELL_PUB_COPY ? c->u.pub.u.data
+                                              : (const void *)c->u.pub.u.bytes;
   if (live && uvp__deliver(h, c->u.pub.topic, data, c->len) < 0)
     ctx->errors++; /* a topic of no host of ours: dropped and counted */
   if (c->kind == CELL_PUB_COPY) free(c->u.pub.u.data);

@@ -34,10 +34,14 @@ static size_t utf8_seq(const unsigned char *p, size_t n) {
   if (c < 0x80) return 1;
   size_t len;
   uint32_t cp, min;
-  if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F, min = 0x80;
-  else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F, min = 0x800;
-  else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07, min = 0x10000;
-  else return 0;
+  if ((c & 0xE0) == 0xC0)
+    len = 2, cp = c & 0x1F, min = 0x80;
+  else if ((c & 0xF0) == 0xE0)
+    len = 3, cp = c & 0x0F, min = 0x800;
+  else if ((c & 0xF8) == 0xF0)
+    len = 4, cp = c & 0x07, min = 0x10000;
+  else
+    return 0;
   if (len > n) return 0;
   for (size_t i = 1; i < len; i++) {
     if ((p[i] & 0xC0) != 0x80) return 0;
@@ -68,8 +72,8 @@ static uint32_t hash_name(const char *name, size_t len) {
   return h;
 }
 
-static uint32_t *index_find(const uvp__topics *t, const char *name,
-                            size_t len, uint32_t hash) {
+static uint32_t *index_find(const uvp__topics *t, const char *name, size_t len,
+                            uint32_t hash) {
   uint32_t mask = t->index_cap - 1;
   for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
     uint32_t id = t->index[i];
@@ -125,8 +129,7 @@ int uvp__topic_intern(uvp__topics *t, const char *name, size_t len,
     }
   }
   if (t->count >= t->max) return UVP_ENOSPC;
-  if ((t->count + 1) * 2 > t->index_cap && (rc = index_grow(t)) < 0)
-    return rc;
+  if ((t->count + 1) * 2 > t->index_cap && (rc = index_grow(t)) < 0) return rc;
   if (t->count == t->cap) {
     uint32_t cap = t->cap ? t->cap * 2 : 16;
     uvp__topic **items = realloc(t->items, cap * sizeof *items);

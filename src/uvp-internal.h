@@ -218,11 +218,11 @@ struct uvp_ctx {
   uint32_t work_pending;
   uint32_t depth; /* frames of this ctx's code on the stack (S3) */
   uvp_host *host;
-  void *dl;                  /* dlopen handle; NULL for the embedder */
-  uvp_plugin_desc desc;      /* the fields both sides know, zero-filled */
-  void *state_ptr;           /* from on_init */
-  uint32_t pending_owned;    /* owned payloads not yet freed */
-  uint32_t registrations;    /* live slots */
+  void *dl;               /* dlopen handle; NULL for the embedder */
+  uvp_plugin_desc desc;   /* the fields both sides know, zero-filled */
+  void *state_ptr;        /* from on_init */
+  uint32_t pending_owned; /* owned payloads not yet freed */
+  uint32_t registrations; /* live slots */
   uint64_t calls, events, published, errors, panics, posts;
   atomic_uint_fast64_t wrong_thread;
   atomic_bool wrong_thread_unlogged;
@@ -247,17 +247,17 @@ struct uvp_host {
   uvp_ctx **ctxs;   /* by index; NULL = free; [0] is the embedder's */
   uint32_t nctxs;
   uvp__inbox *inbox; /* cross-thread posts; created by the first remote */
-  uvp_ctx **order; /* plugins in load order, until they are DEAD */
+  uvp_ctx **order;   /* plugins in load order, until they are DEAD */
   /* The slot whose callback runs, or UVP__NONE: cancel defers its destroy
    * (L2). Slot callbacks never nest (they all start from libuv callbacks and
    * uv_run is not re-entrant), so one index is enough. */
   uint32_t running_slot;
   uint32_t norder;
-  bool metrics; /* !opts.no_metrics, read on every dispatch */
+  bool metrics;     /* !opts.no_metrics, read on every dispatch */
   bool quarantined; /* plugins wait for the next turn to unload (F1) */
   bool closing;
-  bool torn_down; /* close: plugins unloaded, queues dropped */
-  bool finishing; /* close: handles are being closed */
+  bool torn_down;        /* close: plugins unloaded, queues dropped */
+  bool finishing;        /* close: handles are being closed */
   uint32_t handles_open; /* ours, incl. fd watches; 0 = host can go */
   uvp_host_closed_fn on_closed;
   void *on_closed_data;

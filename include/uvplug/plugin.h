@@ -103,8 +103,7 @@ typedef void (*uvp_destroy_fn)(void *user_data);
 /* Subscription callback. Return 0, or a negative status: errors are counted
  * (F2), UVP_EPANIC applies the fault policy (F1). May call any uvp_api
  * function, including cancel on its own id (L2). */
-typedef int (*uvp_event_cb)(uvp_ctx *ctx, const uvp_event *ev,
-                            void *user_data);
+typedef int (*uvp_event_cb)(uvp_ctx *ctx, const uvp_event *ev, void *user_data);
 
 /* Timer callback; return value as for uvp_event_cb. */
 typedef int (*uvp_timer_cb)(uvp_ctx *ctx, void *user_data);
@@ -217,8 +216,7 @@ typedef struct uvp_api {
    * LIFETIME:  n/a.
    * SINCE:     ABI 1.0
    */
-  int (*publish)(uvp_ctx *ctx, uvp_topic topic, const void *data,
-                 size_t len);
+  int (*publish)(uvp_ctx *ctx, uvp_topic topic, const void *data, size_t len);
 
   /**
    * Publish data without copying; the host owns it until free_fn runs.
@@ -478,13 +476,13 @@ typedef struct uvp_api {
  * it before running any plugin code (A8) and only the fields both sides
  * know (A5). Fields are appended only; see version.h. */
 typedef struct uvp_plugin_desc {
-  uint32_t magic;     /* UVP_PLUGIN_MAGIC, else UVP_EBADMAGIC (A3) */
-  uint16_t abi_major; /* UVP_ABI_MAJOR the plugin was built with (A4) */
-  uint16_t abi_minor; /* UVP_ABI_MINOR the plugin was built with */
-  uint32_t size;      /* sizeof(uvp_plugin_desc) as built (A5) */
-  uint32_t flags;     /* uvp_plugin_flags */
-  const char *name;   /* static, NUL-terminated, 1..UVP_NAME_MAX bytes of
-                         [A-Za-z0-9_.-] */
+  uint32_t magic;      /* UVP_PLUGIN_MAGIC, else UVP_EBADMAGIC (A3) */
+  uint16_t abi_major;  /* UVP_ABI_MAJOR the plugin was built with (A4) */
+  uint16_t abi_minor;  /* UVP_ABI_MINOR the plugin was built with */
+  uint32_t size;       /* sizeof(uvp_plugin_desc) as built (A5) */
+  uint32_t flags;      /* uvp_plugin_flags */
+  const char *name;    /* static, NUL-terminated, 1..UVP_NAME_MAX bytes of
+                          [A-Za-z0-9_.-] */
   const char *version; /* static, NUL-terminated; may be NULL */
 
   /**

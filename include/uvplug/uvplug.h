@@ -61,18 +61,18 @@ typedef enum uvp_fault_policy {
 /* Host options, size-prefixed. Start from UVP_HOST_OPTIONS_INIT; a field
  * left 0 takes its default. */
 typedef struct uvp_host_options {
-  uint32_t size;           /* sizeof(uvp_host_options) as compiled */
-  uvp_log_fn log;          /* NULL: lines go to stderr */
-  void *log_data;          /* passed to log */
-  int log_level;           /* highest level passed on; default UVP_LOG_INFO */
-  uint32_t queue_capacity; /* queued events before UVP_EAGAIN; 65536 */
-  uint32_t max_payload;    /* largest payload in bytes; 1 MiB */
-  uint32_t batch;          /* events dispatched per loop turn; 1024 */
-  uint32_t max_topics;     /* distinct topics; 65536 */
-  int fault_policy;        /* uvp_fault_policy; UVP_FAULT_QUARANTINE */
+  uint32_t size;            /* sizeof(uvp_host_options) as compiled */
+  uvp_log_fn log;           /* NULL: lines go to stderr */
+  void *log_data;           /* passed to log */
+  int log_level;            /* highest level passed on; default UVP_LOG_INFO */
+  uint32_t queue_capacity;  /* queued events before UVP_EAGAIN; 65536 */
+  uint32_t max_payload;     /* largest payload in bytes; 1 MiB */
+  uint32_t batch;           /* events dispatched per loop turn; 1024 */
+  uint32_t max_topics;      /* distinct topics; 65536 */
+  int fault_policy;         /* uvp_fault_policy; UVP_FAULT_QUARANTINE */
   uint32_t remote_capacity; /* posts queued from all threads; 65536 */
-  int no_metrics; /* nonzero: skip the per-call counters of the stats
-                     (calls, events, posts); for measuring their cost */
+  int no_metrics;           /* nonzero: skip the per-call counters of the stats
+                               (calls, events, posts); for measuring their cost */
 } uvp_host_options;
 
 #define UVP_HOST_OPTIONS_INIT \
@@ -86,7 +86,8 @@ typedef struct uvp_load_options {
   uint32_t remote_limit; /* posts queued for this plugin; remote_capacity */
 } uvp_load_options;
 
-#define UVP_LOAD_OPTIONS_INIT { sizeof(uvp_load_options), 0, 0 }
+#define UVP_LOAD_OPTIONS_INIT \
+  { sizeof(uvp_load_options), 0, 0 }
 
 /* Plugin states, as uvp_plugin_stats.state reports them. */
 typedef enum uvp_plugin_state {
@@ -99,20 +100,20 @@ typedef enum uvp_plugin_state {
 
 /* Per-plugin counters, size-prefixed (set size before the call). */
 typedef struct uvp_plugin_stats {
-  uint32_t size;          /* caller sets sizeof(uvp_plugin_stats) */
-  int state;              /* uvp_plugin_state */
-  uint64_t calls;         /* callbacks run: events, timers, fd */
-  uint64_t events;        /* of those, topic events delivered */
-  uint64_t published;     /* events the plugin published */
-  uint64_t errors;        /* callbacks that returned a negative status */
-  uint64_t panics;        /* callbacks that returned UVP_EPANIC */
-  uint64_t wrong_thread;  /* calls refused with UVP_EWRONGTHREAD */
-  uint32_t registrations; /* live subscriptions, timers, fd watches, work */
-  uint64_t posts;         /* posted callbacks and remote publishes run */
-  uint32_t post_queued;   /* posts waiting in the queue now */
+  uint32_t size;            /* caller sets sizeof(uvp_plugin_stats) */
+  int state;                /* uvp_plugin_state */
+  uint64_t calls;           /* callbacks run: events, timers, fd */
+  uint64_t events;          /* of those, topic events delivered */
+  uint64_t published;       /* events the plugin published */
+  uint64_t errors;          /* callbacks that returned a negative status */
+  uint64_t panics;          /* callbacks that returned UVP_EPANIC */
+  uint64_t wrong_thread;    /* calls refused with UVP_EWRONGTHREAD */
+  uint32_t registrations;   /* live subscriptions, timers, fd watches, work */
+  uint64_t posts;           /* posted callbacks and remote publishes run */
+  uint32_t post_queued;     /* posts waiting in the queue now */
   uint32_t post_high_water; /* most posts ever waiting at once */
-  uint32_t remote_refs;   /* references held on the plugin's remote */
-  uint32_t work_pending;  /* work items queued or running */
+  uint32_t remote_refs;     /* references held on the plugin's remote */
+  uint32_t work_pending;    /* work items queued or running */
 } uvp_plugin_stats;
 
 /* ===================================================================== */
@@ -224,8 +225,8 @@ UVP_EXTERN int uvp_host_close(uvp_host *host, uvp_host_closed_fn on_closed,
  *            was not unload-safe, its mapping (A9, A10).
  * SINCE:     0.1
  */
-UVP_EXTERN int uvp_host_load(uvp_host *host, const char *path,
-                             const char *name, const char *config,
+UVP_EXTERN int uvp_host_load(uvp_host *host, const char *path, const char *name,
+                             const char *config,
                              const uvp_load_options *options);
 
 /**
