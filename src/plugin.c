@@ -79,12 +79,12 @@ static void disown_remote(uvp_ctx *ctx) {
              (unsigned)st.remote_refs);
     return; /* finish_released clears ctx->remote */
   }
-  if (st.remote_refs != 0 && unload_safe) {
+  if (st.remote_refs != 0) {
     uvp__log(h, ctx->name, UVP_LOG_WARN,
-             "unloaded; %u remote reference(s) still held: object stays "
-             "mapped",
+             "unloaded; %u remote reference(s) still held: their posts get "
+             "UVP_ECLOSED and the object stays mapped",
              (unsigned)st.remote_refs);
-    ctx->keep_mapped = true; /* U4: never dlclose under a reference */
+    ctx->keep_mapped = unload_safe; /* U4: never dlclose under a reference */
   }
   ctx->remote = NULL;
 }
