@@ -8,7 +8,7 @@
  */
 #include "uvp-internal.h"
 
-int uvp__wrong_thread(uvp_ctx *ctx) {
+static int wrong_thread(uvp_ctx *ctx) {
   if (atomic_fetch_add_explicit(&ctx->wrong_thread, 1, memory_order_relaxed) ==
       0) {
     atomic_store_explicit(&ctx->wrong_thread_unlogged, true,
@@ -20,7 +20,7 @@ int uvp__wrong_thread(uvp_ctx *ctx) {
 
 static int check_ctx(uvp_ctx *ctx) {
   if (ctx == NULL || ctx->magic != UVP__CTX_MAGIC) return UVP_EINVAL;
-  if (!uvp__on_loop_thread(ctx->host)) return uvp__wrong_thread(ctx);
+  if (!uvp__on_loop_thread(ctx->host)) return wrong_thread(ctx);
   return 0;
 }
 

@@ -70,8 +70,7 @@ int uvp__publish(uvp_ctx *ctx, uvp_topic topic, const void *data, size_t len,
   return 0;
 }
 
-void uvp__payload_release(uvp_host *h, uvp__qevent *ev) {
-  (void)h;
+static void payload_release(uvp__qevent *ev) {
   if (ev->kind == UVP__PAY_COPY) {
     free(ev->u.ext.data);
   } else if (ev->kind == UVP__PAY_OWNED) {
@@ -93,7 +92,7 @@ static bool queue_pop(uvp__queue *q, uvp__qevent *out) {
 
 void uvp__queue_drop_all(uvp_host *h) {
   uvp__qevent ev;
-  while (queue_pop(&h->queue, &ev)) uvp__payload_release(h, &ev);
+  while (queue_pop(&h->queue, &ev)) payload_release(&ev);
   free(h->queue.ring);
   uvp__queue_init(&h->queue, h->queue.max);
 }
@@ -157,14 +156,14 @@ int uvp__deliver(uvp_host *h, uvp_topic topic, const void *data, size_t len) {
   return 0;
 }
 
-void uvp__dispatch_drain(uvp_host *h) {
+static void drain(uvp_host *h) {
   uvp__qevent ev;
   for (uint32_t n = 0; n < h->opts.batch && !h->closing; n++) {
     if (!queue_pop(&h->queue, &ev)) break;
     uvp__deliver(h, ev.topic,
                  ev.kind == UVP__PAY_INLINE ? ev.u.bytes : ev.u.ext.data,
                  ev.len);
-    uvp__payload_release(h, &ev);
+    payload_release(&ev);
   }
   if (h->queue.count == 0 && !h->closing && !h->quarantined)
     uv_idle_stop(&h->idle);
@@ -180,5 +179,5 @@ static void on_idle(uv_idle_t *handle) {
     return;
   }
   if (h->quarantined) uvp__plugin_unload_quarantined(h);
-  uvp__dispatch_drain(h);
+  drain(h);
 }

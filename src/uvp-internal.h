@@ -300,8 +300,6 @@ void uvp__queue_init(uvp__queue *q, uint32_t max);
 int uvp__publish(uvp_ctx *ctx, uvp_topic topic, const void *data, size_t len,
                  uvp_payload_free_fn free_fn, void *hint, bool owned);
 void uvp__queue_drop_all(uvp_host *h);
-void uvp__dispatch_drain(uvp_host *h);
-void uvp__payload_release(uvp_host *h, uvp__qevent *ev);
 
 /* timer.c */
 int uvp__timer_start(uvp_ctx *ctx, uint64_t timeout_ms, uint64_t repeat_ms,
@@ -354,7 +352,6 @@ void uvp__remote_shutdown(uvp_host *h);
 
 /* api.c */
 extern const uvp_api uvp__api;
-int uvp__wrong_thread(uvp_ctx *ctx);
 
 /* host.c */
 int uvp__ctx_new(uvp_host *h, const char *name, uvp_ctx **out_ctx);

@@ -40,14 +40,9 @@ static void after_work_cb(uv_work_t *req, int status) {
   uvp__call_enter(ctx);
   h->running_slot = idx;
   int rc = w->done(ctx, st, w->user_data);
-  ctx->depth--;
-  h->running_slot = UVP__NONE;
   free(w);
   ctx->work_pending--;
-  if (s->flags & UVP__SLOT_CANCELLED)
-    uvp__reg_finish(h, idx);
-  else
-    uvp__reg_expire(h, idx); /* W3 */
+  if (uvp__call_returned(h, ctx, idx)) uvp__reg_expire(h, idx); /* W3 */
   uvp__call_after(ctx, rc);
 }
 

@@ -736,6 +736,25 @@ extern "C" fn api_remote_publish(
     })
 }
 
+impl Inner {
+    /// Ends a dequeued event's payload: an owned one goes back to its
+    /// publisher's free function, exactly once (L8).
+    fn release_payload(&self, payload: Payload) {
+        if let Payload::Owned {
+            data,
+            len,
+            free,
+            hint,
+        } = payload
+        {
+            // SAFETY: the payload was taken off the queue, so nobody reads
+            // it any more and this is its only release (L8).
+            unsafe { free(data, len, hint) };
+            self.st.borrow_mut().payload_frees += 1;
+        }
+    }
+}
+
 impl FakeRemote {
     /// Queues an item: 0, `UVP_EINVAL`, `UVP_EAGAIN` or `UVP_ECLOSED`
     /// (R2, R3: on failure the item, and so user_data, stays the caller's).
@@ -1907,17 +1926,8 @@ impl TestHost {
         for (_, index) in subs {
             self.call(index, Some(&ev), (0, 0));
         }
-        if let Payload::Owned {
-            data,
-            len,
-            free,
-            hint,
-        } = q.payload
-        {
-            // SAFETY: every subscriber saw it; free runs exactly once (L8).
-            unsafe { free(data, len, hint) };
-            self.inner.st.borrow_mut().payload_frees += 1;
-        }
+        // L8: every subscriber saw it.
+        self.inner.release_payload(q.payload);
         true
     }
 
@@ -2116,17 +2126,8 @@ impl Drop for TestHost {
         loop {
             let q = self.inner.st.borrow_mut().queue.pop_front();
             let Some(q) = q else { break };
-            if let Payload::Owned {
-                data,
-                len,
-                free,
-                hint,
-            } = q.payload
-            {
-                // SAFETY: the event is dropped at close; free runs once (L8).
-                unsafe { free(data, len, hint) };
-                self.inner.st.borrow_mut().payload_frees += 1;
-            }
+            // L8: the event is dropped at close.
+            self.inner.release_payload(q.payload);
         }
     }
 }

@@ -31,7 +31,10 @@ pub static uvp_bench_counter: AtomicU64 = AtomicU64::new(0);
 
 #[inline]
 fn bump() {
-    uvp_bench_counter.store(uvp_bench_counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    uvp_bench_counter.store(
+        uvp_bench_counter.load(Ordering::Relaxed) + 1,
+        Ordering::Relaxed,
+    );
 }
 
 /// Events counted so far by the plugin's handlers.
