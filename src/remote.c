@@ -164,8 +164,7 @@ static bool ring_pop(uvp__inbox *in, cell *out) {
 /* ---- posting (any thread) -------------------------------------------- */
 
 static bool on_loop(const uvp__inbox *in) {
-  uv_thread_t self = uv_thread_self();
-  return uv_thread_equal(&self, &in->loop_thread);
+  return pthread_equal(pthread_self(), in->loop_thread); /* as api.c */
 }
 
 static void note_depth(uvp_remote *r, unsigned depth) {
