@@ -75,8 +75,10 @@ typedef struct uvp_host_options {
                                (calls, events, posts); for measuring their cost */
 } uvp_host_options;
 
+/* Designated, so that a field appended later is 0 (its default) without a
+ * change here. */
 #define UVP_HOST_OPTIONS_INIT \
-  { sizeof(uvp_host_options), NULL, NULL, UVP_LOG_INFO, 0, 0, 0, 0, 0, 0, 0 }
+  { .size = sizeof(uvp_host_options), .log_level = UVP_LOG_INFO }
 
 /* Per-plugin options of uvp_host_load, size-prefixed; NULL or a field left
  * 0 takes the host's setting. */
@@ -86,8 +88,7 @@ typedef struct uvp_load_options {
   uint32_t remote_limit; /* posts queued for this plugin; remote_capacity */
 } uvp_load_options;
 
-#define UVP_LOAD_OPTIONS_INIT \
-  { sizeof(uvp_load_options), 0, 0 }
+#define UVP_LOAD_OPTIONS_INIT { .size = sizeof(uvp_load_options) }
 
 /* Plugin states, as uvp_plugin_stats.state reports them. */
 typedef enum uvp_plugin_state {
