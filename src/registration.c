@@ -27,8 +27,12 @@ int uvp__reg_begin(uvp_ctx *ctx, int kind, void *user_data,
   return 0;
 }
 
+/* Makes every id of the slot stale (L4). A slot retired to the last
+ * generation is never handed out again (registry_release), so the
+ * generation never wraps back to an id once issued. */
 static void retire(uvp__slot *s) {
-  if (++s->gen == 0) s->gen = 1;
+  assert(s->gen < UVP__GEN_LAST);
+  s->gen++;
 }
 
 /* Undoes a begin whose registration failed later: no destroy (L6). */

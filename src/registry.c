@@ -5,7 +5,10 @@
  * registration (GLib's reused source ids are the bug this avoids): an id
  * older than the slot is UVP_ESTALE, anything else that does not match is
  * UVP_ENOENT. Slots live in fixed 4096-slot chunks (stable addresses) and
- * are reused through a free list: register and cancel are O(1).
+ * are reused through a free list: register and cancel are O(1). A slot whose
+ * generation reaches UVP__GEN_LAST (after 2^32 - 2 reuses, hours of churn on
+ * one slot) is retired for good: 40 bytes lost instead of an old id that
+ * would name a new registration.
  * Thread: loop thread only.
  */
 #include <stdlib.h>
@@ -67,9 +70,13 @@ void uvp__registry_release(uvp__registry *reg, uint32_t idx) {
   memset(s, 0, sizeof *s);
   s->gen = gen;
   s->kind = UVP__FREE;
+  reg->live--;
+  if (gen == UVP__GEN_LAST) { /* L4: its ids would come back: keep it out */
+    reg->exhausted++;
+    return;
+  }
   s->u.next_free = reg->free_head;
   reg->free_head = idx;
-  reg->live--;
 }
 
 int uvp__registry_lookup(uvp__registry *reg, uvp_id id, uint16_t owner,

@@ -213,8 +213,8 @@ START_TEST(bad_args) {
 }
 END_TEST
 
-/* A regular file cannot be polled: uv_poll_init's errno comes back (EPERM
- * from epoll), destroy is not called and out_id is untouched (L6). */
+/* F3, L6: a regular file cannot be polled (EPERM from epoll): UVP_EINVAL,
+ * never libuv's raw code; destroy is not called and out_id is untouched. */
 START_TEST(regular_file) {
   char path[] = "/tmp/uvt-fdwatch-XXXXXX";
   int fd = mkstemp(path);
@@ -225,12 +225,60 @@ START_TEST(regular_file) {
   uvp_id id = 0x77;
   ck_assert_int_eq(fx.api->fd_watch(fx.ctx, fd, UVP_FD_READABLE, watch_cb, &w,
                                     watch_destroy, &id),
-                   UV_EPERM);
+                   UVP_EINVAL);
   ck_assert_uint_eq(id, 0x77);
   uvt_run_turns(&fx, 3);
   ck_assert_int_eq(w.destroys, 0);
   ck_assert(fd_open(fd));
   close(fd);
+}
+END_TEST
+
+/* F3: watching an fd this loop already watches is UVP_EBUSY (libuv's
+ * UV_EEXIST, which uvp_strerror does not know, never leaks out), and a
+ * closed fd is UVP_EINVAL. */
+START_TEST(already_watched_is_busy) {
+  static watch a, b;
+  watch_start(&a, sv[0], UVP_FD_READABLE);
+  memset(&b, 0, sizeof b);
+  uvp_id id = 0x77;
+  ck_assert_int_eq(fx.api->fd_watch(fx.ctx, sv[0], UVP_FD_READABLE, watch_cb,
+                                    &b, watch_destroy, &id),
+                   UVP_EBUSY);
+  ck_assert_str_ne(uvp_strerror(UVP_EBUSY), "unknown error");
+  int dead = dup(sv[1]);
+  ck_assert_int_ge(dead, 0);
+  close(dead);
+  ck_assert_int_eq(fx.api->fd_watch(fx.ctx, dead, UVP_FD_READABLE, watch_cb, &b,
+                                    watch_destroy, &id),
+                   UVP_EINVAL);
+  ck_assert_uint_eq(id, 0x77);
+  ck_assert_int_eq(fx.api->cancel(fx.ctx, a.id), 0);
+  uvt_run_turns(&fx, 3);
+  ck_assert_int_eq(b.destroys, 0);
+}
+END_TEST
+
+/* D7: a watch leaves the fd's O_NONBLOCK flag as it found it: set by libuv
+ * while watched, cleared again on cancel (and on host close) if the fd was
+ * blocking; an fd that was already non-blocking stays so. */
+START_TEST(blocking_flag_restored) {
+  int p[2];
+  ck_assert_int_eq(pipe(p), 0); /* blocking, unlike sv */
+  static watch w, nb;
+  watch_start(&w, p[0], UVP_FD_READABLE);
+  ck_assert(fcntl(p[0], F_GETFL) & O_NONBLOCK); /* libuv's, while watched */
+  watch_start(&nb, sv[0], UVP_FD_READABLE);
+  ck_assert_int_eq(fx.api->cancel(fx.ctx, w.id), 0);
+  ck_assert_int_eq(fx.api->cancel(fx.ctx, nb.id), 0);
+  ck_assert(!(fcntl(p[0], F_GETFL) & O_NONBLOCK));
+  ck_assert(fcntl(sv[0], F_GETFL) & O_NONBLOCK);
+  watch_start(&w, p[0], UVP_FD_READABLE);
+  uvt_fx_close_host(&fx); /* close cancels it: restored too */
+  ck_assert(!(fcntl(p[0], F_GETFL) & O_NONBLOCK));
+  ck_assert_int_eq(w.destroys, 1);
+  close(p[0]);
+  close(p[1]);
 }
 END_TEST
 
@@ -250,6 +298,8 @@ static Suite *fdwatch_suite(void) {
   tcase_add_loop_test(tc, bad_args, 0,
                       (int)(sizeof bad_cases / sizeof bad_cases[0]));
   tcase_add_test(tc, regular_file);
+  tcase_add_test(tc, already_watched_is_busy);
+  tcase_add_test(tc, blocking_flag_restored);
   return s;
 }
 

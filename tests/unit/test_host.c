@@ -24,11 +24,14 @@ enum {
   O_LOG_LEVEL_HIGH,
   O_LOG_LEVEL_NEG,
   O_FAULT_POLICY,
+  O_SIZE_MID_POINTER,
+  O_SIZE_MID_INT,
   N_OPT
 };
 static const char *const opt_names[] = {
-    "NULL loop",   "NULL out_host", "size 0",         "size 2",
-    "log_level 9", "log_level -1",  "fault_policy 42"};
+    "NULL loop",       "NULL out_host",   "size 0",
+    "size 2",          "log_level 9",     "log_level -1",
+    "fault_policy 42", "size inside log", "size inside batch"};
 
 /* F3: NULL pointers, bad sizes and out-of-range values get UVP_EINVAL and
  * out_host is not written. */
@@ -58,6 +61,12 @@ START_TEST(new_rejects_bad_options) {
       break;
     case O_FAULT_POLICY:
       o.fault_policy = 42;
+      break;
+    case O_SIZE_MID_POINTER: /* would copy half of the log hook */
+      o.size = offsetof(uvp_host_options, log) + 4;
+      break;
+    case O_SIZE_MID_INT:
+      o.size = offsetof(uvp_host_options, batch) + 2;
       break;
   }
   int rc = uvp_host_new(l, &o, out);
@@ -97,6 +106,16 @@ START_TEST(new_defaults) {
   o.batch = 7; /* beyond the declared size: must be ignored */
   ck_assert_int_eq(uvp_host_new(&loop, &o, &h), 0);
   ck_assert_uint_eq(h->opts.batch, 1024);
+  close_and_run(h);
+  /* F3: a newer caller's larger struct is fine (its tail is not read) */
+  struct {
+    uvp_host_options o;
+    uint64_t newer_field;
+  } big = {UVP_HOST_OPTIONS_INIT, 42};
+  big.o.size = sizeof big;
+  big.o.batch = 9;
+  ck_assert_int_eq(uvp_host_new(&loop, &big.o, &h), 0);
+  ck_assert_uint_eq(h->opts.batch, 9);
   close_and_run(h);
 }
 END_TEST
@@ -271,6 +290,81 @@ START_TEST(closing_refuses) {
 }
 END_TEST
 
+/* What the S4 test's registrations saw. */
+static int s4_calls[4], s4_destroys[4], s4_closed;
+static uvp_host *s4_host;
+static void s4_on_closed(void *data) {
+  (void)data;
+  s4_closed++;
+}
+static void s4_destroy(void *ud) { s4_destroys[(intptr_t)ud]++; }
+static int s4_timer(uvp_ctx *ctx, void *ud);
+static int s4_event(uvp_ctx *ctx, const uvp_event *ev, void *ud) {
+  (void)ev;
+  if (s4_calls[(intptr_t)ud]++ == 0 && (intptr_t)ud == 0) {
+    uvp_id id;
+    ck_assert_int_eq(
+        fx.api->timer_start(ctx, 0, 0, s4_timer, (void *)3, s4_destroy, &id),
+        0);
+    ck_assert_int_eq(uvp_host_close(s4_host, s4_on_closed, NULL), 0);
+  }
+  return 0;
+}
+static int s4_timer(uvp_ctx *ctx, void *ud) {
+  (void)ctx;
+  s4_calls[(intptr_t)ud]++;
+  return 0;
+}
+static bool s4_done(void *arg) {
+  (void)arg;
+  return s4_closed != 0;
+}
+
+/* S4: uvp_host_close from inside a subscriber: the rest of that fan-out
+ * (subscribers 1 and 2), the next queued event and a timer due at once
+ * (started by the same callback) never run;
+ * every destroy runs once at teardown, then on_closed. */
+START_TEST(close_in_callback_runs_nothing_more) {
+  memset(s4_calls, 0, sizeof s4_calls);
+  memset(s4_destroys, 0, sizeof s4_destroys);
+  s4_closed = 0;
+  uvp_topic t = uvt_topic(&fx, "t");
+  uvp_id id;
+  for (intptr_t i = 0; i < 3; i++)
+    ck_assert_int_eq(
+        fx.api->subscribe(fx.ctx, t, s4_event, (void *)i, s4_destroy, &id), 0);
+  ck_assert_int_eq(uvp_host_publish(fx.host, t, "1", 1), 0);
+  ck_assert_int_eq(uvp_host_publish(fx.host, t, "2", 1), 0);
+  s4_host = fx.host;
+  fx.host = NULL; /* closed by the callback, as the fixture learns here */
+  ck_assert(uvt_run_until(&fx, s4_done, NULL, 1000));
+  ck_assert_int_eq(s4_calls[0], 1);
+  ck_assert_int_eq(s4_calls[1], 0);
+  ck_assert_int_eq(s4_calls[2], 0);
+  ck_assert_int_eq(s4_calls[3], 0);
+  for (int i = 0; i < 4; i++) ck_assert_int_eq(s4_destroys[i], 1); /* L1 */
+  ck_assert_int_eq(s4_closed, 1);
+}
+END_TEST
+
+/* F3: uvp_load_options and uvp_plugin_stats: a size ending inside a field
+ * is UVP_EINVAL (nothing loaded, nothing written); a field boundary of an
+ * older version is fine. */
+START_TEST(struct_sizes_end_between_fields) {
+  uvp_load_options lo = UVP_LOAD_OPTIONS_INIT;
+  lo.size = offsetof(uvp_load_options, remote_limit) + 2;
+  ck_assert_int_eq(uvp_host_load(fx.host, "/nonexistent.so", NULL, "", &lo),
+                   UVP_EINVAL);
+  uvp_plugin_stats st;
+  memset(&st, 0xAB, sizeof st);
+  st.size = offsetof(uvp_plugin_stats, calls) + 4;
+  ck_assert_int_eq(uvp_host_plugin_stats(fx.host, "host", &st), UVP_EINVAL);
+  ck_assert_uint_eq(st.calls, 0xABABABABABABABABull); /* not written */
+  st.size = offsetof(uvp_plugin_stats, events);       /* an older caller */
+  ck_assert_int_eq(uvp_host_plugin_stats(fx.host, "host", &st), UVP_ENOENT);
+}
+END_TEST
+
 static Suite *host_suite(void) {
   Suite *s = suite_create("host");
   TCase *tc = uvt_tcase(s, "new");
@@ -288,6 +382,8 @@ static Suite *host_suite(void) {
   tcase_add_test(tc, host_ctx_and_api);
   tcase_add_test(tc, load_bad_args);
   tcase_add_test(tc, closing_refuses);
+  tcase_add_test(tc, close_in_callback_runs_nothing_more);
+  tcase_add_test(tc, struct_sizes_end_between_fields);
   tc = uvt_tcase(s, "log");
   tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
   tcase_add_test(tc, log_hook);

@@ -211,7 +211,7 @@ static const struct {
     {"timer_start: repeat too big", UVP_EINVAL},
     {"fd_watch: events 0", UVP_EINVAL},
     {"fd_watch: NULL cb", UVP_EINVAL},
-    {"fd_watch: regular file", UV_EPERM},
+    {"fd_watch: regular file", UVP_EINVAL}, /* F3: no raw libuv code */
 };
 
 /* L6: when a registration fails, destroy is never called, out_id is not

@@ -276,6 +276,69 @@ START_TEST(api_foreign_ctx_enoent) {
 }
 END_TEST
 
+/* L4: ids never come back. A slot churned to its last generation (the
+ * hook below stands in for 2^32 - 2 subscribe/cancel rounds on one slot)
+ * is retired for good: the first id ever issued on it stays stale and a
+ * cancel of it cannot destroy the registration that now lives elsewhere. */
+START_TEST(api_generation_never_wraps) {
+  static uvt_fx fx;
+  uvt_fx_init(&fx, NULL);
+  api_calls = api_destroys = 0;
+  uvp_topic t = uvt_topic(&fx, "t");
+  uvp_id first, late, now;
+  ck_assert_int_eq(
+      fx.api->subscribe(fx.ctx, t, api_cb, NULL, api_destroy, &first), 0);
+  ck_assert_int_eq(fx.api->cancel(fx.ctx, first), 0);
+  uint32_t slot = uvp__id_slot(first);
+  uvp__registry_at(&fx.host->reg, slot)->gen = UVP__GEN_LAST - 1; /* hook */
+  ck_assert_int_eq(
+      fx.api->subscribe(fx.ctx, t, api_cb, NULL, api_destroy, &late), 0);
+  ck_assert_uint_eq(uvp__id_slot(late), slot); /* LIFO free list */
+  ck_assert_uint_eq(uvp__id_gen(late), UVP__GEN_LAST - 1);
+  ck_assert_int_eq(fx.api->cancel(fx.ctx, late), 0);
+  for (int i = 0; i < 3; i++) { /* more churn never reaches the slot */
+    ck_assert_int_eq(
+        fx.api->subscribe(fx.ctx, t, api_cb, NULL, api_destroy, &now), 0);
+    ck_assert_uint_ne(uvp__id_slot(now), slot);
+    ck_assert_int_eq(fx.api->cancel(fx.ctx, now), 0);
+  }
+  ck_assert_int_eq(
+      fx.api->subscribe(fx.ctx, t, api_cb, NULL, api_destroy, &now), 0);
+  ck_assert_int_eq(api_destroys, 5);
+  ck_assert_int_eq(fx.api->cancel(fx.ctx, first), UVP_ESTALE);
+  ck_assert_int_eq(fx.api->cancel(fx.ctx, late), UVP_ESTALE);
+  ck_assert_int_eq(api_destroys, 5); /* `now` untouched */
+  ck_assert_uint_eq(fx.host->reg.exhausted, 1);
+  ck_assert_int_eq(uvp_host_publish(fx.host, t, "x", 1), 0);
+  ck_assert(uvt_run_until_int(&fx, &api_calls, 1));
+  uvt_fx_close(&fx);
+  ck_assert_int_eq(api_destroys, 6);
+}
+END_TEST
+
+/* L4, L5: a cancelled id is UVP_ESTALE whichever plugin presents it (the
+ * host cannot know a slot's past owners, and a stale id names nothing);
+ * only another plugin's live id is UVP_ENOENT. */
+START_TEST(api_foreign_stale_is_estale) {
+  static uvt_fx fx;
+  uvt_fx_init(&fx, NULL);
+  api_destroys = 0;
+  uvp_ctx *other = NULL;
+  ck_assert_int_eq(uvp__ctx_new(fx.host, "other", &other), 0);
+  other->state = UVP__RUNNING;
+  uvp_topic t = uvt_topic(&fx, "t");
+  uvp_id theirs;
+  ck_assert_int_eq(
+      fx.api->subscribe(other, t, api_cb, NULL, api_destroy, &theirs), 0);
+  ck_assert_int_eq(fx.api->cancel(fx.ctx, theirs), UVP_ENOENT); /* L5 */
+  ck_assert_int_eq(fx.api->cancel(other, theirs), 0);
+  ck_assert_int_eq(fx.api->cancel(fx.ctx, theirs), UVP_ESTALE); /* L4 */
+  ck_assert_int_eq(api_destroys, 1);
+  other->state = UVP__DEAD; /* as an unloaded plugin: the host frees it */
+  uvt_fx_close(&fx);
+}
+END_TEST
+
 static Suite *registry_suite(void) {
   Suite *s = suite_create("registry");
   TCase *tc = uvt_tcase(s, "alloc");
@@ -295,6 +358,8 @@ static Suite *registry_suite(void) {
   tc = uvt_tcase(s, "api");
   tcase_add_test(tc, api_stale_after_slot_reuse);
   tcase_add_test(tc, api_foreign_ctx_enoent);
+  tcase_add_test(tc, api_generation_never_wraps);
+  tcase_add_test(tc, api_foreign_stale_is_estale);
   return s;
 }
 
