@@ -165,7 +165,8 @@ static void drain(uvp_host *h) {
                  ev.len);
     payload_release(&ev);
   }
-  if (h->queue.count == 0 && !h->closing && !h->quarantined)
+  if (h->queue.count == 0 && !h->closing && !h->quarantined &&
+      h->work_cancelled.head == NULL) /* W5: cancelled by a callback here */
     uv_idle_stop(&h->idle);
 }
 
@@ -178,6 +179,7 @@ static void on_idle(uv_idle_t *handle) {
     uvp__host_teardown(h);
     return;
   }
+  if (h->work_cancelled.head != NULL) uvp__work_flush(h); /* W5 */
   if (h->quarantined) uvp__plugin_unload_quarantined(h);
   drain(h);
 }

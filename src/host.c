@@ -167,9 +167,12 @@ void uvp__host_teardown(uvp_host *h) {
     if (ctx->state != UVP__STOPPING && ctx->state != UVP__DRAINING &&
         ctx->state != UVP__DEAD)
       uvp__plugin_begin_unload(ctx);
+    uvp__work_flush(h); /* W5: its work that never started ends now */
   }
   uvp_ctx *self = h->ctxs[0];
   uvp__reg_cancel_all(h, self);
+  uvp__work_drain_start(self); /* W6: the embedder's work is bounded too */
+  while (h->work_cancelled.head != NULL) uvp__work_flush(h);
   uvp__remote_close(self->remote);
   uvp__remote_drain_all(h); /* R4: destroys of posts nobody will run */
   uvp__queue_drop_all(h);   /* L8: owned payloads freed */
@@ -186,7 +189,9 @@ void uvp__host_close_continue(uvp_host *h) {
     uvp_ctx *ctx = h->ctxs[i];
     if (ctx != NULL && ctx->state != UVP__DEAD) return; /* U3: work runs */
   }
+  if (h->ctxs[0]->registrations != 0) return; /* S2, W1: the embedder's */
   h->finishing = true;
+  uvp__work_disown(h); /* W6: abandoned work outlives the host */
   for (uint32_t i = 0; i < h->nctxs; i++) {
     uvp_ctx *ctx = h->ctxs[i];
     if (ctx == NULL || ctx->remote == NULL) continue;
@@ -204,8 +209,10 @@ void uvp__host_close_continue(uvp_host *h) {
   }
   uvp__ctx_free(h->ctxs[0]);
   uv_handle_t *handles[] = {(uv_handle_t *)&h->idle, (uv_handle_t *)&h->timer,
-                            (uv_handle_t *)&h->async};
-  for (size_t i = 0; i < ARRAY_SIZE(handles); i++) {
+                            (uv_handle_t *)&h->async,
+                            (uv_handle_t *)&h->work_timer};
+  size_t nhandles = ARRAY_SIZE(handles) - !h->work_timer_open;
+  for (size_t i = 0; i < nhandles; i++) {
     handles[i]->data = h;
     uv_close(handles[i], on_handle_closed);
   }
@@ -279,6 +286,9 @@ int uvp_host_plugin_stats(uvp_host *host, const char *name,
       .registrations = ctx->registrations,
       .posts = ctx->posts,
       .work_pending = ctx->work_pending,
+      .work_running = ctx->work_running,
+      .work_queued = ctx->work_pending - ctx->work_running,
+      .work_abandoned = host->work_abandoned.count,
   };
   uvp__remote_stats(ctx->remote, &st);
   memcpy(out_stats, &st, st.size < sizeof st ? st.size : sizeof st);

@@ -122,10 +122,12 @@ void uvp__plugin_begin_unload(uvp_ctx *ctx) {
   uvp__reg_cancel_all(h, ctx);
   uvp__remote_close(ctx->remote);
   ctx->state = UVP__DRAINING;
-  if (ctx->work_pending != 0)
+  if (ctx->work_running != 0) { /* U3, bounded by work_drain_ms (W6) */
     uvp__log(h, ctx->name, UVP_LOG_INFO,
-             "unloading; waiting for %u running work item(s)",
-             (unsigned)ctx->work_pending);
+             "unloading; waiting for %u running work item(s), at most %u ms",
+             (unsigned)ctx->work_running, (unsigned)uvp__work_drain_ms(h));
+    uvp__work_drain_start(ctx);
+  }
   if (uvp__remote_queued(ctx->remote) != 0)
     uv_async_send(&h->async); /* R4: their destroys run on the next turn */
   try_finish(ctx);
@@ -153,6 +155,10 @@ static int fail_load(uvp_ctx *ctx, const char *path, bool inited, int rc) {
   if (!inited) ctx->desc.on_unload = NULL; /* there is no state to free */
   ctx->unload_pending = false;
   ctx->state = UVP__QUARANTINED; /* no on_stop: it never started */
+  /* A9: unlisted and its name free at once; work it queued still ends
+   * (done, destroy) on later turns, then on_unload. */
+  order_remove(h, ctx);
+  ctx->retiring = true;
   uvp__plugin_begin_unload(ctx);
   return UVP_EINIT;
 }
@@ -209,6 +215,7 @@ int uvp__plugin_load(uvp_host *h, const char *path, const char *name,
   ctx->state = UVP__LOADING;
   ctx->fault_policy = opts.fault_policy;
   ctx->remote_limit = opts.remote_limit;
+  ctx->work_limit = opts.work_limit; /* W4: 0 = the host's */
 
   uvp__call_enter(ctx);
   rc = desc.on_init(ctx, &uvp__api, config, strlen(config), &ctx->state_ptr);

@@ -45,6 +45,12 @@ typedef struct uvp__fdwatch uvp__fdwatch;
 typedef struct uvp__work uvp__work;
 typedef struct uvp__inbox uvp__inbox;
 
+/* A list of work items (work.c), linked through the items themselves. */
+typedef struct uvp__work_list {
+  uvp__work *head, *tail;
+  uint32_t count;
+} uvp__work_list;
+
 /* 40 bytes: the benchmark budget is 48 bytes per idle subscription and 64
  * per timer (with its 16-byte heap entry), so the owner is an index, not a
  * pointer, and each kind gets 8 bytes of its own. */
@@ -227,6 +233,10 @@ struct uvp_ctx {
   atomic_uint_fast64_t wrong_thread;
   atomic_bool wrong_thread_unlogged;
   char name[UVP_NAME_MAX + 1];
+  /* work.c: bounds and the drain deadline (W4, W6) */
+  uint32_t work_running;  /* of work_pending, handed to the pool */
+  uint32_t work_limit;    /* load option; 0 = the host's work_concurrency */
+  uint64_t work_deadline; /* loop ms when running work is abandoned; 0 */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -261,6 +271,13 @@ struct uvp_host {
   uint32_t handles_open; /* ours, incl. fd watches; 0 = host can go */
   uvp_host_closed_fn on_closed;
   void *on_closed_data;
+  /* work.c: items past the bounds wait in FIFO order (W4); cancelled
+   * waiting ones finish on the next idle turn (W5); abandoned ones are
+   * remembered until their work function returns (W6). */
+  uvp__work_list work_waiting, work_cancelled, work_abandoned;
+  uint32_t work_running; /* on the pool, abandoned ones included */
+  bool work_timer_open;  /* work_timer initialized, in handles_open */
+  uv_timer_t work_timer; /* work_drain_ms deadlines */
 };
 
 /* On every API call: pthread directly (uv_thread_t is pthread_t on unix)
@@ -333,6 +350,10 @@ uvp_ctx *uvp__plugin_find(uvp_host *h, const char *name, bool live_only);
 int uvp__work_queue(uvp_ctx *ctx, uvp_work_fn work, uvp_work_done_cb done,
                     void *user_data, uvp_destroy_fn destroy, uvp_id *out_id);
 void uvp__work_cancel(uvp__work *w);
+void uvp__work_flush(uvp_host *h);
+void uvp__work_drain_start(uvp_ctx *ctx);
+uint32_t uvp__work_drain_ms(const uvp_host *h);
+void uvp__work_disown(uvp_host *h);
 
 /* remote.c */
 int uvp__remote_get(uvp_ctx *ctx, uint32_t limit, uvp_remote **out);

@@ -73,6 +73,15 @@ typedef struct uvp_host_options {
   uint32_t remote_capacity; /* posts queued from all threads; 65536 */
   int no_metrics;           /* nonzero: skip the per-call counters of the stats
                                (calls, events, posts); for measuring their cost */
+
+  /* Work offload (W4, W6). work_concurrency: work items of all plugins
+   * (and of the embedder's host ctx) on libuv's process-wide thread pool at
+   * once; more wait in a FIFO. Default 2, half of libuv's default pool of
+   * 4, so that the embedder's own fs and DNS requests always find threads;
+   * with a larger UV_THREADPOOL_SIZE raise it. work_drain_ms: how long an
+   * unload or close waits for running work before abandoning it; 30000. */
+  uint32_t work_concurrency;
+  uint32_t work_drain_ms;
 } uvp_host_options;
 
 /* Designated, so that a field appended later is 0 (its default) without a
@@ -86,6 +95,10 @@ typedef struct uvp_load_options {
   uint32_t size;         /* sizeof(uvp_load_options) as compiled */
   int fault_policy;      /* uvp_fault_policy for this plugin (F1) */
   uint32_t remote_limit; /* posts queued for this plugin; remote_capacity */
+
+  /* This plugin's work items on the pool at once (W4); 0 or more than the
+   * host's work_concurrency means work_concurrency. */
+  uint32_t work_limit;
 } uvp_load_options;
 
 #define UVP_LOAD_OPTIONS_INIT { .size = sizeof(uvp_load_options) }
@@ -115,6 +128,14 @@ typedef struct uvp_plugin_stats {
   uint32_t post_high_water; /* most posts ever waiting at once */
   uint32_t remote_refs;     /* references held on the plugin's remote */
   uint32_t work_pending;    /* work items queued or running */
+
+  /* Of work_pending: on the thread pool, and waiting (for the bounds, or,
+   * cancelled while waiting, for their done) (W4, W5). */
+  uint32_t work_running;
+  uint32_t work_queued;
+  /* Host-wide, the same in every plugin's stats: work items abandoned at an
+   * unload or close whose work function has not returned yet (W6). */
+  uint32_t work_abandoned;
 } uvp_plugin_stats;
 
 /* ===================================================================== */
@@ -187,8 +208,13 @@ typedef void (*uvp_host_closed_fn)(void *data);
 
 /**
  * Close the host: unload every plugin (newest first; every destroy and
- * on_unload runs), drop queued events (owned payloads are freed), close the
- * host's handles, then free the host and call on_closed.
+ * on_unload runs), drop queued events (owned payloads are freed), wait for
+ * running work, the embedder's own (uvp_host_ctx) included: its done gets
+ * UVP_ECANCELED, then destroy (W1), close the host's handles, then free
+ * the host and call on_closed. Work still running after work_drain_ms is
+ * abandoned (W6): on_closed runs anyway, and until those work functions
+ * return libuv holds a request on the loop, so uv_run keeps running and
+ * uv_loop_close returns UV_EBUSY.
  *
  * @param host       the host.
  * @param on_closed  NULL, or called once on the loop thread when done.
@@ -223,7 +249,10 @@ UVP_EXTERN int uvp_host_close(uvp_host *host, uvp_host_closed_fn on_closed,
  * THREAD:    loop thread only (T3); on_init and on_start run on it.
  * OWNERSHIP: the host owns the loaded plugin until unload or close.
  * LIFETIME:  on failure nothing of the plugin remains but, when the object
- *            was not unload-safe, its mapping (A9, A10).
+ *            was not unload-safe, its mapping (A9, A10); and if on_init or
+ *            on_start queued work that still runs, an unlisted instance
+ *            (its name is free at once) whose done, destroy and on_unload
+ *            run later on the loop thread (A9).
  * SINCE:     0.1
  */
 UVP_EXTERN int uvp_host_load(uvp_host *host, const char *path, const char *name,
@@ -235,8 +264,10 @@ UVP_EXTERN int uvp_host_load(uvp_host *host, const char *path, const char *name,
  * every registration and queued work, close its remote, run every destroy
  * (also of posts still queued), on_unload, and dlclose when the object is
  * unload-safe and nothing can run its code any more (A10, U4). Running
- * work makes the plugin DRAINING until it returns (U3); remote references
- * still held keep an unload-safe object mapped until the last release.
+ * work makes the plugin DRAINING until it returns (U3), at most
+ * work_drain_ms: then it is abandoned (W6: logged; its done and destroy
+ * never run; the object stays mapped); remote references still held keep
+ * an unload-safe object mapped until the last release.
  * When called from inside one of that plugin's callbacks, the unload
  * starts right after that callback returns (S3).
  *

@@ -1,4 +1,4 @@
-/* Work offload on the libuv thread pool (W1-W3, U3, T5), through the C
+/* Work offload on the libuv thread pool (W1-W6, U3, T4, T5, A9), through the C
  * work plugin (tests/plugins/work_plugin.c), whose exported functions the
  * test calls on the loop thread to queue, cancel and release items.
  *
@@ -12,6 +12,8 @@
 #include "uvp_test.h"
 
 #define WORK_PATH UVP_TEST_PLUGIN_DIR "/work_plugin.so"
+#define WORK_SAFE_PATH UVP_TEST_PLUGIN_DIR "/work_safe_plugin.so"
+#define COUNTER_PATH UVP_TEST_PLUGIN_DIR "/counter_plugin.so"
 #define POOL 4 /* UV_THREADPOOL_SIZE, set in main */
 
 typedef struct work_fns {
@@ -56,9 +58,8 @@ static void *sym(const char *name) {
   return p;
 }
 
-static void load_work(uvt_fx *fx) {
-  uvt_fx_init(fx, NULL);
-  ck_assert_int_eq(uvp_host_load(fx->host, WORK_PATH, "work", "", NULL), 0);
+/* Binds W to the work plugin's exports (the object must be mapped). */
+static void bind_work(void) {
   W.dl = dlopen(WORK_PATH, RTLD_NOW | RTLD_NOLOAD);
   ck_assert_ptr_nonnull(W.dl);
   *(void **)&W.queue = sym("uvp_work_queue_item");
@@ -68,6 +69,25 @@ static void load_work(uvt_fx *fx) {
   *(void **)&W.started = sym("uvp_work_started");
   *(void **)&W.trace = sym("uvp_work_trace");
   *(void **)&W.unloaded = sym("uvp_work_unloaded");
+}
+
+/* A host with opts (NULL: defaults) and the work plugin loaded as "work"
+ * with lo (NULL: the host's settings). */
+static void load_work_with(uvt_fx *fx, const uvp_host_options *opts,
+                           const uvp_load_options *lo) {
+  uvt_fx_init(fx, opts);
+  ck_assert_int_eq(uvp_host_load(fx->host, WORK_PATH, "work", "", lo), 0);
+  bind_work();
+}
+
+static void load_work(uvt_fx *fx) { load_work_with(fx, NULL, NULL); }
+
+/* As load_work, with a host bound as large as the pool: these tests
+ * saturate libuv's own queue (W2 before and after a work started). */
+static void load_work_pool(uvt_fx *fx) {
+  uvp_host_options o = UVP_HOST_OPTIONS_INIT;
+  o.work_concurrency = POOL;
+  load_work_with(fx, &o, NULL);
 }
 
 static void close_work(uvt_fx *fx) {
@@ -165,7 +185,7 @@ END_TEST
  * the same id is stale at once. */
 START_TEST(cancel_before_start) {
   uvt_fx fx;
-  load_work(&fx);
+  load_work_pool(&fx);
   for (int i = 0; i < POOL; i++) ck_assert_int_eq(W.queue(i, 1), 0);
   run_until_started(&fx, 0, POOL); /* every pool thread is taken */
   ck_assert_int_eq(W.queue(POOL, 0), 0);
@@ -220,10 +240,173 @@ START_TEST(cancel_while_running) {
 }
 END_TEST
 
+/* W4, T4: at most work_concurrency (default 2) items of the host's plugins
+ * are on libuv's process-wide pool at once; the rest wait in FIFO order and
+ * start as running ones finish. */
+START_TEST(host_bound_default) {
+  uvt_fx fx;
+  load_work(&fx);
+  for (int i = 0; i < 4; i++) ck_assert_int_eq(W.queue(i, 1), 0);
+  run_until_started(&fx, 0, 2);
+  uvt_run_turns(&fx, 5);
+  ck_assert_int_eq(W.started(2), 0);
+  ck_assert_int_eq(W.started(3), 0);
+  uvp_plugin_stats st = stats(&fx);
+  ck_assert_uint_eq(st.work_pending, 4);
+  ck_assert_uint_eq(st.work_running, 2);
+  ck_assert_uint_eq(st.work_queued, 2);
+  W.release(0);
+  run_until_started(&fx, 2, 3); /* FIFO: 2 before 3 */
+  ck_assert_int_eq(W.started(3), 0);
+  ck_assert_uint_eq(stats(&fx).work_running, 2);
+  ck_assert_uint_eq(stats(&fx).work_queued, 1);
+  W.release(1);
+  run_until_started(&fx, 3, 4);
+  W.release(2);
+  W.release(3);
+  run_until_done(&fx, 0, 4);
+  for (int i = 0; i < 4; i++) {
+    ck_assert_int_eq(item(i).done_calls, 1);
+    ck_assert_int_eq(item(i).done_status, 0);
+    ck_assert_int_eq(item(i).destroy_calls, 1);
+  }
+  st = stats(&fx);
+  ck_assert_uint_eq(st.work_pending, 0);
+  ck_assert_uint_eq(st.work_running, 0);
+  ck_assert_uint_eq(st.work_queued, 0);
+  close_work(&fx);
+}
+END_TEST
+
+static int quick_runs, quick_dones;
+static void quick_work(void *arg) { (void)arg; }
+static int quick_done(uvp_ctx *ctx, int status, void *arg) {
+  (void)ctx, (void)arg;
+  quick_dones++;
+  quick_runs += status == 0;
+  return 0;
+}
+
+/* W4: a plugin's work_limit bounds it below the host's bound; a waiting
+ * item whose plugin is at its limit lets others' work pass (here the
+ * embedder's, through the host ctx). */
+START_TEST(plugin_limit) {
+  uvt_fx fx;
+  uvp_host_options o = UVP_HOST_OPTIONS_INIT;
+  o.work_concurrency = POOL;
+  uvp_load_options lo = UVP_LOAD_OPTIONS_INIT;
+  lo.work_limit = 1;
+  load_work_with(&fx, &o, &lo);
+  ck_assert_int_eq(W.queue(0, 1), 0);
+  ck_assert_int_eq(W.queue(1, 1), 0);
+  run_until_started(&fx, 0, 1);
+  uvp_plugin_stats st = stats(&fx);
+  ck_assert_uint_eq(st.work_running, 1);
+  ck_assert_uint_eq(st.work_queued, 1);
+  quick_runs = quick_dones = 0;
+  uvp_id id;
+  ck_assert_int_eq(
+      fx.api->work_queue(fx.ctx, quick_work, quick_done, NULL, NULL, &id), 0);
+  ck_assert(uvt_run_until_int(&fx, &quick_dones, 1));
+  ck_assert_int_eq(quick_runs, 1);
+  ck_assert_int_eq(W.started(1), 0); /* still behind the plugin's limit */
+  W.release(0);
+  run_until_started(&fx, 1, 2);
+  W.release(1);
+  run_until_done(&fx, 0, 2);
+  ck_assert_str_eq(W.trace(), "done:0:0,destroy:0,done:1:0,destroy:1");
+  close_work(&fx);
+}
+END_TEST
+
+/* W5: a waiting item cancelled never runs; its done gets UVP_ECANCELED on
+ * a later loop turn, never inside cancel, then destroy; the id is stale at
+ * once (W3, L4). */
+START_TEST(cancel_waiting) {
+  uvt_fx fx;
+  load_work(&fx); /* work_concurrency 2 */
+  ck_assert_int_eq(W.queue(0, 1), 0);
+  ck_assert_int_eq(W.queue(1, 1), 0);
+  run_until_started(&fx, 0, 2);
+  ck_assert_int_eq(W.queue(2, 0), 0);
+  ck_assert_uint_eq(stats(&fx).work_queued, 1);
+  ck_assert_int_eq(W.cancel(2), 0);
+  ck_assert_int_eq(item(2).done_calls, 0); /* not inside cancel */
+  ck_assert_int_eq(W.cancel(2), UVP_ESTALE);
+  run_until_done(&fx, 2, 3);
+  item_state v = item(2);
+  ck_assert_int_eq(v.started, 0);
+  ck_assert_int_eq(v.done_calls, 1);
+  ck_assert_int_eq(v.done_status, UVP_ECANCELED);
+  ck_assert_int_eq(v.destroy_calls, 1);
+  ck_assert_str_eq(W.trace(), "done:2:-125,destroy:2");
+  uvp_plugin_stats st = stats(&fx);
+  ck_assert_uint_eq(st.work_queued, 0);
+  ck_assert_uint_eq(st.work_running, 2);
+  W.release(0);
+  W.release(1);
+  run_until_done(&fx, 0, 2);
+  uvt_run_turns(&fx, 3);
+  ck_assert_int_eq(item(2).started, 0); /* never handed to the pool */
+  ck_assert_int_eq(item(2).done_calls, 1);
+  close_work(&fx);
+}
+END_TEST
+
 static bool work_gone(void *arg) {
   uvp_plugin_stats st;
   return uvt_stats(arg, "work", &st) == UVP_ENOENT;
 }
+
+static bool item0_destroyed(void *arg) {
+  (void)arg;
+  return item(0).destroy_calls == 1;
+}
+
+/* A9: on_init (or on_start) fails with work it queued still running: the
+ * load returns UVP_EINIT, the instance is not listed and its name is free
+ * at once; the work's done (UVP_ECANCELED) and destroy run later on the
+ * loop thread, then on_unload when on_init had produced a state. */
+static void failed_load_with_running_work(const char *config,
+                                          const char *want) {
+  uvt_fx fx;
+  uvt_fx_init(&fx, NULL);
+  ck_assert_int_eq(uvp_host_load(fx.host, WORK_PATH, "work", config, NULL),
+                   UVP_EINIT);
+  bind_work();
+  ck_assert_int_eq(W.started(0), 1);
+  const char *name;
+  ck_assert_int_eq(uvp_host_plugin_name(fx.host, 0, &name), UVP_ENOENT);
+  ck_assert(work_gone(&fx));
+  ck_assert_int_eq(uvp_host_unload(fx.host, "work"), UVP_ENOENT);
+  /* The name is free: another object takes it while the work runs. */
+  ck_assert_int_eq(uvp_host_load(fx.host, COUNTER_PATH, "work", "", NULL), 0);
+  ck_assert_int_eq(uvp_host_plugin_name(fx.host, 0, &name), 0);
+  ck_assert_str_eq(name, "work");
+  ck_assert_int_eq(uvp_host_plugin_name(fx.host, 1, &name), UVP_ENOENT);
+  uvt_run_turns(&fx, 5);
+  ck_assert_int_eq(item(0).done_calls, 0);
+  W.release(0);
+  ck_assert(uvt_run_until(&fx, item0_destroyed, NULL, 5000));
+  uvt_run_turns(&fx, 2);
+  item_state s = item(0);
+  ck_assert_int_eq(s.done_calls, 1);
+  ck_assert_int_eq(s.done_status, UVP_ECANCELED);
+  ck_assert_int_eq(s.finished_at_done, 1);
+  ck_assert_str_eq(W.trace(), want);
+  ck_assert_int_eq(uvt_log_count(&fx.log, 0, "running work"), 1);
+  close_work(&fx);
+}
+
+START_TEST(init_fails_with_running_work) {
+  failed_load_with_running_work("init-fail", "done:0:-125,destroy:0");
+}
+END_TEST
+
+START_TEST(start_fails_with_running_work) {
+  failed_load_with_running_work("start-fail", "done:0:-125,destroy:0,unload");
+}
+END_TEST
 
 /* U3: unloading while a work function runs leaves the plugin DRAINING,
  * without on_unload, until it returns; then done (cancelled: U1), destroy
@@ -261,7 +444,7 @@ END_TEST
  * unload: it never runs, its done and destroy run before on_unload. */
 START_TEST(unload_cancels_queued_work) {
   uvt_fx fx;
-  load_work(&fx);
+  load_work_pool(&fx);
   for (int i = 0; i < POOL; i++) ck_assert_int_eq(W.queue(i, 1), 0);
   run_until_started(&fx, 0, POOL);
   ck_assert_int_eq(W.queue(POOL, 0), 0);
@@ -287,6 +470,103 @@ START_TEST(unload_cancels_queued_work) {
 }
 END_TEST
 
+static uint32_t abandoned_in(uvt_fx *fx, const char *name) {
+  uvp_plugin_stats st;
+  ck_assert_int_eq(uvt_stats(fx, name, &st), 0);
+  return st.work_abandoned;
+}
+
+typedef struct abandon_wait {
+  uvt_fx *fx;
+  const char *name;
+} abandon_wait;
+
+static bool none_abandoned(void *arg) {
+  abandon_wait *a = arg;
+  return abandoned_in(a->fx, a->name) == 0;
+}
+
+/* W6, U3: an unload waits at most work_drain_ms for a hung work function,
+ * then logs the plugin and the count, abandons the item (no done, no
+ * destroy: the one exception to W1) and goes on to on_unload. The item is
+ * counted in work_abandoned (host-wide, read here through another plugin)
+ * until its function returns; then the loop closes cleanly. */
+START_TEST(unload_abandons_hung_work) {
+  uvt_fx fx;
+  uvp_host_options o = UVP_HOST_OPTIONS_INIT;
+  o.work_drain_ms = 50;
+  load_work_with(&fx, &o, NULL);
+  ck_assert_int_eq(uvp_host_load(fx.host, COUNTER_PATH, "other", "", NULL), 0);
+  ck_assert_int_eq(W.queue(0, 1), 0);
+  ck_assert_int_eq(W.queue(1, 0), 0); /* waits: the limit is 2, 1 is free */
+  run_until_started(&fx, 0, 2);
+  run_until_done(&fx, 1, 2);
+  ck_assert_int_eq(uvp_host_unload(fx.host, "work"), 0);
+  ck_assert_int_eq(stats(&fx).state, UVP_PLUGIN_DRAINING);
+  ck_assert_msg(uvt_run_until(&fx, work_gone, &fx, 5000),
+                "the unload waited for the hung work");
+  ck_assert_str_eq(W.trace(), "done:1:0,destroy:1,stop,unload");
+  ck_assert_uint_eq(W.unloaded(), 1);
+  item_state s = item(0);
+  ck_assert_int_eq(s.done_calls, 0);
+  ck_assert_int_eq(s.destroy_calls, 0);
+  ck_assert_int_eq(uvt_log_count(&fx.log, 0, "abandoned"), 1);
+  ck_assert_int_eq(uvt_log_count(&fx.log, 0, "1 work item(s) still running"),
+                   1);
+  for (int i = 0; i < fx.log.n; i++)
+    if (strstr(fx.log.lines[i].msg, "abandoned") != NULL)
+      ck_assert_str_eq(fx.log.lines[i].plugin, "work");
+  ck_assert_uint_eq(abandoned_in(&fx, "other"), 1);
+  W.release(0);
+  abandon_wait a = {&fx, "other"};
+  ck_assert(uvt_run_until(&fx, none_abandoned, &a, 5000));
+  ck_assert_int_eq(item(0).done_calls, 0); /* never, also once it returned */
+  ck_assert_int_eq(item(0).destroy_calls, 0);
+  close_work(&fx);
+}
+END_TEST
+
+static void release_mapped(const char *path, int i) {
+  void *dl = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+  ck_assert_ptr_nonnull(dl);
+  void (*release)(int) = NULL;
+  *(void **)&release = dlsym(dl, "uvp_work_release");
+  ck_assert_ptr_nonnull(release);
+  release(i);
+  dlclose(dl);
+}
+
+/* W6, A10: an unload-safe object whose work was abandoned stays mapped:
+ * the work function still runs its code. */
+START_TEST(abandoned_keeps_object_mapped) {
+  uvt_fx fx;
+  uvp_host_options o = UVP_HOST_OPTIONS_INIT;
+  o.work_drain_ms = 50;
+  uvt_fx_init(&fx, &o);
+  ck_assert_int_eq(uvp_host_load(fx.host, COUNTER_PATH, "other", "", NULL), 0);
+  ck_assert_int_eq(uvp_host_load(fx.host, WORK_SAFE_PATH, "work", "", NULL), 0);
+  void *dl = dlopen(WORK_SAFE_PATH, RTLD_NOW | RTLD_NOLOAD);
+  ck_assert_ptr_nonnull(dl);
+  int (*queue)(int, int) = NULL;
+  int (*started)(int) = NULL;
+  *(void **)&queue = dlsym(dl, "uvp_work_queue_item");
+  *(void **)&started = dlsym(dl, "uvp_work_started");
+  ck_assert_int_eq(queue(0, 1), 0);
+  for (int n = 0; n < 5000 && !started(0); n++) uvt_run_turns(&fx, 1);
+  ck_assert_int_eq(started(0), 1);
+  dlclose(dl); /* the host holds the only reference now */
+  ck_assert_int_eq(uvp_host_unload(fx.host, "work"), 0);
+  ck_assert(uvt_run_until(&fx, work_gone, &fx, 5000));
+  ck_assert_uint_eq(abandoned_in(&fx, "other"), 1);
+  ck_assert(uvt_is_mapped(WORK_SAFE_PATH));
+  release_mapped(WORK_SAFE_PATH, 0);
+  abandon_wait a = {&fx, "other"};
+  ck_assert(uvt_run_until(&fx, none_abandoned, &a, 5000));
+  ck_assert(uvt_is_mapped(WORK_SAFE_PATH)); /* for the process's life */
+  uvt_fx_close(&fx);
+}
+END_TEST
+
 static Suite *work_suite(void) {
   Suite *s = suite_create("work");
   TCase *tc = uvt_tcase(s, "done");
@@ -298,6 +578,15 @@ static Suite *work_suite(void) {
   tc = uvt_tcase(s, "unload");
   tcase_add_test(tc, unload_waits_for_running_work);
   tcase_add_test(tc, unload_cancels_queued_work);
+  tcase_add_test(tc, unload_abandons_hung_work);
+  tcase_add_test(tc, abandoned_keeps_object_mapped);
+  tc = uvt_tcase(s, "bounds");
+  tcase_add_test(tc, host_bound_default);
+  tcase_add_test(tc, plugin_limit);
+  tcase_add_test(tc, cancel_waiting);
+  tc = uvt_tcase(s, "failed_load");
+  tcase_add_test(tc, init_fails_with_running_work);
+  tcase_add_test(tc, start_fails_with_running_work);
   return s;
 }
 

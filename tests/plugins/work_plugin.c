@@ -17,6 +17,10 @@
  *        "post:i", "stop", "unload", comma-separated, in order
  *   uint64_t uvp_work_unloaded(void)            on_unload calls
  *
+ * config "init-fail": on_init queues gate item 0, then fails (A9);
+ *        "start-fail": on_start does the same. WORK_FLAGS (default 0) is
+ * the descriptor's flags, so work_safe_plugin.c builds an unload-safe copy.
+ *
  * Counters and the trace are process-wide and reset by on_init.
  * Thread: hooks, done, destroy and the exports on the loop thread; work
  * functions on libuv pool threads, calling only the remote functions.
@@ -29,10 +33,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uvplug/plugin.h>
 
 #define EXPORT __attribute__((visibility("default")))
 #define MAX_ITEMS 16
+#ifndef WORK_FLAGS
+#define WORK_FLAGS 0
+#endif
 
 typedef struct item {
   int index, kind;
@@ -52,6 +60,7 @@ static uint64_t unloaded;
 static uvp_ctx *g_ctx;
 static const uvp_api *g_api;
 static uvp_remote *g_remote;
+static char g_mode[16]; /* config: "", "init-fail" or "start-fail" */
 
 static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void note(const char *fmt, ...) {
@@ -137,6 +146,20 @@ EXPORT int uvp_work_started(int i) { return atomic_load(&items[i].started); }
 EXPORT const char *uvp_work_trace(void) { return trace; }
 EXPORT uint64_t uvp_work_unloaded(void) { return unloaded; }
 
+/* Queues gate item 0 and waits (at most ~5 s) until its work runs, so the
+ * failing hook returns with work running, not merely queued. */
+static int queue_started_gate(void) {
+  int rc = uvp_work_queue_item(0, 1);
+  for (int n = 0; rc == 0 && n < 5000 && !atomic_load(&items[0].started); n++)
+    usleep(1000);
+  return rc;
+}
+
+static void release_remote(void) {
+  if (g_remote != NULL) g_api->remote_release(g_remote);
+  g_remote = NULL;
+}
+
 static int on_init(uvp_ctx *ctx, const uvp_api *api, const char *config,
                    size_t len, void **out_state) {
   (void)config, (void)len, (void)out_state;
@@ -150,14 +173,27 @@ static int on_init(uvp_ctx *ctx, const uvp_api *api, const char *config,
   unloaded = 0;
   g_ctx = ctx;
   g_api = api;
-  return api->remote_new(ctx, &g_remote);
+  snprintf(g_mode, sizeof g_mode, "%.*s", (int)len, config);
+  int rc = api->remote_new(ctx, &g_remote);
+  if (rc == 0 && strcmp(g_mode, "init-fail") == 0) {
+    rc = queue_started_gate();
+    if (rc == 0) rc = UVP_EINVAL; /* fails with item 0 running (A9) */
+    release_remote();             /* neither on_stop nor on_unload runs */
+  }
+  return rc;
+}
+
+static int on_start(uvp_ctx *ctx, void *state) {
+  (void)ctx, (void)state;
+  if (strcmp(g_mode, "start-fail") != 0) return 0;
+  int rc = queue_started_gate();
+  return rc == 0 ? UVP_EINVAL : rc;
 }
 
 static void on_stop(uvp_ctx *ctx, void *state) {
   (void)ctx, (void)state;
   note("stop");
-  g_api->remote_release(g_remote);
-  g_remote = NULL;
+  release_remote();
 }
 
 static void on_unload(void *state) {
@@ -165,6 +201,7 @@ static void on_unload(void *state) {
   note("unload");
   unloaded++;
   g_ctx = NULL;
+  release_remote(); /* a failed on_start had no on_stop */
 }
 
 EXPORT const uvp_plugin_desc uvp_plugin_descriptor = {
@@ -172,10 +209,11 @@ EXPORT const uvp_plugin_desc uvp_plugin_descriptor = {
     .abi_major = UVP_ABI_MAJOR,
     .abi_minor = UVP_ABI_MINOR,
     .size = sizeof(uvp_plugin_desc),
-    .flags = 0,
+    .flags = WORK_FLAGS,
     .name = "work",
     .version = "1.0.0",
     .on_init = on_init,
+    .on_start = on_start,
     .on_stop = on_stop,
     .on_unload = on_unload,
 };
