@@ -166,6 +166,7 @@ static void drain(uvp_host *h) {
     payload_release(&ev);
   }
   if (h->queue.count == 0 && !h->closing && !h->quarantined &&
+      !h->timers.on_idle && /* a due timer round (timer.c) */
       h->work_cancelled.head == NULL) /* W5: cancelled by a callback here */
     uv_idle_stop(&h->idle);
 }
@@ -181,5 +182,6 @@ static void on_idle(uv_idle_t *handle) {
   }
   if (h->work_cancelled.head != NULL) uvp__work_flush(h); /* W5 */
   if (h->quarantined) uvp__plugin_unload_quarantined(h);
+  if (h->timers.on_idle) uvp__timers_run(h); /* libuv#4245: see timer.c */
   drain(h);
 }

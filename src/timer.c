@@ -1,20 +1,53 @@
 /* Timers: every plugin timer of a host in one binary min-heap, driving a
- * single uv_timer_t.
+ * single uv_timer_t, or the host's idle handle while the earliest is due.
+ *
+ *   timer_start ──► heap by (due, start seq) ─┬─ earliest due later:
+ *                                             │  uv_timer_t, due - now ms
+ *                                             └─ earliest already due:
+ *                                                idle handle, next turn
+ *   a round: fire the timers due now that were started before it began
  *
  * A uv_timer_t per plugin timer costs a handle (~150 bytes) and a libuv
- * heap node each; here a timer is a 40-byte slot plus a 16-byte heap entry
- * ordered by (due, start sequence), which also gives FIFO among timers due
- * at the same time (D6). Timers started while due timers run wait for the
- * next round, so a 0 ms timer re-arming itself cannot spin the loop.
+ * heap node each; here a timer is a 40-byte slot plus a 16-byte heap entry.
+ * Its start sequence gives FIFO among equal due times (D6) and lets a round
+ * skip timers started during it, so a 0 ms timer re-arming itself fires
+ * once per round. The sequence is 56 bits and never compared with
+ * wrap-around: a 32-bit one wrapped after 2^31 starts and froze the loop.
+ *
+ * The uv_timer_t is never started for a time already due: libuv before
+ * 1.48 runs a timer restarted at 0 ms from its own callback again in the
+ * same uv__run_timers pass, without updating the loop time (libuv#4245),
+ * so a plugin re-arming at 0 ms would freeze the loop. A due round runs
+ * from the idle handle on the next turn instead: libuv polls with timeout 0
+ * while an idle handle is active, so I/O, other handles and later timers
+ * still run every turn, and a 0 ms timer is not slowed to 1 ms as a
+ * clamped uv timer would (Node clamps setTimeout to 1 ms).
  * Thread: loop thread only.
  */
 #include <stdlib.h>
 
 #include "uvp-internal.h"
 
+/* The heap entry's key (see uvp__heap_entry): due in the top DUE bits of
+ * hi, the sequence in the rest of hi and in lo. */
+#define SEQ_HI_BITS 24
+#define SEQ_MASK ((UINT64_C(1) << (32 + SEQ_HI_BITS)) - 1)
+#define DUE_NEVER ((UINT64_C(1) << (64 - SEQ_HI_BITS)) - 1)
+
+/* Absolute due time of e, UINT64_MAX for never. */
+static uint64_t entry_due(const uvp__timers *t, const uvp__heap_entry *e) {
+  uint64_t due = e->hi >> SEQ_HI_BITS;
+  return due == DUE_NEVER ? UINT64_MAX : t->epoch + due;
+}
+
+static uint64_t entry_seq(const uvp__heap_entry *e) {
+  return (e->hi & ((UINT64_C(1) << SEQ_HI_BITS) - 1)) << 32 | e->lo;
+}
+
+/* (due, seq) order; sequences are unique, so the slot never decides. */
 static bool before(const uvp__heap_entry *a, const uvp__heap_entry *b) {
-  if (a->due != b->due) return a->due < b->due;
-  return (int32_t)(a->seq - b->seq) < 0; /* sequence numbers wrap */
+  if (a->hi != b->hi) return a->hi < b->hi;
+  return a->lo < b->lo;
 }
 
 static void heap_set(uvp_host *h, uint32_t pos, uvp__heap_entry e) {
@@ -48,7 +81,8 @@ static void sift_down(uvp_host *h, uint32_t pos) {
   heap_set(h, pos, e);
 }
 
-static int heap_push(uvp_host *h, uint32_t slot, uint64_t due) {
+/* Queues slot to fire timeout_ms after the loop time. */
+static int heap_push(uvp_host *h, uint32_t slot, uint64_t timeout_ms) {
   uvp__timers *t = &h->timers;
   if (t->count == t->cap) {
     uint32_t cap = t->cap ? t->cap * 2 : 64;
@@ -57,8 +91,15 @@ static int heap_push(uvp_host *h, uint32_t slot, uint64_t due) {
     t->heap = heap;
     t->cap = cap;
   }
-  t->heap[t->count] =
-      (uvp__heap_entry){.due = due, .seq = t->next_seq++, .slot = slot};
+  uint64_t now = uv_now(h->loop);
+  if (t->count == 0) t->epoch = now; /* no due counts from the old one */
+  uint64_t base = now - t->epoch, due = DUE_NEVER; /* past 34 years: never */
+  if (base < DUE_NEVER && timeout_ms < DUE_NEVER - base)
+    due = base + timeout_ms;
+  /* Masking wraps after 2^56 starts: centuries at any rate a loop reaches. */
+  uint64_t seq = t->next_seq++ & SEQ_MASK;
+  t->heap[t->count] = (uvp__heap_entry){
+      .hi = due << SEQ_HI_BITS | seq >> 32, .lo = (uint32_t)seq, .slot = slot};
   sift_up(h, t->count++);
   return 0;
 }
@@ -77,22 +118,29 @@ static void heap_remove(uvp_host *h, uint32_t pos) {
 
 static void on_timer(uv_timer_t *handle);
 
-/* Points the shared uv_timer_t at the earliest due timer. */
+/* Points the shared uv_timer_t at the earliest timer, or, when that one is
+ * due already, the host's idle handle (libuv#4245, see the top). */
 static void rearm(uvp_host *h) {
-  if (h->timers.count == 0 || h->closing) {
+  uvp__timers *t = &h->timers;
+  t->on_idle = false;
+  if (t->count == 0 || h->closing) {
     uv_timer_stop(&h->timer);
     return;
   }
-  uint64_t now = uv_now(h->loop), due = h->timers.heap[0].due;
-  uv_timer_start(&h->timer, on_timer, due > now ? due - now : 0, 0);
+  uint64_t now = uv_now(h->loop), due = entry_due(t, &t->heap[0]);
+  if (due > now) {
+    uv_timer_start(&h->timer, on_timer, due - now, 0);
+    return;
+  }
+  uv_timer_stop(&h->timer);
+  t->on_idle = true;
+  uvp__host_schedule(h);
 }
 
 int uvp__timer_start(uvp_ctx *ctx, uint64_t timeout_ms, uint64_t repeat_ms,
                      uvp_timer_cb cb, void *user_data, uvp_destroy_fn destroy,
                      uvp_id *out_id) {
   uvp_host *h = ctx->host;
-  uint64_t now = uv_now(h->loop);
-  if (timeout_ms > UINT64_MAX - now) timeout_ms = UINT64_MAX - now;
   uint32_t idx;
   int rc = uvp__reg_begin(ctx, UVP__TIMER, user_data, destroy, &idx);
   if (rc < 0) return rc;
@@ -100,7 +148,7 @@ int uvp__timer_start(uvp_ctx *ctx, uint64_t timeout_ms, uint64_t repeat_ms,
   s->cb.timer = cb;
   s->u.timer.repeat_ms = (uint32_t)repeat_ms;
   s->u.timer.heap_pos = UVP__NONE;
-  if ((rc = heap_push(h, idx, now + timeout_ms)) < 0) {
+  if ((rc = heap_push(h, idx, timeout_ms)) < 0) {
     uvp__reg_abort(h, idx);
     return rc;
   }
@@ -130,23 +178,30 @@ static void fire(uvp_host *h, uint32_t idx) {
   int rc = s->cb.timer(ctx, s->user_data);
   if (uvp__call_returned(h, ctx, idx)) {
     uint32_t repeat = s->u.timer.repeat_ms;
-    if (repeat == 0 || h->closing ||
-        heap_push(h, idx, uv_now(h->loop) + repeat) < 0)
+    if (repeat == 0 || h->closing || heap_push(h, idx, repeat) < 0)
       uvp__reg_expire(h, idx); /* L10: a one-shot id is stale once fired */
   }
   uvp__call_after(ctx, rc);
 }
 
-static void on_timer(uv_timer_t *handle) {
-  uvp_host *h = container_of(handle, uvp_host, timer);
+/* Fires every timer due by the loop time that was started before the
+ * round began; those its callbacks start wait for the next round. */
+static void run_round(uvp_host *h) {
   uvp__timers *t = &h->timers;
   uint64_t now = uv_now(h->loop);
-  uint32_t round = t->next_seq; /* timers started from now on wait */
+  uint64_t round = t->next_seq & SEQ_MASK;
   while (t->count != 0 && !h->closing) {
     uvp__heap_entry top = t->heap[0];
-    if (top.due > now || (int32_t)(top.seq - round) >= 0) break;
+    if (entry_due(t, &top) > now || entry_seq(&top) >= round) break;
     heap_remove(h, 0);
     fire(h, top.slot);
   }
   rearm(h);
 }
+
+static void on_timer(uv_timer_t *handle) {
+  run_round(container_of(handle, uvp_host, timer));
+}
+
+/* The round for on_idle (dispatch.c) while timers.on_idle is set. */
+void uvp__timers_run(uvp_host *h) { run_round(h); }

@@ -184,16 +184,26 @@ typedef struct uvp__queue {
 /* Timers                                                                 */
 /* ---------------------------------------------------------------------- */
 
+/* 16 bytes (with the 40-byte slot, 56 of a timer's 64-byte budget). The
+ * heap orders by one 96-bit key hi:lo = due:seq, so neither part wraps:
+ *   due  40 bits, ms after timers.epoch (34 years); all ones = never
+ *   seq  56 bits, start order: FIFO among equal due times (D6) and "started
+ *        during this round"; 2^56 starts last 2,000 years at 1 M/s
+ *   hi = due << 24 | seq >> 32, lo = (uint32_t)seq. See timer.c. */
 typedef struct uvp__heap_entry {
-  uint64_t due;
-  uint32_t seq; /* start order, for FIFO among equal due times (D6) */
+  uint64_t hi;
+  uint32_t lo;
   uint32_t slot;
 } uvp__heap_entry;
+
+STATIC_ASSERT(sizeof(uvp__heap_entry) == 16);
 
 typedef struct uvp__timers {
   uvp__heap_entry *heap;
   uint32_t count, cap;
-  uint32_t next_seq;
+  uint64_t next_seq; /* seq of the next timer started */
+  uint64_t epoch;    /* uv_now() dues count from; reset while empty */
+  bool on_idle;      /* the earliest is due: the idle handle runs it */
 } uvp__timers;
 
 /* ---------------------------------------------------------------------- */
@@ -324,6 +334,7 @@ int uvp__timer_start(uvp_ctx *ctx, uint64_t timeout_ms, uint64_t repeat_ms,
                      uvp_id *out_id);
 void uvp__timer_remove(uvp_host *h, uint32_t idx);
 void uvp__timers_free(uvp__timers *t);
+void uvp__timers_run(uvp_host *h);
 
 /* fdwatch.c */
 int uvp__fd_watch(uvp_ctx *ctx, int fd, int events, uvp_fd_cb cb,
