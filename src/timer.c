@@ -28,8 +28,8 @@
 
 #include "uvp-internal.h"
 
-/* The heap entry's key (see uvp__heap_entry): due in the top DUE bits of
- * hi, the sequence in the rest of hi and in lo. */
+/* The heap entry's key (see uvp__heap_entry): the due time in the top 40
+ * bits of hi, the sequence in its low 24 bits and in lo. */
 #define SEQ_HI_BITS 24
 #define SEQ_MASK ((UINT64_C(1) << (32 + SEQ_HI_BITS)) - 1)
 #define DUE_NEVER ((UINT64_C(1) << (64 - SEQ_HI_BITS)) - 1)
