@@ -158,6 +158,11 @@ START_TEST(done_once_on_loop) {
 }
 END_TEST
 
+static bool post1_traced(void *arg) {
+  (void)arg;
+  return strstr(W.trace(), "post:1") != NULL;
+}
+
 /* T5: a work function may post through the plugin's remote; a loop-only
  * function called from it gets UVP_EWRONGTHREAD. */
 START_TEST(work_uses_remote_only) {
@@ -170,8 +175,7 @@ START_TEST(work_uses_remote_only) {
   ck_assert_int_eq(s.wrong_rc, UVP_EWRONGTHREAD);
   ck_assert_int_eq(s.done_status, 0);
   /* The post may run before or after done; both end up traced once. */
-  for (int i = 0; i < 100 && strstr(W.trace(), "post:1") == NULL; i++)
-    uvt_run_turns(&fx, 1);
+  ck_assert(uvt_run_until(&fx, post1_traced, NULL, 5000));
   const char *t = W.trace();
   ck_assert(strcmp(t, "post:1,done:1:0,destroy:1") == 0 ||
             strcmp(t, "done:1:0,destroy:1,post:1") == 0);
@@ -498,7 +502,7 @@ START_TEST(unload_abandons_hung_work) {
   load_work_with(&fx, &o, NULL);
   ck_assert_int_eq(uvp_host_load(fx.host, COUNTER_PATH, "other", "", NULL), 0);
   ck_assert_int_eq(W.queue(0, 1), 0);
-  ck_assert_int_eq(W.queue(1, 0), 0); /* waits: the limit is 2, 1 is free */
+  ck_assert_int_eq(W.queue(1, 0), 0); /* runs and ends: only 0 hangs */
   run_until_started(&fx, 0, 2);
   run_until_done(&fx, 1, 2);
   ck_assert_int_eq(uvp_host_unload(fx.host, "work"), 0);
@@ -536,6 +540,12 @@ static void release_mapped(const char *path, int i) {
   dlclose(dl);
 }
 
+static int (*safe_started)(int);
+static bool safe_item0_started(void *arg) {
+  (void)arg;
+  return safe_started(0) != 0;
+}
+
 /* W6, A10: an unload-safe object whose work was abandoned stays mapped:
  * the work function still runs its code. */
 START_TEST(abandoned_keeps_object_mapped) {
@@ -548,12 +558,10 @@ START_TEST(abandoned_keeps_object_mapped) {
   void *dl = dlopen(WORK_SAFE_PATH, RTLD_NOW | RTLD_NOLOAD);
   ck_assert_ptr_nonnull(dl);
   int (*queue)(int, int) = NULL;
-  int (*started)(int) = NULL;
   *(void **)&queue = dlsym(dl, "uvp_work_queue_item");
-  *(void **)&started = dlsym(dl, "uvp_work_started");
+  *(void **)&safe_started = dlsym(dl, "uvp_work_started");
   ck_assert_int_eq(queue(0, 1), 0);
-  for (int n = 0; n < 5000 && !started(0); n++) uvt_run_turns(&fx, 1);
-  ck_assert_int_eq(started(0), 1);
+  ck_assert(uvt_run_until(&fx, safe_item0_started, NULL, 5000));
   dlclose(dl); /* the host holds the only reference now */
   ck_assert_int_eq(uvp_host_unload(fx.host, "work"), 0);
   ck_assert(uvt_run_until(&fx, work_gone, &fx, 5000));
