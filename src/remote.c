@@ -13,26 +13,41 @@
  *
  * Closing uses a gate: producers count themselves in the remote's `users`
  * (on the cache line they write anyway) around the check of `closed` and
- * the push; the loop sets `closed` and then waits for `users` to drop to 0.
- * After that no post of that remote can arrive, so the loop may drain and
- * destroy what is queued. The mutex guards only
- * lifecycle: the last release of a remote, host liveness, blocked senders.
+ * the push; the loop sets `closed` and then waits for `users` to drop to 0
+ * (the producer that leaves last signals `gate`). After that no post of
+ * that remote can arrive, so the loop may drain and destroy what is queued.
+ *
+ * Wake-ups are store-then-load handshakes (Dekker), so each side puts a
+ * seq_cst fence between its store and its load: a producer between its cell
+ * and libuv's read of `pending` (libuv PR #349 fixed the same race in libuv
+ * itself), the loop between libuv's reset of `pending` and its pops, a
+ * blocked poster between `waiters` and its retry, the loop between freeing
+ * room and reading `waiters`. Blocked posters sleep on `epoch`, which only
+ * moves under the lock, so they need no timeout.
+ *
+ * The mutex guards only lifecycle and sleeping: the last release of a
+ * remote, host liveness, blocked posters, the loop waiting at a gate.
  * Thread: the remote_* entry points on any thread, the rest loop only.
  */
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "uvp-internal.h"
 
-#define CELL_INLINE 40
+#define CELL_INLINE 32 /* payload bytes carried in the cell itself */
+#define GATE_SPINS 128 /* loads of `users` before the loop sleeps on it */
 
 enum cell_kind { CELL_POST, CELL_PUB_INLINE, CELL_PUB_COPY };
 
+/* 64 bytes on LP64, as before the payload got its alignment: the header
+ * fills the first 32, the union the second. Inline payloads are delivered
+ * in place (from the loop's copy of the cell), and uvp_event.data is
+ * promised max_align_t-aligned, so `bytes` is. */
 typedef struct cell {
   atomic_size_t seq;
   uvp_remote *remote;
   uint32_t len;
+  uvp_topic topic; /* CELL_PUB_* */
   uint8_t kind;
   union {
     struct {
@@ -40,15 +55,13 @@ typedef struct cell {
       void *user_data;
       uvp_destroy_fn destroy;
     } post;
-    struct {
-      uvp_topic topic;
-      union {
-        unsigned char bytes[CELL_INLINE - 8];
-        void *data;
-      } u;
-    } pub;
+    _Alignas(max_align_t) unsigned char bytes[CELL_INLINE];
+    void *data; /* CELL_PUB_COPY */
   } u;
 } cell;
+
+STATIC_ASSERT(offsetof(cell, u) % _Alignof(max_align_t) == 0);
+STATIC_ASSERT(sizeof(void *) != 8 || sizeof(cell) == 64);
 
 struct uvp__inbox {
   _Alignas(64) atomic_size_t tail; /* producers */
@@ -56,12 +69,14 @@ struct uvp__inbox {
   cell *cells;
   size_t mask;
   atomic_uint waiters; /* producers blocked for room */
+  atomic_uint epoch;   /* moves, under lock, when room appears or on close */
   atomic_uint refs;    /* the host's + one per remote */
   uv_thread_t loop_thread;
   uint32_t max_payload;
   uv_async_t *async; /* valid while the gate or lock says host alive */
-  uv_mutex_t lock;   /* guards the fields below */
-  uv_cond_t room;
+  uv_mutex_t lock;   /* guards the fields below, and sleeping on the conds */
+  uv_cond_t room;    /* blocked posters wait for `epoch` to move */
+  uv_cond_t gate;    /* the loop waits for a closed remote's users to go */
   bool host_alive;
   uvp_remote *released; /* remotes whose waited-for last ref went */
 };
@@ -101,11 +116,19 @@ static uvp__inbox *inbox_new(uvp_host *h) {
     free(in);
     return NULL;
   }
+  if (uv_cond_init(&in->gate) != 0) {
+    uv_cond_destroy(&in->room);
+    uv_mutex_destroy(&in->lock);
+    free(cells);
+    free(in);
+    return NULL;
+  }
   for (size_t i = 0; i < cap; i++) atomic_init(&cells[i].seq, i);
   in->cells = cells;
   in->mask = cap - 1;
   atomic_init(&in->tail, 0);
   atomic_init(&in->waiters, 0);
+  atomic_init(&in->epoch, 0);
   atomic_init(&in->refs, 1);
   in->loop_thread = h->thread;
   in->max_payload = h->opts.max_payload;
@@ -116,6 +139,7 @@ static uvp__inbox *inbox_new(uvp_host *h) {
 
 static void inbox_unref(uvp__inbox *in) {
   if (atomic_fetch_sub(&in->refs, 1) != 1) return;
+  uv_cond_destroy(&in->gate);
   uv_cond_destroy(&in->room);
   uv_mutex_destroy(&in->lock);
   free(in->cells);
@@ -142,6 +166,7 @@ static int ring_push(uvp__inbox *in, const cell *src) {
   }
   c->remote = src->remote;
   c->len = src->len;
+  c->topic = src->topic;
   c->kind = src->kind;
   c->u = src->u;
   atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
@@ -154,6 +179,7 @@ static bool ring_pop(uvp__inbox *in, cell *out) {
     return false; /* empty, or the next producer has not finished */
   out->remote = c->remote;
   out->len = c->len;
+  out->topic = c->topic;
   out->kind = c->kind;
   out->u = c->u;
   atomic_store_explicit(&c->seq, in->head + in->mask + 1, memory_order_release);
@@ -175,41 +201,111 @@ static void note_depth(uvp_remote *r, unsigned depth) {
   }
 }
 
-/* One attempt inside the gate: 0, UVP_EAGAIN or UVP_ECLOSED. */
-static int try_send(uvp_remote *r, const cell *c) {
-  uvp__inbox *in = r->inbox;
-  atomic_fetch_add(&r->users, 1); /* seq_cst pairs with uvp__remote_close */
-  int rc = UVP_ECLOSED;
-  if (!atomic_load(&r->closed)) {
-    unsigned depth = atomic_fetch_add(&r->queued, 1) + 1;
-    if (depth > r->limit || (rc = ring_push(in, c)) < 0) {
-      atomic_fetch_sub(&r->queued, 1);
-      rc = UVP_EAGAIN;
-    } else {
-      note_depth(r, depth);
-      uv_async_send(in->async); /* host alive: the gate holds close back */
-    }
-  }
-  atomic_fetch_sub(&r->users, 1);
-  return rc;
+/* Whether the cell at the tail is still unconsumed: a hint, read before a
+ * producer reserves a place in its remote's limit, so that a full ring
+ * rarely costs a reservation given back (see give_back). */
+static bool ring_full(uvp__inbox *in) {
+  size_t pos = atomic_load_explicit(&in->tail, memory_order_relaxed);
+  cell *c = &in->cells[pos & in->mask];
+  size_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
+  return (intptr_t)seq - (intptr_t)pos < 0;
 }
 
-static void wait_room(uvp__inbox *in) {
+/* Takes one place of r's limit (R2), or fails without touching `queued`:
+ * a failed attempt must not make another producer fail and sleep on room
+ * that nobody will announce. Relaxed: the count needs only atomicity; the
+ * loop reads it after the gate (`users`) or the cell's `seq` ordered it.
+ * Returns the new depth, or 0. */
+static unsigned reserve(uvp_remote *r) {
+  unsigned q = atomic_load_explicit(&r->queued, memory_order_relaxed);
+  do {
+    if (q >= r->limit) return 0;
+  } while (!atomic_compare_exchange_weak_explicit(
+      &r->queued, &q, q + 1, memory_order_relaxed, memory_order_relaxed));
+  return q + 1;
+}
+
+/* Wakes blocked posters after room appeared or a remote closed. The fence
+ * orders that room (pops, `queued`, `closed`) before the read of `waiters`;
+ * it pairs with the one in send_blocking, so either the poster's retry sees
+ * the room or this sees the poster and moves `epoch`. */
+static void wake_posters(uvp__inbox *in) {
+  atomic_thread_fence(memory_order_seq_cst);
+  if (atomic_load_explicit(&in->waiters, memory_order_relaxed) == 0) return;
   uv_mutex_lock(&in->lock);
-  atomic_fetch_add(&in->waiters, 1);
-  /* Timed: a wake-up sent between the failed push and this wait costs at
-   * most a millisecond instead of a hang. */
-  uv_cond_timedwait(&in->room, &in->lock, 1000000);
-  atomic_fetch_sub(&in->waiters, 1);
+  atomic_fetch_add_explicit(&in->epoch, 1, memory_order_release);
+  uv_cond_broadcast(&in->room);
   uv_mutex_unlock(&in->lock);
 }
 
-static int send_cell(uvp_remote *r, const cell *c, int flags) {
-  for (;;) {
-    int rc = try_send(r, c);
-    if (rc != UVP_EAGAIN || flags != UVP_POST_BLOCK) return rc; /* R2 */
-    wait_room(r->inbox);
+/* A reservation whose push found the ring full: another poster may have
+ * failed on it and gone to sleep; nobody else would announce this room. */
+static void give_back(uvp_remote *r) {
+  atomic_fetch_sub(&r->queued, 1);
+  wake_posters(r->inbox);
+}
+
+/* The last producer out of a closed remote's gate wakes the loop waiting in
+ * close_gate. Taking the lock orders this after the loop's check. */
+static void gate_left(uvp__inbox *in) {
+  uv_mutex_lock(&in->lock);
+  uv_cond_signal(&in->gate);
+  uv_mutex_unlock(&in->lock);
+}
+
+/* One attempt inside the gate: 0, UVP_EAGAIN or UVP_ECLOSED. */
+static int try_send(uvp_remote *r, const cell *c) {
+  uvp__inbox *in = r->inbox;
+  atomic_fetch_add(&r->users, 1); /* seq_cst pairs with close_gate */
+  int rc = UVP_ECLOSED;
+  if (!atomic_load(&r->closed)) {
+    unsigned depth = ring_full(in) ? 0 : reserve(r);
+    if (depth == 0) {
+      rc = UVP_EAGAIN;
+    } else if ((rc = ring_push(in, c)) < 0) {
+      give_back(r);
+    } else {
+      note_depth(r, depth);
+      /* R1, R6: the cell before libuv's relaxed read of `pending`: without
+       * the fence that read may pass the cell's store, see a wake-up the
+       * loop has just consumed, and skip ours while the loop finds no
+       * cell. Pairs with the fence in uvp__remote_on_async. */
+      atomic_thread_fence(memory_order_seq_cst);
+      uv_async_send(in->async); /* host alive: the gate holds close back */
+    }
   }
+  /* seq_cst, as is the read of `closed`: pairs with close_gate's store of
+   * `closed` and read of `users`, so the loop sleeps only when the last
+   * producer out sees `closed` and wakes it. */
+  if (atomic_fetch_sub(&r->users, 1) == 1 && atomic_load(&r->closed))
+    gate_left(in);
+  return rc;
+}
+
+/* R2: UVP_POST_BLOCK after a full queue. Sleeps until `epoch` moves, with
+ * no timeout: `epoch` is read before each retry, and whoever makes room
+ * after that retry looked (wake_posters) sees `waiters` and moves it. */
+static int send_blocking(uvp_remote *r, const cell *c) {
+  uvp__inbox *in = r->inbox;
+  atomic_fetch_add(&in->waiters, 1);
+  atomic_thread_fence(memory_order_seq_cst); /* pairs with wake_posters */
+  int rc;
+  for (;;) {
+    unsigned epoch = atomic_load_explicit(&in->epoch, memory_order_acquire);
+    if ((rc = try_send(r, c)) != UVP_EAGAIN) break;
+    uv_mutex_lock(&in->lock);
+    while (atomic_load_explicit(&in->epoch, memory_order_relaxed) == epoch)
+      uv_cond_wait(&in->room, &in->lock);
+    uv_mutex_unlock(&in->lock);
+  }
+  atomic_fetch_sub(&in->waiters, 1);
+  return rc;
+}
+
+static int send_cell(uvp_remote *r, const cell *c, int flags) {
+  int rc = try_send(r, c);
+  if (rc != UVP_EAGAIN || flags != UVP_POST_BLOCK) return rc; /* R2 */
+  return send_blocking(r, c);
 }
 
 static int check_send(uvp_remote *r, int flags) {
@@ -237,19 +333,21 @@ int uvp__remote_publish(uvp_remote *r, uvp_topic topic, const void *data,
   if (rc < 0) return rc;
   if ((data == NULL && len != 0) || topic == 0) return UVP_EINVAL;
   if (len > r->inbox->max_payload) return UVP_EMSGSIZE; /* F4 */
-  cell c = {.remote = r, .len = (uint32_t)len, .kind = CELL_PUB_INLINE};
-  c.u.pub.topic = topic;
-  if (len <= sizeof c.u.pub.u.bytes) {
-    if (len != 0) memcpy(c.u.pub.u.bytes, data, len);
+  cell c = {.remote = r,
+            .len = (uint32_t)len,
+            .topic = topic,
+            .kind = CELL_PUB_INLINE};
+  if (len <= sizeof c.u.bytes) {
+    if (len != 0) memcpy(c.u.bytes, data, len);
   } else {
     void *copy = malloc(len); /* freed by the loop thread */
     if (copy == NULL) return UVP_ENOMEM;
     memcpy(copy, data, len);
     c.kind = CELL_PUB_COPY;
-    c.u.pub.u.data = copy;
+    c.u.data = copy;
   }
   if ((rc = send_cell(r, &c, flags)) < 0 && c.kind == CELL_PUB_COPY)
-    free(c.u.pub.u.data);
+    free(c.u.data);
   return rc;
 }
 
@@ -270,6 +368,8 @@ void uvp__remote_release(uvp_remote *r) {
     } else if (r->waited_on && in->host_alive) {
       r->next = in->released; /* U4: the loop unmaps the plugin */
       in->released = r;
+      /* No fence needed: the loop reads `released` under the lock after
+       * libuv reset `pending`, so either it sees r or this send does. */
       uv_async_send(in->async);
     }
   }
@@ -305,16 +405,25 @@ int uvp__remote_get(uvp_ctx *ctx, uint32_t limit, uvp_remote **out) {
   return 0;
 }
 
-/* Refuses every later post of r and waits out producers mid-post (R4). */
+/* Waits until no producer is inside r's gate: a short spin for one that is
+ * mid-post, then sleep, so that a preempted producer does not cost the loop
+ * a core; the last producer out signals `gate` (try_send). */
+static void close_gate(uvp_remote *r) {
+  for (int i = 0; i < GATE_SPINS; i++)
+    if (atomic_load(&r->users) == 0) return;
+  uvp__inbox *in = r->inbox;
+  uv_mutex_lock(&in->lock);
+  while (atomic_load(&r->users) != 0) uv_cond_wait(&in->gate, &in->lock);
+  uv_mutex_unlock(&in->lock);
+}
+
+/* Refuses every later post of r and waits out producers mid-post (R4);
+ * blocked posters wake up to UVP_ECLOSED. */
 void uvp__remote_close(uvp_remote *r) {
   if (r == NULL || atomic_load(&r->closed)) return;
-  atomic_store(&r->closed, true);
-  while (atomic_load(&r->users) != 0) sched_yield();
-  if (atomic_load(&r->inbox->waiters) != 0) {
-    uv_mutex_lock(&r->inbox->lock);
-    uv_cond_broadcast(&r->inbox->room);
-    uv_mutex_unlock(&r->inbox->lock);
-  }
+  atomic_store(&r->closed, true); /* seq_cst: see try_send */
+  close_gate(r);
+  wake_posters(r->inbox);
 }
 
 uint32_t uvp__remote_queued(const uvp_remote *r) {
@@ -359,11 +468,11 @@ static int run_cell(uvp_host *h, uvp_ctx *ctx, bool live, cell *c) {
     ctx->depth--;
     return rc;
   }
-  const void *data = c->kind == CELL_PUB_COPY ? c->u.pub.u.data
-                                              : (const void *)c->u.pub.u.bytes;
-  if (live && uvp__deliver(h, c->u.pub.topic, data, c->len) < 0)
+  const void *data =
+      c->kind == CELL_PUB_COPY ? c->u.data : (const void *)c->u.bytes;
+  if (live && uvp__deliver(h, c->topic, data, c->len) < 0)
     ctx->errors++; /* a topic of no host of ours: dropped and counted */
-  if (c->kind == CELL_PUB_COPY) free(c->u.pub.u.data);
+  if (c->kind == CELL_PUB_COPY) free(c->u.data);
   return 0;
 }
 
@@ -384,17 +493,19 @@ static void finish_released(uvp_host *h) {
   }
 }
 
-/* Runs queued posts: at most `limit` cells, or all of them when limit is 0.
- * Returns whether cells may remain. A run of cells of one remote gives
- * back its `queued` count once, not once per cell: that counter's cache
- * line is shared with the producers. */
+/* Runs queued posts: at most `limit` cells, or, when limit is 0 (host
+ * close, every remote closed), all of them, each only destroyed (R4).
+ * Stops as soon as the host is closing (S4): what is left gets only its
+ * destroy, at teardown. Returns whether cells may remain. A run of cells
+ * of one remote gives back its `queued` count once, not once per cell:
+ * that counter's cache line is shared with the producers. */
 static bool drain(uvp_host *h, uint32_t limit) {
   uvp__inbox *in = h->inbox;
-  cell c;
+  cell c; /* max_align_t-aligned, as its inline payload is delivered */
   uint32_t n = 0;
   uvp_remote *run = NULL;
   unsigned run_cells = 0;
-  while ((limit == 0 || n < limit) && ring_pop(in, &c)) {
+  while ((limit == 0 || (n < limit && !h->closing)) && ring_pop(in, &c)) {
     n++;
     uvp_remote *r = c.remote;
     if (r != run) {
@@ -404,7 +515,8 @@ static bool drain(uvp_host *h, uint32_t limit) {
     }
     run_cells++;
     uvp_ctx *ctx = h->ctxs[r->owner];
-    bool live = !atomic_load_explicit(&r->closed, memory_order_relaxed);
+    bool live =
+        !h->closing && !atomic_load_explicit(&r->closed, memory_order_relaxed);
     int rc = run_cell(h, ctx, live, &c);
     if (rc != 0 || ctx->unload_pending || ctx->state == UVP__DRAINING) {
       atomic_fetch_sub(&run->queued, run_cells); /* try_finish reads it */
@@ -413,16 +525,16 @@ static bool drain(uvp_host *h, uint32_t limit) {
     }
   }
   if (run != NULL) atomic_fetch_sub(&run->queued, run_cells);
-  if (atomic_load(&in->waiters) != 0) {
-    uv_mutex_lock(&in->lock);
-    uv_cond_broadcast(&in->room);
-    uv_mutex_unlock(&in->lock);
-  }
-  return limit != 0 && n == limit;
+  if (n != 0) wake_posters(in);
+  return limit != 0 && n == limit && !h->closing;
 }
 
 void uvp__remote_on_async(uvp_host *h) {
   if (h->inbox == NULL || h->closing) return;
+  /* R1, R6: libuv reset `pending` (a seq_cst read-modify-write) before
+   * calling us; this fence orders that reset before the pops, and pairs
+   * with the producer's fence in try_send. */
+  atomic_thread_fence(memory_order_seq_cst);
   finish_released(h);
   if (drain(h, h->opts.batch)) uv_async_send(&h->async); /* R6: more */
 }
