@@ -1,7 +1,7 @@
-/* Remote wake-ups and waits (R1-R4, R6, S4): no accepted post waits for a
- * wake-up that never comes, blocked posters sleep until room appears, a
- * close refuses and destroys exactly once, a closing host runs no further
- * post, and inline remote payloads arrive max_align_t-aligned.
+/* Remote wake-ups and waits (R1-R4, R6, S4, D8): no accepted post waits
+ * for a wake-up that never comes, blocked posters sleep until room
+ * appears, a close refuses and destroys exactly once, a closing host runs
+ * no further post, and inline remote payloads arrive max_align_t-aligned.
  *
  * Every test uses the embedder's own remote (api->remote_new on the host
  * ctx). Stress loops drive the loop with uv_run(ONCE) under a per-round
@@ -370,7 +370,7 @@ START_TEST(close_from_post_stops_batch) {
 }
 END_TEST
 
-/* ---- inline payload alignment (R1) ------------------------------------- */
+/* ---- inline payload alignment (D8) ------------------------------------- */
 
 typedef struct aligned_rec {
   int calls;
@@ -391,9 +391,8 @@ static int check_aligned(uvp_ctx *ctx, const uvp_event *ev, void *ud) {
   return 0;
 }
 
-/* R1: remote publishes of 1..32 bytes (carried inline in the cell) arrive
- * in order, intact, with data aligned to max_align_t, as every delivered
- * uvp_event is. */
+/* D8, R1: remote publishes of 1..32 bytes (carried inline in the cell)
+ * arrive in order, intact, with data aligned to max_align_t. */
 START_TEST(inline_payload_aligned) {
   get_remote(0);
   uvp_topic topic = uvt_topic(&fx, "aligned");
