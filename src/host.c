@@ -232,9 +232,13 @@ int uvp_host_load(uvp_host *host, const char *path, const char *name,
                   const char *config, const uvp_load_options *options) {
   int rc = check_host(host);
   if (rc < 0) return rc;
-  if (path == NULL || (name != NULL && uvp__name_check(name) < 0))
-    return UVP_EINVAL;
-  return uvp__plugin_load(host, path, name, config ? config : "", options);
+  host->load_error[0] = '\0';
+  if (path == NULL || path[0] == '\0' || /* A12 */
+      (name != NULL && uvp__name_check(name) < 0))
+    rc = UVP_EINVAL;
+  else
+    rc = uvp__plugin_load(host, path, name, config ? config : "", options);
+  return uvp__load_done(host, path, rc);
 }
 
 static int find_plugin(uvp_host *host, const char *name, uvp_ctx **out) {
@@ -250,14 +254,18 @@ int uvp_host_reload(uvp_host *host, const char *name, const char *path,
   uvp_ctx *old;
   int rc = find_plugin(host, name, &old);
   if (rc < 0) return rc;
-  if (path == NULL) return UVP_EINVAL;
-  if (old->retiring || old->state != UVP__RUNNING) return UVP_ECLOSED;
+  host->load_error[0] = '\0';
+  if (path == NULL || path[0] == '\0')
+    return uvp__load_done(host, path, UVP_EINVAL);
+  if (old->retiring || old->state != UVP__RUNNING)
+    return uvp__load_done(host, path, UVP_ECLOSED);
   old->retiring = true; /* frees the name for the new instance (U5) */
   rc = uvp__plugin_load(host, path, old->name, config ? config : "", options);
   if (rc < 0) {
     old->retiring = false;
-    return rc;
+    return uvp__load_done(host, path, rc);
   }
+  uvp__load_done(host, path, 0);
   return uvp__plugin_unload(old);
 }
 

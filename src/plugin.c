@@ -181,11 +181,9 @@ static int resolve_options(uvp_host *h, const uvp_load_options *in,
 
 static int new_instance(uvp_host *h, const char *path, const char *name,
                         uvp_ctx **out_ctx) {
-  if (uvp__plugin_find(h, name, true) != NULL) {
-    uvp__log(h, "host", UVP_LOG_ERROR, "%s: a plugin named '%s' is loaded",
-             path, name);
-    return UVP_EDUPNAME; /* A6 */
-  }
+  if (uvp__plugin_find(h, name, true) != NULL)
+    return uvp__load_fail(h, path, UVP_EDUPNAME,
+                          "a plugin named '%s' is loaded", name); /* A6 */
   uvp_ctx *ctx;
   int rc = uvp__ctx_new(h, name, &ctx);
   if (rc < 0) return rc;
@@ -228,7 +226,8 @@ int uvp__plugin_load(uvp_host *h, const char *path, const char *name,
     ctx->depth--;
     if (rc != 0) return fail_load(ctx, path, true, rc);
   }
-  uvp__log(h, ctx->name, UVP_LOG_DEBUG, "loaded %s (%s %s)", path, desc.name,
+  /* A7: the version string is the plugin's; read at most 64 bytes of it */
+  uvp__log(h, ctx->name, UVP_LOG_DEBUG, "loaded %s (%s %.64s)", path, desc.name,
            desc.version ? desc.version : "");
   uvp__call_after(ctx, 0); /* an unload asked for during init or start */
   return 0;

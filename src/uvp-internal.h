@@ -253,6 +253,9 @@ struct uvp_ctx {
 /* Host                                                                   */
 /* ---------------------------------------------------------------------- */
 
+/* Bytes kept of a failed load's message, escaped, NUL included (A15). */
+#define UVP__LOAD_ERROR_MAX 512
+
 struct uvp_host {
   uv_loop_t *loop;
   uv_thread_t thread;
@@ -261,6 +264,9 @@ struct uvp_host {
   uvp__topics topics;
   uvp__queue queue;
   uvp__timers timers;
+  /* The last uvp_host_load/reload: its status and why it failed (A15). */
+  int load_status;
+  char load_error[UVP__LOAD_ERROR_MAX];
   uv_idle_t idle;   /* drains the queue; runs teardown when closing */
   uv_timer_t timer; /* the one timer all plugin timers share */
   uv_async_t async; /* wakes the loop from other threads */
@@ -305,6 +311,7 @@ void uvp__log(uvp_host *h, const char *who, int level, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void uvp__log_raw(uvp_host *h, const char *who, int level, const char *msg,
                   size_t len);
+size_t uvp__log_escape(char *dst, size_t cap, const char *msg, size_t len);
 
 /* registration.c: what every kind of registration shares */
 int uvp__reg_begin(uvp_ctx *ctx, int kind, void *user_data,
@@ -345,6 +352,18 @@ void uvp__fd_stop(uvp__fdwatch *w);
 int uvp__loader_open(uvp_host *h, const char *path, uvp_plugin_desc *out_desc,
                      void **out_dl);
 int uvp__name_check(const char *name);
+int uvp__load_done(uvp_host *h, const char *path, int status);
+int uvp__load_fail(uvp_host *h, const char *path, int status, const char *fmt,
+                   ...) __attribute__((format(printf, 4, 5)));
+
+/* plugfile.c, elfcheck.c, dlfd.c: the loader's steps before dlsym */
+struct stat;
+int uvp__plugfile_open(uvp_host *h, const char *path, int *out_fd,
+                       struct stat *out_st);
+int uvp__elf_check(uvp_host *h, const char *path, int fd);
+#define UVP__DLFD_NAME_MAX 256 /* extra slashes of /proc/self/fd//N names */
+int uvp__dlopen_fd(uvp_host *h, const char *path, int fd, const struct stat *st,
+                   char *name, size_t name_len, void **out_dl);
 
 /* plugin.c */
 int uvp__plugin_load(uvp_host *h, const char *path, const char *name,

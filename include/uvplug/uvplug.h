@@ -231,20 +231,26 @@ UVP_EXTERN int uvp_host_close(uvp_host *host, uvp_host_closed_fn on_closed,
                               void *data);
 
 /**
- * Load a plugin: dlopen path, validate its descriptor, create its context,
- * call on_init(config) then on_start.
+ * Load a plugin: open path once (no blocking on special files), refuse what
+ * is not a regular file or not an ELF shared object for this machine, map
+ * exactly the file opened (never the path again), validate its descriptor,
+ * create its context, call on_init(config) then on_start (A1-A16).
  *
  * @param host    the host.
- * @param path    path of the shared object; copied.
+ * @param path    path of the shared object, non-empty; one without '/' is
+ *                relative to the working directory, never searched on the
+ *                system library path (A12); copied.
  * @param name    instance name, or NULL to use the descriptor's name;
  *                1..UVP_NAME_MAX bytes of [A-Za-z0-9_.-]; copied.
  * @param config  NUL-terminated config string, or NULL for ""; copied.
  * @param options NULL for the host's settings, or options with size set;
  *                copied.
- * @return 0, UVP_EINVAL, UVP_ENOTSO, UVP_ENOSYM, UVP_EBADMAGIC, UVP_EABI,
- *         UVP_ESHORT, UVP_EBADDESC, UVP_EDUPNAME, UVP_EINIT, UVP_ENOMEM,
- *         UVP_EWRONGTHREAD or UVP_ECLOSED; every failure logs one line
- *         naming the file (A1-A9).
+ * @return 0, UVP_EINVAL, UVP_ENOTFOUND, UVP_EACCES, UVP_ENOTREG,
+ *         UVP_ENOTELF, UVP_EMACHINE, UVP_ENOTDYN, UVP_ENOTSO, UVP_ENOSYM,
+ *         UVP_EBADMAGIC, UVP_EABI, UVP_ESHORT, UVP_EBADDESC, UVP_EDUPNAME,
+ *         UVP_EINIT, UVP_ENOMEM, UVP_EWRONGTHREAD or UVP_ECLOSED; every
+ *         failure logs one line naming the file, and uvp_host_load_error
+ *         returns the same text (A1-A16).
  *
  * THREAD:    loop thread only (T3); on_init and on_start run on it.
  * OWNERSHIP: the host owns the loaded plugin until unload or close.
@@ -290,7 +296,9 @@ UVP_EXTERN int uvp_host_unload(uvp_host *host, const char *name);
  *
  * @param host     the host.
  * @param name     instance name of the running plugin.
- * @param path     path of the new shared object (may be the same file).
+ * @param path     path of the new shared object, as for uvp_host_load: the
+ *                 file there now is mapped, even when it replaced (rename)
+ *                 the file the old instance came from (A13).
  * @param config   NUL-terminated config for the new instance, or NULL.
  * @param options  as for uvp_host_load.
  * @return 0, UVP_ENOENT (no such instance), UVP_ECLOSED (it is unloading),
@@ -304,6 +312,26 @@ UVP_EXTERN int uvp_host_unload(uvp_host *host, const char *name);
 UVP_EXTERN int uvp_host_reload(uvp_host *host, const char *name,
                                const char *path, const char *config,
                                const uvp_load_options *options);
+
+/**
+ * Why the host's last uvp_host_load or uvp_host_reload failed, without a
+ * log hook (A15).
+ *
+ * @param host        the host.
+ * @param out_status  receives that call's status (0 after a success or
+ *                    before any load); written only on success.
+ * @param out_msg     receives "PATH: cause", escaped as log lines are
+ *                    (A16), or "" after a success; written only on success.
+ * @return 0, UVP_EINVAL or UVP_EWRONGTHREAD.
+ *
+ * THREAD:    loop thread only (T3).
+ * OWNERSHIP: the string belongs to the host.
+ * LIFETIME:  valid until the next load or reload call on the host, or
+ *            uvp_host_close.
+ * SINCE:     ABI 1.1
+ */
+UVP_EXTERN int uvp_host_load_error(uvp_host *host, int *out_status,
+                                   const char **out_msg);
 
 /**
  * Read a plugin instance's counters.

@@ -12,7 +12,7 @@
 #define UVPLUG_VERSION_H
 
 #define UVP_ABI_MAJOR 1
-#define UVP_ABI_MINOR 0
+#define UVP_ABI_MINOR 1
 
 #define UVP_VERSION_MAJOR 0
 #define UVP_VERSION_MINOR 1

@@ -249,8 +249,12 @@ static int load_all(uvpd *d, char **specs, int n) {
     }
     rc = uvp_host_load(d->host, spec.path, spec.name, spec.config, NULL);
     if (rc < 0) {
-      fprintf(stderr, "uvplugd: cannot load %s: %s (%s)\n", spec.path,
-              uvp_err_name(rc), uvp_strerror(rc));
+      int status;
+      const char *why = NULL;
+      if (uvp_host_load_error(d->host, &status, &why) < 0 || status != rc)
+        why = uvp_strerror(rc);
+      /* why is "PATH: cause", escaped by the host (contract A15, A16) */
+      fprintf(stderr, "uvplugd: cannot load: %s (%s)\n", why, uvp_err_name(rc));
       free(spec.buf);
       return 2;
     }

@@ -55,7 +55,7 @@ static const struct {
   int want;
   const char *rule;
 } refusals[] = {
-    {UVP_TEST_PLUGIN_DIR "/no_such_plugin.so", UVP_ENOTSO, "A1 missing"},
+    {UVP_TEST_PLUGIN_DIR "/no_such_plugin.so", UVP_ENOTFOUND, "A11 missing"},
     {PLUGIN("no_entry"), UVP_ENOSYM, "A2"},
     {PLUGIN("bad_magic"), UVP_EBADMAGIC, "A3"},
     {PLUGIN("abi_major"), UVP_EABI, "A4"},
@@ -88,7 +88,8 @@ START_TEST(load_refused) {
 }
 END_TEST
 
-/* A1: a text file named .so is UVP_ENOTSO, logged with its path. */
+/* A11: a text file named .so is UVP_ENOTELF (refused before dlopen),
+ * logged with its path. */
 START_TEST(text_file_named_so) {
   char dir[] = "/tmp/uvt-loader-XXXXXX";
   ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -99,7 +100,8 @@ START_TEST(text_file_named_so) {
   fputs("this is not an ELF object\n", f);
   fclose(f);
   int lines = fx.log.n;
-  ck_assert_int_eq(uvp_host_load(fx.host, path, "text", "", NULL), UVP_ENOTSO);
+  ck_assert_int_eq(uvp_host_load(fx.host, path, "text", "", NULL),
+                   UVP_ENOTELF);
   ck_assert_int_eq(uvt_log_count(&fx.log, lines, path), 1);
   unlink(path);
   rmdir(dir);

@@ -155,7 +155,7 @@ START_TEST(failed_reload_keeps_old) {
   ck_assert_int_eq(
       uvp_host_reload(r.fx.host, "r", UVP_TEST_PLUGIN_DIR "/no_such_plugin.so",
                       "", NULL),
-      UVP_ENOTSO);
+      UVP_ENOTFOUND); /* A11 */
   ck_assert_int_eq(
       uvp_host_reload(r.fx.host, "r", UVP_TEST_PLUGIN_DIR "/bad_magic.so", "",
                       NULL),

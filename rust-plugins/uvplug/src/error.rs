@@ -46,7 +46,8 @@ pub enum Error {
     Closed,
     /// `UVP_EINIT`: plugin init failed.
     Init,
-    /// `UVP_ENOTSO`: not a loadable shared object.
+    /// `UVP_ENOTSO`: the dynamic loader refused the object (unresolved
+    /// symbol, missing dependency, ...).
     NotSharedObject,
     /// `UVP_ENOSYM`: plugin entry symbol missing.
     NoSymbol,
@@ -60,6 +61,18 @@ pub enum Error {
     DupName,
     /// `UVP_EBADDESC`: plugin descriptor invalid.
     BadDescriptor,
+    /// `UVP_EACCES`: permission denied (`-EACCES`; contract A11).
+    Access,
+    /// `UVP_ENOTFOUND`: plugin file not found (A11).
+    NotFound,
+    /// `UVP_ENOTREG`: plugin path is not a regular file (A11).
+    NotRegular,
+    /// `UVP_ENOTELF`: plugin file is not an ELF object (A11).
+    NotElf,
+    /// `UVP_EMACHINE`: plugin built for another machine or word size (A11).
+    Machine,
+    /// `UVP_ENOTDYN`: an ELF file but not a shared object (A11).
+    NotDynamic,
     /// A code this SDK does not know (a newer host, or a raw errno).
     Unknown(i32),
 }
@@ -81,13 +94,19 @@ macro_rules! error_table {
             Stale => sys::UVP_ESTALE, "stale handle (already cancelled or finished)";
             Closed => sys::UVP_ECLOSED, "plugin stopping or host closing";
             Init => sys::UVP_EINIT, "plugin init failed";
-            NotSharedObject => sys::UVP_ENOTSO, "not a loadable shared object";
+            NotSharedObject => sys::UVP_ENOTSO, "the dynamic loader refused the object";
             NoSymbol => sys::UVP_ENOSYM, "plugin entry symbol missing";
             BadMagic => sys::UVP_EBADMAGIC, "plugin descriptor has a bad magic number";
             Abi => sys::UVP_EABI, "plugin built for another ABI major version";
             Short => sys::UVP_ESHORT, "plugin descriptor smaller than ABI 1.0";
             DupName => sys::UVP_EDUPNAME, "a plugin with this name is already loaded";
             BadDescriptor => sys::UVP_EBADDESC, "plugin descriptor invalid (name or hook missing)";
+            Access => sys::UVP_EACCES, "permission denied";
+            NotFound => sys::UVP_ENOTFOUND, "plugin file not found";
+            NotRegular => sys::UVP_ENOTREG, "plugin path is not a regular file";
+            NotElf => sys::UVP_ENOTELF, "plugin file is not an ELF object";
+            Machine => sys::UVP_EMACHINE, "plugin built for another machine or word size";
+            NotDynamic => sys::UVP_ENOTDYN, "plugin file is an ELF file but not a shared object";
         }
     };
 }
@@ -164,7 +183,7 @@ mod tests {
 
     #[test]
     fn every_code_round_trips() {
-        assert_eq!(Error::ALL.len(), 20);
+        assert_eq!(Error::ALL.len(), 26);
         for &e in Error::ALL {
             assert!(e.code() < 0, "{e:?}");
             assert_eq!(Error::from_code(e.code()), e);

@@ -1,7 +1,7 @@
 // generated — do not edit: run rust-plugins/uvplug/gen-sys.sh (bindgen from include/uvplug/plugin.h)
 
 pub const UVP_ABI_MAJOR: u32 = 1;
-pub const UVP_ABI_MINOR: u32 = 0;
+pub const UVP_ABI_MINOR: u32 = 1;
 pub const UVP_VERSION_MAJOR: u32 = 0;
 pub const UVP_VERSION_MINOR: u32 = 1;
 pub const UVP_VERSION_PATCH: u32 = 0;
@@ -31,6 +31,12 @@ pub const UVP_EABI: uvp_status = -4013;
 pub const UVP_ESHORT: uvp_status = -4014;
 pub const UVP_EDUPNAME: uvp_status = -4015;
 pub const UVP_EBADDESC: uvp_status = -4016;
+pub const UVP_EACCES: uvp_status = -13;
+pub const UVP_ENOTFOUND: uvp_status = -4017;
+pub const UVP_ENOTREG: uvp_status = -4018;
+pub const UVP_ENOTELF: uvp_status = -4019;
+pub const UVP_EMACHINE: uvp_status = -4020;
+pub const UVP_ENOTDYN: uvp_status = -4021;
 pub type uvp_status = i32;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
