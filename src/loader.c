@@ -171,19 +171,46 @@ static int pin(uvp_host *h, const char *path, const char *name) {
   return 0;
 }
 
-int uvp__loader_open(uvp_host *h, const char *path, uvp_plugin_desc *out_desc,
+/* Opens path and runs every check on the descriptor that will be mapped
+ * (A11, A17, A18); *out_fd is that descriptor, *out_st its identity. */
+static int vet_file(uvp_host *h, const char *path, const uvp_load_options *o,
+                    int *out_fd, struct stat *out_st) {
+  int fd;
+  int rc = uvp__plugfile_open(h, path, &fd, out_st);
+  if (rc < 0) return rc;
+  if (o->strict_modes) rc = uvp__strict_check(h, path, fd, out_st);
+  if (rc == 0 && o->sha256 != NULL) {
+    int pinned;
+    rc = uvp__pin_copy(h, path, fd, o->sha256, &pinned);
+    if (rc == 0) {
+      close(fd);
+      fd = pinned;
+      if (fstat(fd, out_st) < 0)
+        rc = uvp__load_fail(h, path, UVP_ENOMEM, "cannot stat the copy");
+    }
+  }
+  if (rc == 0) rc = uvp__elf_check(h, path, fd);
+  if (rc < 0) {
+    close(fd);
+    return rc;
+  }
+  *out_fd = fd;
+  return 0;
+}
+
+int uvp__loader_open(uvp_host *h, const char *path,
+                     const uvp_load_options *opts, uvp_plugin_desc *out_desc,
                      void **out_dl) {
   int fd;
   struct stat st;
-  int rc = uvp__plugfile_open(h, path, &fd, &st);
+  int rc = vet_file(h, path, opts, &fd, &st);
   if (rc < 0) return rc;
-  rc = uvp__elf_check(h, path, fd);
-  if (rc == 0) /* the point a swap of the path would have to hit (A13) */
-    uvp__log(h, "host", UVP_LOG_DEBUG, "%s: checked, mapping inode %ju", path,
-             (uintmax_t)st.st_ino);
+  /* the point a swap of the path would have to hit (A13) */
+  uvp__log(h, "host", UVP_LOG_DEBUG, "%s: checked, mapping inode %ju", path,
+           (uintmax_t)st.st_ino);
   char name[64 + UVP__DLFD_NAME_MAX];
   void *dl = NULL;
-  if (rc == 0) rc = uvp__dlopen_fd(h, path, fd, &st, name, sizeof name, &dl);
+  rc = uvp__dlopen_fd(h, path, fd, &st, name, sizeof name, &dl);
   close(fd); /* the mapping holds the file from here on */
   if (rc < 0) return rc;
   const uvp_plugin_desc *d = NULL;

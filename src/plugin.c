@@ -202,7 +202,7 @@ int uvp__plugin_load(uvp_host *h, const char *path, const char *name,
   if (rc < 0) return rc;
   uvp_plugin_desc desc;
   void *dl;
-  if ((rc = uvp__loader_open(h, path, &desc, &dl)) < 0) return rc;
+  if ((rc = uvp__loader_open(h, path, &opts, &desc, &dl)) < 0) return rc;
   uvp_ctx *ctx;
   if ((rc = new_instance(h, path, name ? name : desc.name, &ctx)) < 0) {
     dlclose(dl);

@@ -349,7 +349,8 @@ int uvp__fd_watch(uvp_ctx *ctx, int fd, int events, uvp_fd_cb cb,
 void uvp__fd_stop(uvp__fdwatch *w);
 
 /* loader.c */
-int uvp__loader_open(uvp_host *h, const char *path, uvp_plugin_desc *out_desc,
+int uvp__loader_open(uvp_host *h, const char *path,
+                     const uvp_load_options *opts, uvp_plugin_desc *out_desc,
                      void **out_dl);
 int uvp__name_check(const char *name);
 int uvp__load_done(uvp_host *h, const char *path, int status);
@@ -361,6 +362,10 @@ struct stat;
 int uvp__plugfile_open(uvp_host *h, const char *path, int *out_fd,
                        struct stat *out_st);
 int uvp__elf_check(uvp_host *h, const char *path, int fd);
+int uvp__strict_check(uvp_host *h, const char *path, int fd,
+                      const struct stat *st);
+int uvp__pin_copy(uvp_host *h, const char *path, int fd, const uint8_t *want,
+                  int *out_fd);
 #define UVP__DLFD_NAME_MAX 256 /* extra slashes of /proc/self/fd//N names */
 int uvp__dlopen_fd(uvp_host *h, const char *path, int fd, const struct stat *st,
                    char *name, size_t name_len, void **out_dl);

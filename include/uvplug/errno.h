@@ -36,7 +36,11 @@
   X(ENOTREG, -4018, "plugin path is not a regular file")                 \
   X(ENOTELF, -4019, "plugin file is not an ELF object")                  \
   X(EMACHINE, -4020, "plugin built for another machine or word size")    \
-  X(ENOTDYN, -4021, "plugin file is an ELF file but not a shared object")
+  X(ENOTDYN, -4021, "plugin file is an ELF file but not a shared object") \
+  X(EFILEMODE, -4022, "plugin file writable by group or others")          \
+  X(EFILEOWNER, -4023, "plugin file owned by another user")               \
+  X(EDIRMODE, -4024, "a directory on the plugin's path is unsafe")        \
+  X(EHASH, -4025, "plugin file does not match its SHA-256 pin")
 
 /* Status codes returned by every fallible uvplug function. */
 typedef enum uvp_status {

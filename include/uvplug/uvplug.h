@@ -99,6 +99,16 @@ typedef struct uvp_load_options {
   /* This plugin's work items on the pool at once (W4); 0 or more than the
    * host's work_concurrency means work_concurrency. */
   uint32_t work_limit;
+
+  /* ABI 1.1: safe loading. Nonzero: refuse a file writable by group or
+   * others or owned by another user than root or the effective user, or
+   * reached through a directory that is (StrictModes; a sticky directory
+   * is fine for entries of root or the user) (A17). */
+  int strict_modes;
+  /* NULL, or the 32-byte SHA-256 the file must have; the bytes hashed are
+   * copied into a sealed memfd and those are mapped (A18). Read during the
+   * call only. */
+  const uint8_t *sha256;
 } uvp_load_options;
 
 #define UVP_LOAD_OPTIONS_INIT { .size = sizeof(uvp_load_options) }
@@ -246,7 +256,8 @@ UVP_EXTERN int uvp_host_close(uvp_host *host, uvp_host_closed_fn on_closed,
  * @param options NULL for the host's settings, or options with size set;
  *                copied.
  * @return 0, UVP_EINVAL, UVP_ENOTFOUND, UVP_EACCES, UVP_ENOTREG,
- *         UVP_ENOTELF, UVP_EMACHINE, UVP_ENOTDYN, UVP_ENOTSO, UVP_ENOSYM,
+ *         UVP_ENOTELF, UVP_EMACHINE, UVP_ENOTDYN, UVP_EFILEMODE,
+ *         UVP_EFILEOWNER, UVP_EDIRMODE, UVP_EHASH, UVP_ENOTSO, UVP_ENOSYM,
  *         UVP_EBADMAGIC, UVP_EABI, UVP_ESHORT, UVP_EBADDESC, UVP_EDUPNAME,
  *         UVP_EINIT, UVP_ENOMEM, UVP_EWRONGTHREAD or UVP_ECLOSED; every
  *         failure logs one line naming the file, and uvp_host_load_error

@@ -73,6 +73,14 @@ pub enum Error {
     Machine,
     /// `UVP_ENOTDYN`: an ELF file but not a shared object (A11).
     NotDynamic,
+    /// `UVP_EFILEMODE`: plugin file writable by group or others (A17).
+    FileMode,
+    /// `UVP_EFILEOWNER`: plugin file owned by another user (A17).
+    FileOwner,
+    /// `UVP_EDIRMODE`: a directory on the plugin's path is unsafe (A17).
+    DirMode,
+    /// `UVP_EHASH`: plugin file does not match its SHA-256 pin (A18).
+    Hash,
     /// A code this SDK does not know (a newer host, or a raw errno).
     Unknown(i32),
 }
@@ -107,6 +115,10 @@ macro_rules! error_table {
             NotElf => sys::UVP_ENOTELF, "plugin file is not an ELF object";
             Machine => sys::UVP_EMACHINE, "plugin built for another machine or word size";
             NotDynamic => sys::UVP_ENOTDYN, "plugin file is an ELF file but not a shared object";
+            FileMode => sys::UVP_EFILEMODE, "plugin file writable by group or others";
+            FileOwner => sys::UVP_EFILEOWNER, "plugin file owned by another user";
+            DirMode => sys::UVP_EDIRMODE, "a directory on the plugin's path is unsafe";
+            Hash => sys::UVP_EHASH, "plugin file does not match its SHA-256 pin";
         }
     };
 }
@@ -183,7 +195,7 @@ mod tests {
 
     #[test]
     fn every_code_round_trips() {
-        assert_eq!(Error::ALL.len(), 26);
+        assert_eq!(Error::ALL.len(), 30);
         for &e in Error::ALL {
             assert!(e.code() < 0, "{e:?}");
             assert_eq!(Error::from_code(e.code()), e);

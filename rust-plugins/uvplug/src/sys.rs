@@ -37,6 +37,10 @@ pub const UVP_ENOTREG: uvp_status = -4018;
 pub const UVP_ENOTELF: uvp_status = -4019;
 pub const UVP_EMACHINE: uvp_status = -4020;
 pub const UVP_ENOTDYN: uvp_status = -4021;
+pub const UVP_EFILEMODE: uvp_status = -4022;
+pub const UVP_EFILEOWNER: uvp_status = -4023;
+pub const UVP_EDIRMODE: uvp_status = -4024;
+pub const UVP_EHASH: uvp_status = -4025;
 pub type uvp_status = i32;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
