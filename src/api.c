@@ -13,6 +13,9 @@ static int wrong_thread(uvp_ctx *ctx) {
       0) {
     atomic_store_explicit(&ctx->wrong_thread_unlogged, true,
                           memory_order_release);
+    /* uv_async_send reads `pending` next: without a full fence the store
+     * may still be invisible when the loop drains (as in remote.c). */
+    atomic_thread_fence(memory_order_seq_cst);
     uvp__host_wake(ctx->host); /* the loop thread logs it once */
   }
   return UVP_EWRONGTHREAD;

@@ -48,12 +48,12 @@ int uvp__publish(uvp_ctx *ctx, uvp_topic topic, const void *data, size_t len,
   uvp__qevent *ev = &q->ring[(q->head + q->count) & (q->cap - 1)];
   ev->topic = topic;
   ev->len = (uint32_t)len;
-  ev->publisher = ctx;
   if (owned) {
     ev->kind = UVP__PAY_OWNED;
     ev->u.ext.data = (void *)data;
     ev->u.ext.free_fn = free_fn;
     ev->u.ext.hint = hint;
+    ev->u.ext.publisher = ctx;
     ctx->pending_owned++; /* pins the publisher's code (A10) */
   } else if (len <= UVP__INLINE_MAX) {
     ev->kind = UVP__PAY_INLINE;
@@ -74,7 +74,7 @@ static void payload_release(uvp__qevent *ev) {
   if (ev->kind == UVP__PAY_COPY) {
     free(ev->u.ext.data);
   } else if (ev->kind == UVP__PAY_OWNED) {
-    uvp_ctx *publisher = ev->publisher;
+    uvp_ctx *publisher = ev->u.ext.publisher;
     uvp__call_enter(publisher);
     ev->u.ext.free_fn(ev->u.ext.data, ev->len, ev->u.ext.hint);
     publisher->depth--;
@@ -88,6 +88,45 @@ static bool queue_pop(uvp__queue *q, uvp__qevent *out) {
   q->head = (q->head + 1) & (q->cap - 1);
   q->count--;
   return true;
+}
+
+/* Turns a queued owned payload into a host copy (or, when closing or out
+ * of memory, drops the event) so that its free_fn can run now. */
+static void unown(uvp_host *h, uvp__qevent *ev) {
+  void *data = ev->u.ext.data;
+  if (!h->closing && ev->len <= UVP__INLINE_MAX) {
+    if (ev->len != 0) memcpy(ev->u.bytes, data, ev->len);
+    ev->kind = UVP__PAY_INLINE;
+  } else if (!h->closing && (ev->u.ext.data = malloc(ev->len)) != NULL) {
+    memcpy(ev->u.ext.data, data, ev->len);
+    ev->kind = UVP__PAY_COPY;
+  } else {
+    ev->topic = 0; /* no such topic: the drain skips it */
+    ev->len = 0;
+    ev->kind = UVP__PAY_INLINE;
+  }
+}
+
+/* Runs the free_fn of every owned payload the publisher has queued, before
+ * its on_unload (L8): the events are still delivered, from a copy, unless
+ * the host is closing. A payload being delivered right now is left alone:
+ * its release comes when its delivery ends. */
+void uvp__queue_release_owned(uvp_host *h, uvp_ctx *publisher) {
+  uvp__queue *q = &h->queue;
+  for (uint32_t i = 0; i < q->count && publisher->pending_owned != 0; i++) {
+    uvp__qevent *ev = &q->ring[(q->head + i) & (q->cap - 1)];
+    if (ev->kind != UVP__PAY_OWNED || ev->u.ext.publisher != publisher)
+      continue;
+    void *data = ev->u.ext.data;
+    uvp_payload_free_fn free_fn = ev->u.ext.free_fn;
+    void *hint = ev->u.ext.hint;
+    size_t len = ev->len;
+    unown(h, ev);
+    uvp__call_enter(publisher);
+    free_fn(data, len, hint);
+    publisher->depth--;
+    publisher->pending_owned--;
+  }
 }
 
 void uvp__queue_drop_all(uvp_host *h) {
@@ -143,11 +182,13 @@ int uvp__deliver(uvp_host *h, uvp_topic topic, const void *data, size_t len) {
     h->running_slot = idx;
     int rc = s->cb.event(ctx, &e, s->user_data);
     h->running_slot = UVP__NONE;
-    if ((s->flags & UVP__SLOT_CANCELLED) || rc != 0 || ctx->unload_pending) {
+    if ((s->flags & UVP__SLOT_CANCELLED) || rc != 0 || ctx->unload_pending ||
+        h->closing) {
       end_run(h, run, run_calls);
       run = NULL;
       if (s->flags & UVP__SLOT_CANCELLED) uvp__reg_finish(h, idx); /* L2 */
       uvp__call_after(ctx, rc);
+      if (h->closing) break; /* S4: the rest of the fan-out is skipped */
     }
   }
   end_run(h, run, run_calls);
@@ -165,8 +206,8 @@ static void drain(uvp_host *h) {
                  ev.len);
     payload_release(&ev);
   }
-  if (h->queue.count == 0 && !h->closing && !h->quarantined &&
-      !h->timers.on_idle && /* a due timer round (timer.c) */
+  if (h->queue.count == 0 && !h->closing && !h->unloads_due &&
+      !h->timers.on_idle &&           /* a due timer round (timer.c) */
       h->work_cancelled.head == NULL) /* W5: cancelled by a callback here */
     uv_idle_stop(&h->idle);
 }
@@ -181,7 +222,7 @@ static void on_idle(uv_idle_t *handle) {
     return;
   }
   if (h->work_cancelled.head != NULL) uvp__work_flush(h); /* W5 */
-  if (h->quarantined) uvp__plugin_unload_quarantined(h);
+  if (h->unloads_due) uvp__plugin_unload_due(h);
   if (h->timers.on_idle) uvp__timers_run(h); /* libuv#4245: see timer.c */
   drain(h);
 }

@@ -28,7 +28,7 @@ enum {
 static int read_options(const uvp_host_options *in, uvp_host_options *out) {
   uvp_host_options o = UVP_HOST_OPTIONS_INIT;
   if (in != NULL) {
-    if (in->size < offsetof(uvp_host_options, log)) return UVP_EINVAL;
+    if (!uvp__host_options_size_ok(in->size)) return UVP_EINVAL; /* F3 */
     memcpy(&o, in, in->size < sizeof o ? in->size : sizeof o);
     o.size = sizeof o;
   }
@@ -87,7 +87,9 @@ static void on_async(uv_async_t *handle) {
   uvp_host *h = container_of(handle, uvp_host, async);
   uvp__remote_on_async(h);
   /* Logs, once per plugin, a call of a loop-only function off the loop
-   * thread (T2): the refused thread itself may not call the log hook. */
+   * thread (T2): the refused thread itself may not call the log hook. The
+   * fence pairs with the one in api.c's wrong_thread. */
+  atomic_thread_fence(memory_order_seq_cst);
   for (uint32_t i = 0; i < h->nctxs; i++) {
     uvp_ctx *ctx = h->ctxs[i];
     if (ctx != NULL && atomic_exchange_explicit(&ctx->wrong_thread_unlogged,
@@ -277,11 +279,11 @@ int uvp_host_unload(uvp_host *host, const char *name) {
 
 int uvp_host_plugin_stats(uvp_host *host, const char *name,
                           uvp_plugin_stats *out_stats) {
+  if (out_stats == NULL || !uvp__plugin_stats_size_ok(out_stats->size))
+    return UVP_EINVAL; /* F3: arguments before the name */
   uvp_ctx *ctx;
   int rc = find_plugin(host, name, &ctx);
   if (rc < 0) return rc;
-  if (out_stats == NULL || out_stats->size < offsetof(uvp_plugin_stats, calls))
-    return UVP_EINVAL;
   uvp_plugin_stats st = {
       .size = out_stats->size,
       .state = ctx->state,

@@ -59,9 +59,16 @@ static void try_release(uvp_ctx *ctx) {
   if (h->closing) uvp__host_close_continue(h);
 }
 
+static void try_finish(uvp_ctx *ctx);
+
+/* An owned payload of ctx was freed: a draining publisher waited for it. */
 void uvp__plugin_unpin(uvp_ctx *ctx) {
   assert(ctx->pending_owned > 0);
-  if (--ctx->pending_owned == 0 && ctx->state == UVP__DEAD) try_release(ctx);
+  if (--ctx->pending_owned != 0 || ctx->depth != 0) return;
+  if (ctx->state == UVP__DRAINING)
+    try_finish(ctx);
+  else if (ctx->state == UVP__DEAD)
+    try_release(ctx);
 }
 
 /* Hands the remote to whoever still holds references. An unload-safe
@@ -92,6 +99,9 @@ static void disown_remote(uvp_ctx *ctx) {
 /* DRAINING ─► DEAD once work and queued posts are done (U3). */
 static void try_finish(uvp_ctx *ctx) {
   if (ctx->registrations != 0 || uvp__remote_queued(ctx->remote) != 0) return;
+  /* L8: free_fn runs before on_unload; one being delivered now waits. */
+  if (ctx->pending_owned != 0) uvp__queue_release_owned(ctx->host, ctx);
+  if (ctx->pending_owned != 0) return;
   uvp__call_enter(ctx);
   if (ctx->desc.on_unload != NULL) ctx->desc.on_unload(ctx->state_ptr);
   ctx->depth--;
@@ -139,7 +149,11 @@ int uvp__plugin_unload(uvp_ctx *ctx) {
        ctx->state != UVP__LOADING))
     return UVP_ECLOSED;
   if (ctx->depth > 0) {
-    ctx->unload_pending = true; /* S3: started by uvp__call_after */
+    /* S3: started by uvp__call_after when the code returns, or on the next
+     * loop turn if it was a destroy or free_fn (no call_after follows). */
+    ctx->unload_pending = true;
+    ctx->host->unloads_due = true;
+    uvp__host_schedule(ctx->host);
     return 0;
   }
   uvp__plugin_begin_unload(ctx);
@@ -167,7 +181,7 @@ static int resolve_options(uvp_host *h, const uvp_load_options *in,
                            uvp_load_options *out) {
   uvp_load_options o = UVP_LOAD_OPTIONS_INIT;
   if (in != NULL) {
-    if (in->size < offsetof(uvp_load_options, fault_policy)) return UVP_EINVAL;
+    if (!uvp__load_options_size_ok(in->size)) return UVP_EINVAL; /* F3 */
     memcpy(&o, in, in->size < sizeof o ? in->size : sizeof o);
   }
   if (o.fault_policy < UVP_FAULT_DEFAULT || o.fault_policy > UVP_FAULT_ABORT)
@@ -242,18 +256,24 @@ static void quarantine(uvp_ctx *ctx) {
   ctx->state = UVP__QUARANTINED;
   uvp__reg_cancel_all(h, ctx);
   uvp__remote_close(ctx->remote);
-  h->quarantined = true;
+  h->unloads_due = true;
   uvp__host_schedule(h);
 }
 
-/* Unloads the plugins quarantined since the last loop turn. */
-void uvp__plugin_unload_quarantined(uvp_host *h) {
-  h->quarantined = false;
+/* Next loop turn: unloads the plugins quarantined since the last one, and
+ * those that asked for an unload from code that never returns into the host
+ * through uvp__call_after (a destroy or free_fn calling unload_self, S3). */
+void uvp__plugin_unload_due(uvp_host *h) {
+  h->unloads_due = false;
   for (uint32_t i = h->norder; i-- > 0;) {
     if (i >= h->norder) continue;
     uvp_ctx *ctx = h->order[i];
-    if (ctx->state == UVP__QUARANTINED && !ctx->unload_pending)
+    if (ctx->unload_pending && ctx->depth == 0) {
+      ctx->unload_pending = false;
+      uvp__plugin_begin_unload(ctx);
+    } else if (ctx->state == UVP__QUARANTINED && !ctx->unload_pending) {
       uvp__plugin_unload(ctx);
+    }
   }
 }
 

@@ -37,6 +37,8 @@ static const field load_options[] = {
     FIELD(uvp_load_options, fault_policy),
     FIELD(uvp_load_options, remote_limit),
     FIELD(uvp_load_options, work_limit),
+    FIELD(uvp_load_options, strict_modes),
+    FIELD(uvp_load_options, sha256),
 };
 
 static const field plugin_stats[] = {

@@ -94,7 +94,11 @@ typedef struct uvp__registry {
   uint32_t used;      /* slots ever handed out: [0, used) */
   uint32_t free_head; /* first free slot, or UVP__NONE */
   uint32_t live;      /* allocated slots */
+  uint32_t exhausted; /* slots retired for good at UVP__GEN_LAST */
 } uvp__registry;
+
+/* The generation a slot is retired to when its ids must never come back. */
+#define UVP__GEN_LAST UINT32_MAX
 
 void uvp__registry_init(uvp__registry *reg);
 void uvp__registry_free(uvp__registry *reg);
@@ -161,17 +165,21 @@ enum uvp__payload { UVP__PAY_INLINE = 0, UVP__PAY_COPY, UVP__PAY_OWNED };
 typedef struct uvp__qevent {
   uvp_topic topic;
   uint32_t len;
-  uvp_ctx *publisher; /* pins an owned payload's free_fn code (A10) */
+  uint8_t kind; /* enum uvp__payload */
   union {
-    unsigned char bytes[UVP__INLINE_MAX];
+    /* max_align_t: a subscriber may read any type from uvp_event.data, as
+     * from a malloc'ed copy (D8) */
+    _Alignas(max_align_t) unsigned char bytes[UVP__INLINE_MAX];
     struct {
       void *data;
-      uvp_payload_free_fn free_fn;
-      void *hint;
+      uvp_payload_free_fn free_fn; /* owned only */
+      void *hint;                  /* owned only */
+      uvp_ctx *publisher;          /* owned only: pins its free_fn code (A10) */
     } ext;
   } u;
-  uint8_t kind; /* enum uvp__payload */
 } uvp__qevent;
+
+STATIC_ASSERT(sizeof(uvp__qevent) == 64); /* one cache line per event */
 
 typedef struct uvp__queue {
   uvp__qevent *ring;
@@ -280,7 +288,7 @@ struct uvp_host {
   uint32_t running_slot;
   uint32_t norder;
   bool metrics;     /* !opts.no_metrics, read on every dispatch */
-  bool quarantined; /* plugins wait for the next turn to unload (F1) */
+  bool unloads_due; /* unloads wait for the next turn (F1, S3) */
   bool closing;
   bool torn_down;        /* close: plugins unloaded, queues dropped */
   bool finishing;        /* close: handles are being closed */
@@ -305,6 +313,14 @@ static inline bool uvp__on_loop_thread(const uvp_host *h) {
 static inline uvp_ctx *uvp__slot_ctx(const uvp_host *h, const uvp__slot *s) {
   return h->ctxs[s->owner];
 }
+
+/* sizes.c: F3, a size-prefixed struct's size ends between known fields */
+bool uvp__host_options_size_ok(uint32_t size);
+bool uvp__load_options_size_ok(uint32_t size);
+bool uvp__plugin_stats_size_ok(uint32_t size);
+
+/* errno.c */
+int uvp__status_from_uv(int uv_status);
 
 /* log.c */
 void uvp__log(uvp_host *h, const char *who, int level, const char *fmt, ...)
@@ -334,6 +350,7 @@ void uvp__queue_init(uvp__queue *q, uint32_t max);
 int uvp__publish(uvp_ctx *ctx, uvp_topic topic, const void *data, size_t len,
                  uvp_payload_free_fn free_fn, void *hint, bool owned);
 void uvp__queue_drop_all(uvp_host *h);
+void uvp__queue_release_owned(uvp_host *h, uvp_ctx *publisher);
 
 /* timer.c */
 int uvp__timer_start(uvp_ctx *ctx, uint64_t timeout_ms, uint64_t repeat_ms,
@@ -377,7 +394,7 @@ int uvp__plugin_unload(uvp_ctx *ctx);
 void uvp__plugin_begin_unload(uvp_ctx *ctx);
 void uvp__plugin_poll(uvp_ctx *ctx);
 void uvp__plugin_fault(uvp_ctx *ctx, int rc);
-void uvp__plugin_unload_quarantined(uvp_host *h);
+void uvp__plugin_unload_due(uvp_host *h);
 void uvp__plugin_unpin(uvp_ctx *ctx);
 uvp_ctx *uvp__plugin_find(uvp_host *h, const char *name, bool live_only);
 

@@ -89,7 +89,9 @@ typedef struct uvp_event {
   uvp_topic topic;        /* interned topic id */
   const char *topic_name; /* NUL-terminated; valid while the host lives */
   size_t topic_name_len;  /* bytes, without the NUL */
-  const void *data;       /* payload; NULL only when len == 0 */
+  const void *data;       /* payload; NULL only when len == 0; aligned to
+                             _Alignof(max_align_t) unless it is an owned
+                             payload, which arrives as published (D8) */
   size_t len;             /* payload bytes */
 } uvp_event;
 
@@ -231,9 +233,11 @@ typedef struct uvp_api {
    *
    * THREAD:    loop thread only (T2); free_fn runs on the loop thread.
    * OWNERSHIP: on success the host owns data and calls free_fn exactly once,
-   *            after every subscriber saw the event or when it is dropped at
-   *            unload or close (L8); on failure the caller still owns data
-   *            and free_fn is not called.
+   *            after every subscriber saw the event, and always before the
+   *            publisher's on_unload: a publisher unloading first has its
+   *            queued payloads copied by the host (dropped at close) and
+   *            freed (L8); on failure the caller still owns data and free_fn
+   *            is not called.
    * LIFETIME:  data must stay valid and unchanged until free_fn runs. The
    *            publishing plugin's object stays mapped until then (A10).
    * SINCE:     ABI 1.0
@@ -276,13 +280,16 @@ typedef struct uvp_api {
    * @param user_data  passed unchanged to cb and destroy.
    * @param destroy    NULL, or called exactly once (L1).
    * @param out_id     receives the watch id; written only on success.
-   * @return 0, UVP_EINVAL, a negative errno from uv_poll_init (e.g. a
-   *         regular file), UVP_ENOMEM, UVP_EWRONGTHREAD or UVP_ECLOSED.
+   * @return 0, UVP_EINVAL (also an fd that is closed or cannot be polled,
+   *         e.g. a regular file), UVP_EBUSY (this host already watches fd),
+   *         UVP_ENOMEM, UVP_EWRONGTHREAD or UVP_ECLOSED.
    *
    * THREAD:    loop thread only (T2); cb and destroy run on it (T1).
    * OWNERSHIP: fd stays the caller's: the host never closes it. user_data
    *            as subscribe (L6).
-   * LIFETIME:  fd must stay open until the watch is cancelled.
+   * LIFETIME:  fd must stay open until the watch is cancelled. libuv makes
+   *            it non-blocking while watched; when the watch ends the host
+   *            makes it blocking again if it was (D7).
    * SINCE:     ABI 1.0
    */
   int (*fd_watch)(uvp_ctx *ctx, int fd, int events, uvp_fd_cb cb,
@@ -341,6 +348,8 @@ typedef struct uvp_api {
   /**
    * Ask the host to unload this plugin: the unload starts right after the
    * current callback returns (S3) and runs the whole state machine (U1).
+   * Called from a destroy or a payload's free_fn, which return into no
+   * callback, it starts on the next loop turn.
    *
    * @param ctx  calling plugin's context.
    * @return 0, UVP_EINVAL, UVP_EWRONGTHREAD or UVP_ECLOSED (already
@@ -369,7 +378,11 @@ typedef struct uvp_api {
    * OWNERSHIP: on success the host holds user_data until destroy runs; on
    *            failure nothing is kept (L6). work may use user_data until
    *            it returns; done and destroy run after that.
-   * LIFETIME:  unload waits for a running work function to return (U3).
+   * LIFETIME:  unload and close wait for a running work function to return,
+   *            at most work_drain_ms; an abandoned item's done and destroy
+   *            never run (U3, W6). At most work_concurrency items of the
+   *            host run at once, the rest wait (W4); a cancelled waiting
+   *            item never runs (W5).
    * SINCE:     ABI 1.0
    */
   int (*work_queue)(uvp_ctx *ctx, uvp_work_fn work, uvp_work_done_cb done,

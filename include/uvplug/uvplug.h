@@ -201,7 +201,8 @@ UVP_EXTERN const char *uvp_version_string(void);
  * @param loop      the loop; the caller keeps owning it and runs it.
  * @param options   NULL for defaults, or options with size set; copied.
  * @param out_host  receives the host; written only on success.
- * @return 0, UVP_EINVAL (NULL loop or out_host, bad options size) or
+ * @return 0, UVP_EINVAL (NULL loop or out_host, options size smaller than
+ *         uvp_host_options of 0.1 or ending inside a field, F3) or
  *         UVP_ENOMEM.
  *
  * THREAD:    the thread that runs loop (T3).
@@ -224,7 +225,9 @@ typedef void (*uvp_host_closed_fn)(void *data);
  * the host and call on_closed. Work still running after work_drain_ms is
  * abandoned (W6): on_closed runs anyway, and until those work functions
  * return libuv holds a request on the loop, so uv_run keeps running and
- * uv_loop_close returns UV_EBUSY.
+ * uv_loop_close returns UV_EBUSY. Called from inside a callback, nothing
+ * but that teardown runs after it returns: not the rest of the event's
+ * subscribers, nor queued events, posts or due timers (S4).
  *
  * @param host       the host.
  * @param on_closed  NULL, or called once on the loop thread when done.
@@ -351,7 +354,8 @@ UVP_EXTERN int uvp_host_load_error(uvp_host *host, int *out_status,
  * @param name       instance name.
  * @param out_stats  caller-allocated, with size set; fields that fit are
  *                   written, only on success.
- * @return 0, UVP_EINVAL, UVP_ENOENT or UVP_EWRONGTHREAD.
+ * @return 0, UVP_EINVAL (NULL, or a size ending inside a field: F3),
+ *         UVP_ENOENT or UVP_EWRONGTHREAD.
  *
  * THREAD:    loop thread only (T3).
  * OWNERSHIP: out_stats stays the caller's.
