@@ -228,10 +228,12 @@ START_TEST(permission_denied) {
   char hidden[128];
   snprintf(hidden, sizeof hidden, "%s/closed/p.so", dir);
   copy_file(PLUGIN("newer_minor"), hidden);
+  ck_assert_int_eq(chmod(tmp_path("closed"), 0), 0); /* not even its owner */
   as_nobody(true);
   expect_refused(unreadable, UVP_EACCES, "Permission denied", "A11 read");
   expect_refused(hidden, UVP_EACCES, "Permission denied", "A11 search");
   as_nobody(false);
+  ck_assert_int_eq(chmod(tmp_path("closed"), 0700), 0); /* for teardown */
 }
 END_TEST
 
