@@ -176,7 +176,9 @@ static void after_work_cb(uv_work_t *req, int status) {
   if (--w->ctx->work_running == 0) w->ctx->work_deadline = 0;
   h->work_running--;
   pump(h);
-  complete(w, (status == UV_ECANCELED || w->cancelled) ? UVP_ECANCELED : 0);
+  /* S4: once close was called, done only hears that it was cancelled */
+  bool cancelled = status == UV_ECANCELED || w->cancelled || h->closing;
+  complete(w, cancelled ? UVP_ECANCELED : 0);
   if (h->closing) uvp__host_close_continue(h); /* S2: the embedder's too */
 }
 

@@ -300,6 +300,21 @@ static void s4_on_closed(void *data) {
 }
 static void s4_destroy(void *ud) { s4_destroys[(intptr_t)ud]++; }
 static int s4_timer(uvp_ctx *ctx, void *ud);
+/* A work item that finishes while close is under way: it runs until the
+ * subscriber lets it go, and tells the subscriber it has returned. */
+static uv_sem_t s4_go, s4_ran;
+static int s4_done_status = 1;
+static void s4_work(void *ud) {
+  (void)ud;
+  uv_sem_wait(&s4_go);
+  uv_sem_post(&s4_ran);
+}
+static int s4_work_done(uvp_ctx *ctx, int status, void *ud) {
+  (void)ctx, (void)ud;
+  s4_done_status = status;
+  return 0;
+}
+
 static int s4_event(uvp_ctx *ctx, const uvp_event *ev, void *ud) {
   (void)ev;
   if (s4_calls[(intptr_t)ud]++ == 0 && (intptr_t)ud == 0) {
@@ -307,6 +322,8 @@ static int s4_event(uvp_ctx *ctx, const uvp_event *ev, void *ud) {
     ck_assert_int_eq(
         fx.api->timer_start(ctx, 0, 0, s4_timer, (void *)3, s4_destroy, &id),
         0);
+    uv_sem_post(&s4_go);
+    uv_sem_wait(&s4_ran); /* its completion is on its way to the loop */
     ck_assert_int_eq(uvp_host_close(s4_host, s4_on_closed, NULL), 0);
   }
   return 0;
@@ -323,14 +340,19 @@ static bool s4_done(void *arg) {
 
 /* S4: uvp_host_close from inside a subscriber: the rest of that fan-out
  * (subscribers 1 and 2), the next queued event and a timer due at once
- * (started by the same callback) never run;
- * every destroy runs once at teardown, then on_closed. */
+ * (started by the same callback) never run, and work that finishes during
+ * the close hears UVP_ECANCELED; every destroy runs once at teardown, then
+ * on_closed. */
 START_TEST(close_in_callback_runs_nothing_more) {
   memset(s4_calls, 0, sizeof s4_calls);
   memset(s4_destroys, 0, sizeof s4_destroys);
   s4_closed = 0;
+  ck_assert_int_eq(uv_sem_init(&s4_go, 0), 0);
+  ck_assert_int_eq(uv_sem_init(&s4_ran, 0), 0);
   uvp_topic t = uvt_topic(&fx, "t");
   uvp_id id;
+  ck_assert_int_eq(
+      fx.api->work_queue(fx.ctx, s4_work, s4_work_done, NULL, NULL, &id), 0);
   for (intptr_t i = 0; i < 3; i++)
     ck_assert_int_eq(
         fx.api->subscribe(fx.ctx, t, s4_event, (void *)i, s4_destroy, &id), 0);
@@ -344,7 +366,10 @@ START_TEST(close_in_callback_runs_nothing_more) {
   ck_assert_int_eq(s4_calls[2], 0);
   ck_assert_int_eq(s4_calls[3], 0);
   for (int i = 0; i < 4; i++) ck_assert_int_eq(s4_destroys[i], 1); /* L1 */
+  ck_assert_int_eq(s4_done_status, UVP_ECANCELED); /* W1: once, cancelled */
   ck_assert_int_eq(s4_closed, 1);
+  uv_sem_destroy(&s4_go);
+  uv_sem_destroy(&s4_ran);
 }
 END_TEST
 
