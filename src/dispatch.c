@@ -182,8 +182,10 @@ int uvp__deliver(uvp_host *h, uvp_topic topic, const void *data, size_t len) {
     h->running_slot = idx;
     int rc = s->cb.event(ctx, &e, s->user_data);
     h->running_slot = UVP__NONE;
-    if ((s->flags & UVP__SLOT_CANCELLED) || rc != 0 || ctx->unload_pending ||
-        h->closing) {
+    /* S4 comes as the HALT flag, so the common case tests no more than
+     * before: the host's closing flag is read only in this branch. */
+    if ((s->flags & (UVP__SLOT_CANCELLED | UVP__SLOT_HALT)) || rc != 0 ||
+        ctx->unload_pending) {
       end_run(h, run, run_calls);
       run = NULL;
       if (s->flags & UVP__SLOT_CANCELLED) uvp__reg_finish(h, idx); /* L2 */

@@ -224,6 +224,8 @@ int uvp_host_close(uvp_host *host, uvp_host_closed_fn on_closed, void *data) {
   int rc = check_host(host);
   if (rc < 0) return rc;
   host->closing = true;
+  if (host->running_slot != UVP__NONE) /* S4: stops a fan-out in flight */
+    uvp__registry_at(&host->reg, host->running_slot)->flags |= UVP__SLOT_HALT;
   host->on_closed = on_closed;
   host->on_closed_data = data;
   uvp__host_schedule(host);

@@ -217,7 +217,7 @@ int uvp__plugin_load(uvp_host *h, const char *path, const char *name,
   uvp_plugin_desc desc;
   void *dl;
   if ((rc = uvp__loader_open(h, path, &opts, &desc, &dl)) < 0) return rc;
-  uvp_ctx *ctx;
+  uvp_ctx *ctx = NULL; /* -O2 cannot see that a failure is < 0 */
   if ((rc = new_instance(h, path, name ? name : desc.name, &ctx)) < 0) {
     dlclose(dl);
     return rc;

@@ -37,6 +37,7 @@ enum uvp__kind { UVP__FREE = 0, UVP__SUB, UVP__TIMER, UVP__FD, UVP__WORK };
 
 enum uvp__slot_flag {
   UVP__SLOT_CANCELLED = 1, /* retired while its callback runs */
+  UVP__SLOT_HALT = 2,      /* the host began closing in its callback (S4) */
 };
 
 #define UVP__NONE UINT32_MAX /* "no index" for slots, heap positions */
