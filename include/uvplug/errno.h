@@ -10,32 +10,32 @@
 
 #include <errno.h>
 
-#define UVP_ERRNO_MAP(X)                                           \
-  X(EINVAL, -EINVAL, "invalid argument")                           \
-  X(ENOMEM, -ENOMEM, "out of memory")                              \
-  X(EAGAIN, -EAGAIN, "queue full, try again later")                \
-  X(ENOENT, -ENOENT, "no such handle, topic or plugin")            \
-  X(EMSGSIZE, -EMSGSIZE, "payload larger than the host allows")    \
-  X(ENOSPC, -ENOSPC, "host table full")                            \
-  X(EBUSY, -EBUSY, "resource busy")                                \
-  X(ECANCELED, -ECANCELED, "cancelled")                            \
-  X(EWRONGTHREAD, -4001, "called off the loop thread")             \
-  X(EPANIC, -4002, "plugin callback panicked")                     \
-  X(ESTALE, -4003, "stale handle (already cancelled or finished)") \
-  X(ECLOSED, -4004, "plugin stopping or host closing")             \
-  X(EINIT, -4005, "plugin init failed")                            \
-  X(ENOTSO, -4010, "the dynamic loader refused the object")        \
-  X(ENOSYM, -4011, "plugin entry symbol missing")                  \
-  X(EBADMAGIC, -4012, "plugin descriptor has a bad magic number")  \
-  X(EABI, -4013, "plugin built for another ABI major version")     \
-  X(ESHORT, -4014, "plugin descriptor smaller than ABI 1.0")       \
-  X(EDUPNAME, -4015, "a plugin with this name is already loaded")  \
-  X(EBADDESC, -4016, "plugin descriptor invalid (name or hook missing)") \
-  X(EACCES, -EACCES, "permission denied")                                \
-  X(ENOTFOUND, -4017, "plugin file not found")                           \
-  X(ENOTREG, -4018, "plugin path is not a regular file")                 \
-  X(ENOTELF, -4019, "plugin file is not an ELF object")                  \
-  X(EMACHINE, -4020, "plugin built for another machine or word size")    \
+#define UVP_ERRNO_MAP(X)                                                  \
+  X(EINVAL, -EINVAL, "invalid argument")                                  \
+  X(ENOMEM, -ENOMEM, "out of memory")                                     \
+  X(EAGAIN, -EAGAIN, "queue full, try again later")                       \
+  X(ENOENT, -ENOENT, "no such handle, topic or plugin")                   \
+  X(EMSGSIZE, -EMSGSIZE, "payload larger than the host allows")           \
+  X(ENOSPC, -ENOSPC, "host table full")                                   \
+  X(EBUSY, -EBUSY, "resource busy")                                       \
+  X(ECANCELED, -ECANCELED, "cancelled")                                   \
+  X(EWRONGTHREAD, -4001, "called off the loop thread")                    \
+  X(EPANIC, -4002, "plugin callback panicked")                            \
+  X(ESTALE, -4003, "stale handle (already cancelled or finished)")        \
+  X(ECLOSED, -4004, "plugin stopping or host closing")                    \
+  X(EINIT, -4005, "plugin init failed")                                   \
+  X(ENOTSO, -4010, "the dynamic loader refused the object")               \
+  X(ENOSYM, -4011, "plugin entry symbol missing")                         \
+  X(EBADMAGIC, -4012, "plugin descriptor has a bad magic number")         \
+  X(EABI, -4013, "plugin built for another ABI major version")            \
+  X(ESHORT, -4014, "plugin descriptor smaller than ABI 1.0")              \
+  X(EDUPNAME, -4015, "a plugin with this name is already loaded")         \
+  X(EBADDESC, -4016, "plugin descriptor invalid (name or hook missing)")  \
+  X(EACCES, -EACCES, "permission denied")                                 \
+  X(ENOTFOUND, -4017, "plugin file not found")                            \
+  X(ENOTREG, -4018, "plugin path is not a regular file")                  \
+  X(ENOTELF, -4019, "plugin file is not an ELF object")                   \
+  X(EMACHINE, -4020, "plugin built for another machine or word size")     \
   X(ENOTDYN, -4021, "plugin file is an ELF file but not a shared object") \
   X(EFILEMODE, -4022, "plugin file writable by group or others")          \
   X(EFILEOWNER, -4023, "plugin file owned by another user")               \

@@ -111,7 +111,8 @@ typedef struct uvp_load_options {
   const uint8_t *sha256;
 } uvp_load_options;
 
-#define UVP_LOAD_OPTIONS_INIT { .size = sizeof(uvp_load_options) }
+#define UVP_LOAD_OPTIONS_INIT \
+  { .size = sizeof(uvp_load_options) }
 
 /* Plugin states, as uvp_plugin_stats.state reports them. */
 typedef enum uvp_plugin_state {

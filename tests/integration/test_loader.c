@@ -100,8 +100,7 @@ START_TEST(text_file_named_so) {
   fputs("this is not an ELF object\n", f);
   fclose(f);
   int lines = fx.log.n;
-  ck_assert_int_eq(uvp_host_load(fx.host, path, "text", "", NULL),
-                   UVP_ENOTELF);
+  ck_assert_int_eq(uvp_host_load(fx.host, path, "text", "", NULL), UVP_ENOTELF);
   ck_assert_int_eq(uvt_log_count(&fx.log, lines, path), 1);
   unlink(path);
   rmdir(dir);
