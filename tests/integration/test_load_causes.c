@@ -24,21 +24,10 @@ static char dir[64];
 
 static const char *tmp_path(const char *name) { return uvt_path(dir, name); }
 
-static void copy_file(const char *from, const char *to) {
-  FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-  ck_assert_ptr_nonnull(in);
-  ck_assert_ptr_nonnull(out);
-  char buf[8192];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, in)) > 0;)
-    ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
-  fclose(in);
-  ck_assert_int_eq(fclose(out), 0);
-}
-
 /* A copy of a good plugin with len bytes at offset replaced. */
 static void patched_copy(const char *to, long offset, const void *bytes,
                          size_t len) {
-  copy_file(PLUGIN("newer_minor"), to);
+  uvt_copy_file(PLUGIN("newer_minor"), to);
   int fd = open(to, O_WRONLY);
   ck_assert_int_ge(fd, 0);
   ck_assert_int_eq(pwrite(fd, bytes, len, offset), (ssize_t)len);
@@ -222,12 +211,12 @@ static void as_nobody(bool on) {
 START_TEST(permission_denied) {
   ck_assert_int_eq(chmod(dir, 0755), 0);
   const char *unreadable = tmp_path("unreadable.so");
-  copy_file(PLUGIN("newer_minor"), unreadable);
+  uvt_copy_file(PLUGIN("newer_minor"), unreadable);
   ck_assert_int_eq(chmod(unreadable, 0), 0);
   ck_assert_int_eq(mkdir(tmp_path("closed"), 0700), 0);
   char hidden[128];
   snprintf(hidden, sizeof hidden, "%s/closed/p.so", dir);
-  copy_file(PLUGIN("newer_minor"), hidden);
+  uvt_copy_file(PLUGIN("newer_minor"), hidden);
   ck_assert_int_eq(chmod(tmp_path("closed"), 0), 0); /* not even its owner */
   as_nobody(true);
   expect_refused(unreadable, UVP_EACCES, "Permission denied", "A11 read");
@@ -239,7 +228,7 @@ END_TEST
 
 /* A12: a path without '/' is the working directory's file. */
 START_TEST(bare_name_is_working_directory) {
-  copy_file(PLUGIN("newer_minor"), tmp_path("p.so"));
+  uvt_copy_file(PLUGIN("newer_minor"), tmp_path("p.so"));
   ck_assert_int_eq(chdir(dir), 0);
   ck_assert_int_eq(uvp_host_load(fx.host, "p.so", NULL, "", NULL), 0);
   const char *name = NULL;

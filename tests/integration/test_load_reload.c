@@ -21,17 +21,6 @@ static char dir[64];
 static uvt_rec rec;
 static int copies;
 
-static void copy_file(const char *from, const char *to) {
-  FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-  ck_assert_ptr_nonnull(in);
-  ck_assert_ptr_nonnull(out);
-  char buf[8192];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, in)) > 0;)
-    ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
-  fclose(in);
-  ck_assert_int_eq(fclose(out), 0);
-}
-
 /* Puts a fresh copy of build stem at dir/p.so with rename(), as a deploy
  * does: a new inode at the same path. Returns that path. */
 static const char *deploy(const char *stem) {
@@ -39,7 +28,7 @@ static const char *deploy(const char *stem) {
   snprintf(tmp, sizeof tmp, "%s/.p.so.%d", dir, copies++);
   char from[256];
   snprintf(from, sizeof from, "%s/%s.so", UVP_TEST_PLUGIN_DIR, stem);
-  copy_file(from, tmp);
+  uvt_copy_file(from, tmp);
   const char *path = uvt_path(dir, "p.so");
   ck_assert_int_eq(rename(tmp, path), 0);
   return path;
@@ -51,10 +40,7 @@ static void setup(void) {
   copies = 0;
   uvt_fx_init(&fx, NULL);
   uvt_rec_init(&rec);
-  uvp_id id;
-  ck_assert_int_eq(fx.api->subscribe(fx.ctx, uvt_topic(&fx, "reload.ver"),
-                                     uvt_rec_cb, &rec, NULL, &id),
-                   0);
+  uvt_rec_subscribe(&fx, &rec, "reload.ver");
 }
 
 static void teardown(void) {
@@ -133,10 +119,7 @@ START_TEST(stale_fd_name_is_not_reused) {
   uvt_fx_close(&fx);
   o.log_level = UVP_LOG_DEBUG;
   uvt_fx_init(&fx, &o);
-  uvp_id id;
-  ck_assert_int_eq(fx.api->subscribe(fx.ctx, uvt_topic(&fx, "reload.ver"),
-                                     uvt_rec_cb, &rec, NULL, &id),
-                   0);
+  uvt_rec_subscribe(&fx, &rec, "reload.ver");
   const char *path = deploy("reload_v1");
   ck_assert_int_eq(uvp_host_load(fx.host, path, "a", "", NULL), 0);
   int dummy = open("/dev/null", O_RDONLY | O_CLOEXEC); /* shifts b's fds */

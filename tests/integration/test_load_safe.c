@@ -18,17 +18,6 @@ static uvt_fx fx;
 static char dir[64];
 static uvt_rec rec;
 
-static void copy_file(const char *from, const char *to) {
-  FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-  ck_assert_ptr_nonnull(in);
-  ck_assert_ptr_nonnull(out);
-  char buf[8192];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, in)) > 0;)
-    ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
-  fclose(in);
-  ck_assert_int_eq(fclose(out), 0);
-}
-
 static void setup(void) {
   snprintf(dir, sizeof dir, "/tmp/uvt-safe-XXXXXX");
   ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -71,7 +60,7 @@ static void expect(const char *path, int strict, const uint8_t *sha, int want,
  * strict_modes, and loads without it. */
 START_TEST(strict_file_mode) {
   const char *path = uvt_path(dir, "p.so");
-  copy_file(PLUGIN("newer_minor"), path);
+  uvt_copy_file(PLUGIN("newer_minor"), path);
   ck_assert_int_eq(chmod(path, 0664), 0);
   expect(path, 1, NULL, UVP_EFILEMODE, "mode 0664: writable by group");
   ck_assert_int_eq(chmod(path, 0646), 0);
@@ -87,7 +76,7 @@ START_TEST(strict_directory_mode) {
   snprintf(sub, sizeof sub, "%s/d", dir);
   snprintf(path, sizeof path, "%s/p.so", sub);
   ck_assert_int_eq(mkdir(sub, 0755), 0);
-  copy_file(PLUGIN("newer_minor"), path);
+  uvt_copy_file(PLUGIN("newer_minor"), path);
   ck_assert_int_eq(chmod(path, 0644), 0);
   ck_assert_int_eq(chmod(sub, 0777), 0);
   expect(path, 1, NULL, UVP_EDIRMODE, "(mode 0777) is writable by group");
@@ -101,7 +90,7 @@ END_TEST
  * caller's own files pass, which is checked instead). */
 START_TEST(strict_owner) {
   const char *path = uvt_path(dir, "p.so");
-  copy_file(PLUGIN("newer_minor"), path);
+  uvt_copy_file(PLUGIN("newer_minor"), path);
   ck_assert_int_eq(chmod(path, 0644), 0);
   if (geteuid() != 0) {
     expect(path, 1, NULL, 0, "own file");
@@ -113,7 +102,7 @@ START_TEST(strict_owner) {
   snprintf(sub, sizeof sub, "%s/d", dir);
   snprintf(inner, sizeof inner, "%s/p.so", sub);
   ck_assert_int_eq(mkdir(sub, 0755), 0);
-  copy_file(PLUGIN("newer_minor"), inner);
+  uvt_copy_file(PLUGIN("newer_minor"), inner);
   ck_assert_int_eq(chmod(inner, 0644), 0);
   ck_assert_int_eq(chown(sub, 65534, 65534), 0);
   expect(inner, 1, NULL, UVP_EDIRMODE, "is owned by uid 65534");
@@ -138,7 +127,7 @@ static void sha256_of(const char *path, uint8_t out[32]) {
 /* A18: a matching pin loads; a wrong one is UVP_EHASH naming both sums. */
 START_TEST(pin_match_and_mismatch) {
   const char *path = uvt_path(dir, "p.so");
-  copy_file(PLUGIN("newer_minor"), path);
+  uvt_copy_file(PLUGIN("newer_minor"), path);
   uint8_t sum[32];
   sha256_of(path, sum);
   uint8_t wrong[32];
@@ -158,7 +147,7 @@ END_TEST
  * bytes or crash), and the plugin keeps answering. */
 START_TEST(pinned_copy_is_what_runs) {
   const char *path = uvt_path(dir, "p.so");
-  copy_file(PLUGIN("newer_minor"), path);
+  uvt_copy_file(PLUGIN("newer_minor"), path);
   uint8_t sum[32];
   sha256_of(path, sum);
   ck_assert_int_eq(load(path, "p", 0, sum), 0);
@@ -170,10 +159,7 @@ START_TEST(pinned_copy_is_what_runs) {
   for (off_t off = 0; off < st.st_size; off += (off_t)sizeof zeros)
     ck_assert_int_eq(pwrite(fd, zeros, sizeof zeros, off), sizeof zeros);
   close(fd);
-  uvp_id id;
-  ck_assert_int_eq(fx.api->subscribe(fx.ctx, uvt_topic(&fx, "nm.out"),
-                                     uvt_rec_cb, &rec, NULL, &id),
-                   0);
+  uvt_rec_subscribe(&fx, &rec, "nm.out");
   ck_assert_int_eq(uvp_host_publish(fx.host, uvt_topic(&fx, "nm.in"), "hi", 2),
                    0);
   ck_assert(uvt_run_until_int(&fx, &rec.n, 1));
@@ -185,15 +171,12 @@ END_TEST
  * one file do not share static state. */
 START_TEST(pinned_instances_do_not_share) {
   const char *path = uvt_path(dir, "p.so");
-  copy_file(PLUGIN("reload_v1"), path);
+  uvt_copy_file(PLUGIN("reload_v1"), path);
   uint8_t sum[32];
   sha256_of(path, sum);
   ck_assert_int_eq(load(path, "a", 0, sum), 0);
   ck_assert_int_eq(load(path, "b", 0, sum), 0);
-  uvp_id id;
-  ck_assert_int_eq(fx.api->subscribe(fx.ctx, uvt_topic(&fx, "reload.ver"),
-                                     uvt_rec_cb, &rec, NULL, &id),
-                   0);
+  uvt_rec_subscribe(&fx, &rec, "reload.ver");
   ck_assert_int_eq(
       uvp_host_publish(fx.host, uvt_topic(&fx, "reload.ask"), "?", 1), 0);
   ck_assert(uvt_run_until_int(&fx, &rec.n, 2));

@@ -117,10 +117,7 @@ START_TEST(newer_minor_loads) {
   ck_assert_str_eq(name, "newer_minor");
   static uvt_rec rec;
   uvt_rec_init(&rec);
-  uvp_id id;
-  ck_assert_int_eq(fx.api->subscribe(fx.ctx, uvt_topic(&fx, "nm.out"),
-                                     uvt_rec_cb, &rec, NULL, &id),
-                   0);
+  uvt_rec_subscribe(&fx, &rec, "nm.out");
   ck_assert_int_eq(uvp_host_publish(fx.host, uvt_topic(&fx, "nm.in"), "hi", 2),
                    0);
   ck_assert(uvt_run_until_int(&fx, &rec.n, 1));
@@ -171,12 +168,9 @@ START_TEST(two_instances_separate_state) {
   ck_assert_int_eq(uvp_host_plugin_name(fx.host, 2, &name), UVP_ENOENT);
   static uvt_rec rec;
   uvt_rec_init(&rec);
-  uvp_id id;
   uvp_topic in = uvt_topic(&fx, "counter.in");
   uvp_topic cmd = uvt_topic(&fx, "counter.cmd");
-  ck_assert_int_eq(fx.api->subscribe(fx.ctx, uvt_topic(&fx, "counter.out"),
-                                     uvt_rec_cb, &rec, NULL, &id),
-                   0);
+  uvt_rec_subscribe(&fx, &rec, "counter.out");
   for (int i = 0; i < 3; i++)
     ck_assert_int_eq(uvp_host_publish(fx.host, in, "x", 1), 0);
   ck_assert_int_eq(uvp_host_publish(fx.host, cmd, "get", 3), 0);
@@ -282,10 +276,7 @@ START_TEST(unload_order) {
   load_counter("c1", "tag=a");
   static uvt_rec rec;
   uvt_rec_init(&rec);
-  uvp_id id;
-  ck_assert_int_eq(fx.api->subscribe(fx.ctx, uvt_topic(&fx, "counter.out"),
-                                     uvt_rec_cb, &rec, NULL, &id),
-                   0);
+  uvt_rec_subscribe(&fx, &rec, "counter.out");
   counter_trace_reset();
   uint64_t events = counter_u64("uvp_counter_events");
   uvp_topic in = uvt_topic(&fx, "counter.in");

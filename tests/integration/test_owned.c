@@ -5,8 +5,6 @@
  * Plugin: owned_plugin.so (publishes owned payloads from on_start; its
  * trace shows whether on_unload had run when each free_fn ran).
  */
-#define _GNU_SOURCE /* RTLD_NOLOAD */
-#include <dlfcn.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -20,14 +18,7 @@ static void setup(void) { uvt_fx_init(&fx, NULL); }
 static void teardown(void) { uvt_fx_close(&fx); }
 
 static const char *owned_trace(void) {
-  void *dl = dlopen(OWNED_PATH, RTLD_NOW | RTLD_NOLOAD);
-  ck_assert_ptr_nonnull(dl);
-  const char *(*fn)(void);
-  *(void **)&fn = dlsym(dl, "uvp_owned_trace");
-  ck_assert_ptr_nonnull(fn);
-  const char *t = fn();
-  dlclose(dl); /* stays mapped: the plugin is not unload-safe */
-  return t;
+  return uvt_sym_str(OWNED_PATH, "uvp_owned_trace");
 }
 
 static bool gone(void *arg) {

@@ -24,14 +24,7 @@
 #define S(x) S_(x)
 
 static const char *self_trace(void) {
-  void *dl = dlopen(SELF_PATH, RTLD_NOW | RTLD_NOLOAD);
-  ck_assert_ptr_nonnull(dl);
-  const char *(*fn)(void);
-  *(void **)&fn = dlsym(dl, "uvp_self_trace");
-  ck_assert_ptr_nonnull(fn);
-  const char *t = fn();
-  dlclose(dl); /* stays mapped: the plugin is not unload-safe */
-  return t;
+  return uvt_sym_str(SELF_PATH, "uvp_self_trace");
 }
 
 static int call_int(const char *path, const char *name) {

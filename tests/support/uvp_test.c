@@ -228,6 +228,14 @@ int uvt_rec_cb(uvp_ctx *ctx, const uvp_event *ev, void *user_data) {
   return 0;
 }
 
+uvp_id uvt_rec_subscribe(uvt_fx *fx, uvt_rec *rec, const char *topic) {
+  uvp_id id = 0;
+  ck_assert_int_eq(fx->api->subscribe(fx->ctx, uvt_topic(fx, topic), uvt_rec_cb,
+                                      rec, NULL, &id),
+                   0);
+  return id;
+}
+
 void uvt_rec_destroy(void *user_data) {
   uvt_rec *rec = user_data;
   check_thread(rec);
@@ -246,15 +254,38 @@ const char *uvt_path(const char *dir, const char *name) {
   return buf;
 }
 
-uint64_t uvt_sym_u64(const char *path, const char *sym) {
+/* sym of the already-mapped object path. The reference RTLD_NOLOAD takes
+ * is dropped at once: the object stays mapped for its plugin. */
+static void *mapped_sym(const char *path, const char *sym) {
   void *dl = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
   ck_assert_msg(dl != NULL, "%s is not mapped: %s", path, dlerror());
+  void *p = dlsym(dl, sym);
+  ck_assert_msg(p != NULL, "%s lacks %s", path, sym);
+  dlclose(dl);
+  return p;
+}
+
+uint64_t uvt_sym_u64(const char *path, const char *sym) {
   uint64_t (*fn)(void);
-  *(void **)&fn = dlsym(dl, sym);
-  ck_assert_msg(fn != NULL, "%s lacks %s", path, sym);
-  uint64_t v = fn();
-  dlclose(dl); /* drops only the reference RTLD_NOLOAD took */
-  return v;
+  *(void **)&fn = mapped_sym(path, sym);
+  return fn();
+}
+
+const char *uvt_sym_str(const char *path, const char *sym) {
+  const char *(*fn)(void);
+  *(void **)&fn = mapped_sym(path, sym);
+  return fn();
+}
+
+void uvt_copy_file(const char *from, const char *to) {
+  FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+  ck_assert_msg(in != NULL, "cannot read %s", from);
+  ck_assert_msg(out != NULL, "cannot write %s", to);
+  char buf[8192];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, in)) > 0;)
+    ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+  fclose(in);
+  ck_assert_int_eq(fclose(out), 0);
 }
 
 bool uvt_is_mapped(const char *path) {

@@ -124,6 +124,9 @@ void uvt_rec_init(uvt_rec *rec);
 void uvt_rec_push(uvt_rec *rec, uvp_topic topic, const void *data, size_t len);
 /* uvp_event_cb recording every event into the uvt_rec user_data. */
 int uvt_rec_cb(uvp_ctx *ctx, const uvp_event *ev, void *user_data);
+/* Subscribes the fixture's host ctx to topic with uvt_rec_cb into rec (no
+ * destroy); returns the id. */
+uvp_id uvt_rec_subscribe(uvt_fx *fx, uvt_rec *rec, const char *topic);
 /* uvp_destroy_fn counting into the uvt_rec user_data. */
 void uvt_rec_destroy(void *user_data);
 /* Asserts the i-th record equals the NUL-terminated string s. */
@@ -144,6 +147,10 @@ const char *uvt_path(const char *dir, const char *name);
  * (dlopen RTLD_NOLOAD). Fails the test when the object is not mapped or
  * lacks sym. */
 uint64_t uvt_sym_u64(const char *path, const char *sym);
+/* The same for `const char *sym(void)`, e.g. a plugin's trace. */
+const char *uvt_sym_str(const char *path, const char *sym);
+/* Copies the file from to the file to (created or truncated). */
+void uvt_copy_file(const char *from, const char *to);
 /* Whether path is currently mapped in the process (RTLD_NOLOAD). */
 bool uvt_is_mapped(const char *path);
 /* Whether path exists as a file. */
