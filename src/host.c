@@ -20,6 +20,10 @@ enum {
   DEFAULT_BATCH = 1024,
   DEFAULT_TOPICS = 65536,
   DEFAULT_REMOTE = 65536,
+  /* Half of libuv's default pool of 4: the embedder keeps 2 threads for
+   * its own fs and DNS requests whatever the plugins do (W4). */
+  DEFAULT_WORK_CONCURRENCY = 2,
+  DEFAULT_WORK_DRAIN_MS = 30000,
   MAX_QUEUE = 1 << 30,
 };
 
@@ -43,6 +47,8 @@ static int read_options(const uvp_host_options *in, uvp_host_options *out) {
   if (o.batch == 0) o.batch = DEFAULT_BATCH;
   if (o.max_topics == 0) o.max_topics = DEFAULT_TOPICS;
   if (o.remote_capacity == 0) o.remote_capacity = DEFAULT_REMOTE;
+  if (o.work_concurrency == 0) o.work_concurrency = DEFAULT_WORK_CONCURRENCY;
+  if (o.work_drain_ms == 0) o.work_drain_ms = DEFAULT_WORK_DRAIN_MS;
   *out = o;
   return 0;
 }

@@ -135,7 +135,7 @@ void uvp__plugin_begin_unload(uvp_ctx *ctx) {
   if (ctx->work_running != 0) { /* U3, bounded by work_drain_ms (W6) */
     uvp__log(h, ctx->name, UVP_LOG_INFO,
              "unloading; waiting for %u running work item(s), at most %u ms",
-             (unsigned)ctx->work_running, (unsigned)uvp__work_drain_ms(h));
+             (unsigned)ctx->work_running, (unsigned)h->opts.work_drain_ms);
     uvp__work_drain_start(ctx);
   }
   if (uvp__remote_queued(ctx->remote) != 0)

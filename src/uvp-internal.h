@@ -405,7 +405,6 @@ int uvp__work_queue(uvp_ctx *ctx, uvp_work_fn work, uvp_work_done_cb done,
 void uvp__work_cancel(uvp__work *w);
 void uvp__work_flush(uvp_host *h);
 void uvp__work_drain_start(uvp_ctx *ctx);
-uint32_t uvp__work_drain_ms(const uvp_host *h);
 void uvp__work_disown(uvp_host *h);
 
 /* remote.c */

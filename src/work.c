@@ -27,13 +27,6 @@
 
 #include "uvp-internal.h"
 
-enum {
-  /* Half of libuv's default pool of 4: the embedder keeps 2 threads for
-   * its own fs and DNS requests whatever the plugins do. */
-  DEFAULT_CONCURRENCY = 2,
-  DEFAULT_DRAIN_MS = 30000,
-};
-
 enum work_state {
   W_WAITING,   /* in h->work_waiting, not on the pool yet */
   W_RUNNING,   /* handed to uv_queue_work */
@@ -79,19 +72,15 @@ static void list_remove(uvp__work_list *l, uvp__work *w) {
   l->count--;
 }
 
-static uint32_t concurrency(const uvp_host *h) {
-  uint32_t n = h->opts.work_concurrency;
-  return n != 0 ? n : DEFAULT_CONCURRENCY;
-}
-
 /* A plugin's own bound; more than the host's would mean nothing. */
 static uint32_t limit(const uvp_ctx *ctx) {
-  uint32_t n = concurrency(ctx->host);
+  uint32_t n = ctx->host->opts.work_concurrency;
   return ctx->work_limit != 0 && ctx->work_limit < n ? ctx->work_limit : n;
 }
 
 static bool can_run(const uvp_host *h, const uvp_ctx *ctx) {
-  return h->work_running < concurrency(h) && ctx->work_running < limit(ctx);
+  return h->work_running < h->opts.work_concurrency &&
+         ctx->work_running < limit(ctx);
 }
 
 static void work_cb(uv_work_t *req) {
@@ -105,7 +94,7 @@ static void after_work_cb(uv_work_t *req, int status);
  * no raw libuv code may leave the API. */
 static int submit(uvp_host *h, uvp__work *w) {
   int rc = uv_queue_work(h->loop, &w->req, work_cb, after_work_cb);
-  if (rc < 0) return rc == UV_ENOMEM ? UVP_ENOMEM : UVP_EINVAL;
+  if (rc < 0) return uvp__status_from_uv(rc);
   w->state = W_RUNNING;
   h->work_running++;
   w->ctx->work_running++;
@@ -124,7 +113,7 @@ static void defer_cancelled(uvp_host *h, uvp__work *w) {
 static void pump(uvp_host *h) {
   uvp__work *next;
   for (uvp__work *w = h->work_waiting.head;
-       w != NULL && h->work_running < concurrency(h); w = next) {
+       w != NULL && h->work_running < h->opts.work_concurrency; w = next) {
     next = w->next;
     if (w->ctx->work_running >= limit(w->ctx)) continue;
     list_remove(&h->work_waiting, w);
@@ -260,7 +249,7 @@ static void abandon(uvp_host *h, uvp_ctx *ctx) {
   uvp__log(h, ctx->name, UVP_LOG_ERROR,
            "%u work item(s) still running after %u ms: abandoned (their done "
            "and destroy never run; the object stays mapped)",
-           (unsigned)n, (unsigned)uvp__work_drain_ms(h));
+           (unsigned)n, (unsigned)h->opts.work_drain_ms);
   if (ctx->index == 0)
     uvp__host_close_continue(h);
   else
@@ -299,11 +288,6 @@ static void on_drain_timer(uv_timer_t *timer) {
   if (!h->finishing) rearm(h);
 }
 
-uint32_t uvp__work_drain_ms(const uvp_host *h) {
-  uint32_t ms = h->opts.work_drain_ms;
-  return ms != 0 ? ms : DEFAULT_DRAIN_MS;
-}
-
 void uvp__work_drain_start(uvp_ctx *ctx) {
   uvp_host *h = ctx->host;
   if (ctx->work_running == 0 || ctx->work_deadline != 0) return;
@@ -313,7 +297,7 @@ void uvp__work_drain_start(uvp_ctx *ctx) {
     h->work_timer_open = true;
     h->handles_open++;
   }
-  ctx->work_deadline = uv_now(h->loop) + uvp__work_drain_ms(h);
+  ctx->work_deadline = uv_now(h->loop) + h->opts.work_drain_ms;
   rearm(h);
 }
 
