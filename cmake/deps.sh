@@ -11,7 +11,7 @@
 # are installed. On systems without dpkg it only warns.
 set -eu
 
-pkgs="cmake pkg-config libuv1-dev nettle-dev check valgrind bindgen $*"
+pkgs="cmake pkg-config libuv1-dev nettle-dev check valgrind bindgen libinih-dev libmicrohttpd-dev libsystemd-dev prometheus curl $*"
 
 if ! command -v dpkg >/dev/null 2>&1; then
   echo "deps: no dpkg; install by hand: a C compiler, $pkgs, Rust >= 1.70" >&2
