@@ -6,6 +6,8 @@
  * (F3) and the state (S1), and only then the module doing the work.
  * Thread: any thread may call; only the loop thread gets past the check.
  */
+#include <string.h>
+
 #include "uvp-internal.h"
 
 static int wrong_thread(uvp_ctx *ctx) {
@@ -168,6 +170,25 @@ static int api_remote_publish(uvp_remote *remote, uvp_topic topic,
   return uvp__remote_publish(remote, topic, data, len, flags);
 }
 
+static int api_fault(uvp_ctx *ctx, int status, const char *msg, size_t len) {
+  int rc = check_ctx(ctx);
+  if (rc < 0) return rc;
+  if (status >= 0 || (msg == NULL && len != 0)) return UVP_EINVAL;
+  if (len != 0) uvp__log_raw(ctx->host, ctx->name, UVP_LOG_ERROR, msg, len);
+  uvp__plugin_report_fault(ctx, status); /* F7 */
+  return 0;
+}
+
+static int api_instance_name(uvp_ctx *ctx, const char **out_name,
+                             size_t *out_len) {
+  int rc = check_ctx(ctx);
+  if (rc < 0) return rc;
+  if (out_name == NULL) return UVP_EINVAL;
+  *out_name = ctx->name;
+  if (out_len != NULL) *out_len = strlen(ctx->name);
+  return 0;
+}
+
 const uvp_api uvp__api = {
     .size = sizeof(uvp_api),
     .abi_major = UVP_ABI_MAJOR,
@@ -188,4 +209,6 @@ const uvp_api uvp__api = {
     .remote_release = uvp__remote_release,
     .remote_post = uvp__remote_post,
     .remote_publish = api_remote_publish,
+    .fault = api_fault,
+    .instance_name = api_instance_name,
 };

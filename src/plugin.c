@@ -268,7 +268,9 @@ void uvp__plugin_unload_due(uvp_host *h) {
   for (uint32_t i = h->norder; i-- > 0;) {
     if (i >= h->norder) continue;
     uvp_ctx *ctx = h->order[i];
-    if (ctx->unload_pending && ctx->depth == 0) {
+    if (ctx->quarantine_due && ctx->depth == 0) {
+      uvp__plugin_quarantine_due(ctx);
+    } else if (ctx->unload_pending && ctx->depth == 0) {
       ctx->unload_pending = false;
       uvp__plugin_begin_unload(ctx);
     } else if (ctx->state == UVP__QUARANTINED && !ctx->unload_pending) {
@@ -299,4 +301,38 @@ void uvp__plugin_fault(uvp_ctx *ctx, int rc) {
                "callback panicked; quarantined and unloading");
       quarantine(ctx);
   }
+}
+
+/* F7: runs the quarantine a reported panic asked for, at depth 0: when the
+ * callback that reported it returns, or on the next loop turn. */
+void uvp__plugin_quarantine_due(uvp_ctx *ctx) {
+  ctx->quarantine_due = false;
+  ctx->unload_pending = false; /* set only to be noticed, see below */
+  if (ctx->state == UVP__RUNNING) quarantine(ctx);
+}
+
+/* F7: a fault the plugin caught itself, reported from any depth (a destroy
+ * or free_fn included). Counted and logged like a callback's status; a
+ * quarantine waits for the next loop turn, where no plugin code is on the
+ * stack. */
+void uvp__plugin_report_fault(uvp_ctx *ctx, int rc) {
+  bool quarantines = rc == UVP_EPANIC && ctx->index != 0 &&
+                     ctx->state == UVP__RUNNING &&
+                     ctx->fault_policy != UVP_FAULT_LOG &&
+                     ctx->fault_policy != UVP_FAULT_ABORT;
+  if (!quarantines) {
+    uvp__plugin_fault(ctx, rc);
+    return;
+  }
+  ctx->errors++;
+  ctx->panics++;
+  uvp__log(ctx->host, ctx->name, UVP_LOG_ERROR,
+           "plugin reported a panic; quarantined and unloading");
+  ctx->quarantine_due = true;
+  /* The dispatcher and the post runner call uvp__call_after only for a
+   * failed call or a pending unload: this flag gets their attention
+   * without another test on their common path. */
+  ctx->unload_pending = true;
+  ctx->host->unloads_due = true;
+  uvp__host_schedule(ctx->host);
 }

@@ -119,6 +119,7 @@ bool uvp__call_returned(uvp_host *h, uvp_ctx *ctx, uint32_t idx) {
 void uvp__call_after(uvp_ctx *ctx, int rc) {
   if (rc != 0) uvp__plugin_fault(ctx, rc); /* never frees ctx */
   if (ctx->depth != 0) return;
+  if (ctx->quarantine_due) uvp__plugin_quarantine_due(ctx); /* F7 */
   if (ctx->unload_pending) {
     ctx->unload_pending = false;
     uvp__plugin_begin_unload(ctx);

@@ -235,6 +235,7 @@ struct uvp_ctx {
   uint16_t index; /* in host->ctxs */
   uint8_t state;  /* enum uvp__ctx_state */
   bool unload_pending;
+  bool quarantine_due; /* a fault reported through api->fault (F7) */
   bool retiring;    /* being replaced by a reload: its name is free */
   bool keep_mapped; /* never dlclose: references outlived the plugin (U4) */
   int fault_policy; /* resolved uvp_fault_policy */
@@ -395,6 +396,8 @@ int uvp__plugin_unload(uvp_ctx *ctx);
 void uvp__plugin_begin_unload(uvp_ctx *ctx);
 void uvp__plugin_poll(uvp_ctx *ctx);
 void uvp__plugin_fault(uvp_ctx *ctx, int rc);
+void uvp__plugin_report_fault(uvp_ctx *ctx, int rc);
+void uvp__plugin_quarantine_due(uvp_ctx *ctx);
 void uvp__plugin_unload_due(uvp_host *h);
 void uvp__plugin_unpin(uvp_ctx *ctx);
 uvp_ctx *uvp__plugin_find(uvp_host *h, const char *name, bool live_only);

@@ -479,6 +479,45 @@ typedef struct uvp_api {
    */
   int (*remote_publish)(uvp_remote *remote, uvp_topic topic, const void *data,
                         size_t len, int flags);
+
+  /* ---- ABI 1.2: check UVP_HAS_FIELD(api, uvp_api, fault) first ---- */
+
+  /**
+   * Report a fault the plugin caught where no status can be returned
+   * (on_stop, a destroy, a payload's free_fn, a posted callback's destroy):
+   * it is logged and counted exactly as a callback returning status would
+   * be, and the plugin's fault policy applies (F7).
+   *
+   * @param ctx     calling plugin's context.
+   * @param status  a negative status; UVP_EPANIC for a caught panic.
+   * @param msg     UTF-8 text for the log (NULL only when len is 0); copied.
+   * @param len     bytes of msg.
+   * @return 0, UVP_EINVAL or UVP_EWRONGTHREAD.
+   *
+   * THREAD:    loop thread only (T2); allowed inside destroy and free_fn.
+   * OWNERSHIP: msg stays the caller's.
+   * LIFETIME:  under UVP_FAULT_QUARANTINE a running plugin is quarantined
+   *            once the current callback returns (next loop turn when
+   *            called from a destroy or free_fn); a stopping one is only
+   *            counted.
+   * SINCE:     ABI 1.2
+   */
+  int (*fault)(uvp_ctx *ctx, int status, const char *msg, size_t len);
+
+  /**
+   * Read this instance's name (the one given at load, or the descriptor's).
+   *
+   * @param ctx       calling plugin's context.
+   * @param out_name  receives the name, NUL-terminated.
+   * @param out_len   receives its length in bytes; may be NULL.
+   * @return 0, UVP_EINVAL or UVP_EWRONGTHREAD.
+   *
+   * THREAD:    loop thread only (T2).
+   * OWNERSHIP: the host's; do not free.
+   * LIFETIME:  valid until on_unload returns.
+   * SINCE:     ABI 1.2
+   */
+  int (*instance_name)(uvp_ctx *ctx, const char **out_name, size_t *out_len);
 } uvp_api;
 
 /* ===================================================================== */

@@ -1,7 +1,7 @@
 // generated — do not edit: run rust-plugins/uvplug/gen-sys.sh (bindgen from include/uvplug/plugin.h)
 
 pub const UVP_ABI_MAJOR: u32 = 1;
-pub const UVP_ABI_MINOR: u32 = 1;
+pub const UVP_ABI_MINOR: u32 = 2;
 pub const UVP_VERSION_MAJOR: u32 = 0;
 pub const UVP_VERSION_MINOR: u32 = 1;
 pub const UVP_VERSION_PATCH: u32 = 0;
@@ -366,12 +366,27 @@ pub struct uvp_api {
             flags: ::std::os::raw::c_int,
         ) -> ::std::os::raw::c_int,
     >,
+    pub fault: ::std::option::Option<
+        unsafe extern "C" fn(
+            ctx: *mut uvp_ctx,
+            status: ::std::os::raw::c_int,
+            msg: *const ::std::os::raw::c_char,
+            len: usize,
+        ) -> ::std::os::raw::c_int,
+    >,
+    pub instance_name: ::std::option::Option<
+        unsafe extern "C" fn(
+            ctx: *mut uvp_ctx,
+            out_name: *mut *const ::std::os::raw::c_char,
+            out_len: *mut usize,
+        ) -> ::std::os::raw::c_int,
+    >,
 }
 #[test]
 fn bindgen_test_layout_uvp_api() {
     assert_eq!(
         ::std::mem::size_of::<uvp_api>(),
-        136usize,
+        152usize,
         concat!("Size of: ", stringify!(uvp_api))
     );
     assert_eq!(
@@ -740,6 +755,44 @@ fn bindgen_test_layout_uvp_api() {
         );
     }
     test_field_remote_publish();
+    fn test_field_fault() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).fault) as usize - ptr as usize
+            },
+            136usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(fault)
+            )
+        );
+    }
+    test_field_fault();
+    fn test_field_instance_name() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).instance_name) as usize - ptr as usize
+            },
+            144usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(instance_name)
+            )
+        );
+    }
+    test_field_instance_name();
 }
 #[repr(C)]
 pub struct uvp_plugin_desc {

@@ -367,6 +367,8 @@ static FAKE_API: sys::uvp_api = sys::uvp_api {
     remote_release: Some(api_remote_release),
     remote_post: Some(api_remote_post),
     remote_publish: Some(api_remote_publish),
+    fault: None,
+    instance_name: None,
 };
 
 /// The fake host. Not `Send`: like the real one it belongs to the thread
