@@ -1,0 +1,267 @@
+/* Prometheus text exposition of the host's statistics (see metrics_text.h).
+ *
+ * Every family is written whole (HELP, TYPE, then all its samples) as the
+ * format requires, so the per-plugin statistics are read once into an
+ * array and walked once per family.
+ */
+#include "metrics_text.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef UVPD_VERSION
+#define UVPD_VERSION "0.1.0"
+#endif
+
+/* A growing output buffer; oom sticks once an allocation failed. */
+typedef struct sb {
+  char *buf;
+  size_t len, cap;
+  int oom;
+} sb;
+
+/* One loaded plugin's name and statistics, read once per scrape. */
+typedef struct plug {
+  const char *name;
+  uvp_plugin_stats st;
+} plug;
+
+/* Make room for n more bytes plus a NUL. */
+static int sb_reserve(sb *b, size_t n) {
+  if (b->oom) return -1;
+  if (b->len + n + 1 <= b->cap) return 0;
+  size_t cap = b->cap ? b->cap : 4096;
+  while (cap < b->len + n + 1) cap *= 2;
+  char *p = realloc(b->buf, cap);
+  if (p == NULL) {
+    b->oom = 1;
+    return -1;
+  }
+  b->buf = p;
+  b->cap = cap;
+  return 0;
+}
+
+/* Append printf-formatted text. */
+static void sb_printf(sb *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0 || sb_reserve(b, (size_t)n) != 0) return;
+  va_start(ap, fmt);
+  vsnprintf(b->buf + b->len, b->cap - b->len, fmt, ap);
+  va_end(ap);
+  b->len += (size_t)n;
+}
+
+size_t uvpd_metrics_escape(char *out, size_t outlen, const char *s) {
+  size_t n = 0;
+  for (; s != NULL && *s != '\0'; s++) {
+    char esc = *s == '\\' ? '\\' : *s == '"' ? '"' : *s == '\n' ? 'n' : 0;
+    char pair[2] = {'\\', esc};
+    const char *src = esc ? pair : s;
+    size_t k = esc ? 2 : 1;
+    for (size_t i = 0; i < k; i++, n++)
+      if (n + 1 < outlen) out[n] = src[i];
+  }
+  if (outlen > 0) out[n < outlen ? n : outlen - 1] = '\0';
+  return n;
+}
+
+/* Append s escaped as a label value (without the quotes). */
+static void sb_label(sb *b, const char *s) {
+  size_t need = uvpd_metrics_escape(NULL, 0, s);
+  if (sb_reserve(b, need) != 0) return;
+  uvpd_metrics_escape(b->buf + b->len, need + 1, s);
+  b->len += need;
+}
+
+/* The HELP and TYPE lines that open a family. */
+static void family(sb *b, const char *name, const char *type,
+                   const char *help) {
+  sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* name{label="value"} v */
+static void sample1(sb *b, const char *name, const char *label,
+                    const char *value, uint64_t v) {
+  sb_printf(b, "%s{%s=\"", name, label);
+  sb_label(b, value);
+  sb_printf(b, "\"} %" PRIu64 "\n", v);
+}
+
+/* Read every loaded plugin's statistics; *out is NULL when none. */
+static int read_plugins(uvp_host *host, plug **out, size_t *n_out) {
+  size_t n = 0, cap = 0;
+  plug *p = NULL;
+  const char *name;
+  for (uint32_t i = 0; uvp_host_plugin_name(host, i, &name) == 0; i++) {
+    if (n == cap) {
+      size_t c = cap ? cap * 2 : 8;
+      plug *q = realloc(p, c * sizeof(*q));
+      if (q == NULL) {
+        free(p);
+        return UVP_ENOMEM;
+      }
+      p = q;
+      cap = c;
+    }
+    memset(&p[n].st, 0, sizeof(p[n].st));
+    p[n].st.size = sizeof(p[n].st);
+    if (uvp_host_plugin_stats(host, name, &p[n].st) != 0) continue;
+    p[n].name = name;
+    n++;
+  }
+  *out = p;
+  *n_out = n;
+  return 0;
+}
+
+/* A per-plugin field: metric name, type, help, and where it is. */
+typedef struct field {
+  const char *name;
+  const char *type;
+  const char *help;
+  size_t off;
+  int is32; /* uint32_t, else uint64_t */
+} field;
+
+#define F64(n, t, h, f) \
+  { n, t, h, offsetof(uvp_plugin_stats, f), 0 }
+#define F32(n, t, h, f) \
+  { n, t, h, offsetof(uvp_plugin_stats, f), 1 }
+
+static const field plugin_fields[] = {
+    F64("uvplug_plugin_calls_total", "counter",
+        "Callbacks run (events, timers, fd watches).", calls),
+    F64("uvplug_plugin_events_total", "counter",
+        "Topic events delivered to the plugin.", events),
+    F64("uvplug_plugin_published_total", "counter",
+        "Events the plugin published.", published),
+    F64("uvplug_plugin_errors_total", "counter",
+        "Callbacks that returned a negative status.", errors),
+    F64("uvplug_plugin_panics_total", "counter",
+        "Callbacks that returned UVP_EPANIC.", panics),
+    F64("uvplug_plugin_wrong_thread_total", "counter",
+        "Calls refused with UVP_EWRONGTHREAD.", wrong_thread),
+    F64("uvplug_plugin_posts_total", "counter",
+        "Posted callbacks and remote publishes run.", posts),
+    F32("uvplug_plugin_registrations", "gauge",
+        "Live subscriptions, timers, fd watches and work items.",
+        registrations),
+    F32("uvplug_plugin_post_queued", "gauge", "Posts waiting in the queue.",
+        post_queued),
+    F32("uvplug_plugin_post_high_water", "gauge",
+        "Most posts ever waiting at once.", post_high_water),
+    F32("uvplug_plugin_remote_refs", "gauge",
+        "References held on the plugin's remote handle.", remote_refs),
+    F32("uvplug_plugin_work_pending", "gauge", "Work items queued or running.",
+        work_pending),
+    F32("uvplug_plugin_work_running", "gauge",
+        "Work items running on the thread pool.", work_running),
+    F32("uvplug_plugin_work_queued", "gauge", "Work items waiting for a slot.",
+        work_queued),
+};
+
+/* Value of field f in st. */
+static uint64_t field_value(const uvp_plugin_stats *st, const field *f) {
+  const char *p = (const char *)st + f->off;
+  if (f->is32) {
+    uint32_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+  }
+  uint64_t v;
+  memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+static const char *const state_names[] = {"loading", "running", "stopping",
+                                          "quarantined", "draining"};
+#define N_STATES (sizeof(state_names) / sizeof(state_names[0]))
+
+/* Every per-plugin family. */
+static void render_plugins(sb *b, const plug *p, size_t n) {
+  for (size_t f = 0; f < sizeof(plugin_fields) / sizeof(plugin_fields[0]);
+       f++) {
+    const field *fd = &plugin_fields[f];
+    family(b, fd->name, fd->type, fd->help);
+    for (size_t i = 0; i < n; i++)
+      sample1(b, fd->name, "plugin", p[i].name, field_value(&p[i].st, fd));
+  }
+  /* One-hot, so a state that is left shows 0 rather than vanishing. */
+  family(b, "uvplug_plugin_state", "gauge",
+         "1 for the plugin's current state, 0 for the others.");
+  for (size_t i = 0; i < n; i++)
+    for (size_t s = 0; s < N_STATES; s++) {
+      sb_printf(b, "uvplug_plugin_state{plugin=\"");
+      sb_label(b, p[i].name);
+      sb_printf(b, "\",state=\"%s\"} %d\n", state_names[s],
+                p[i].st.state == (int)s);
+    }
+  family(b, "uvplug_work_abandoned", "gauge",
+         "Work items abandoned at an unload or close that still run.");
+  sb_printf(b, "uvplug_work_abandoned %" PRIu32 "\n",
+            n > 0 ? p[0].st.work_abandoned : 0);
+}
+
+/* The daemon's own families: build, readiness, reloads, instances. */
+static void render_daemon(sb *b, const uvpd_daemon_view *v) {
+  family(b, "uvplug_build_info", "gauge",
+         "Daemon and library versions; always 1.");
+  sb_printf(b, "uvplug_build_info{version=\"%s\",library=\"", UVPD_VERSION);
+  sb_label(b, uvp_version_string());
+  sb_printf(b, "\"} 1\n");
+  if (v == NULL) return;
+  family(b, "uvplug_ready", "gauge", "1 when /ready answers 200.");
+  sb_printf(b, "uvplug_ready %d\n", v->ready != 0);
+  family(b, "uvplug_reloads_total", "counter",
+         "Config reloads (SIGHUP), by result.");
+  sb_printf(b, "uvplug_reloads_total{result=\"ok\"} %" PRIu64 "\n",
+            v->reloads_ok);
+  sb_printf(b, "uvplug_reloads_total{result=\"failed\"} %" PRIu64 "\n",
+            v->reloads_failed);
+  family(b, "uvplug_restarts_total", "counter",
+         "Plugin restarts by the restart policy.");
+  sb_printf(b, "uvplug_restarts_total %" PRIu64 "\n", v->restarts_total);
+
+  static const char *const statuses[] = {"running", "failed", "disabled",
+                                         "quarantined"};
+  family(b, "uvplug_instance_status", "gauge",
+         "1 for each configured instance's status, 0 for the others.");
+  for (size_t i = 0; i < v->n_instances && v->instances != NULL; i++)
+    for (size_t s = 0; s < 4; s++) {
+      const char *cur = v->instances[i].status;
+      sb_printf(b, "uvplug_instance_status{plugin=\"");
+      sb_label(b, v->instances[i].name);
+      sb_printf(b, "\",status=\"%s\"} %d\n", statuses[s],
+                cur != NULL && strcmp(cur, statuses[s]) == 0);
+    }
+  family(b, "uvplug_instance_restarts_total", "counter",
+         "Restarts of each configured instance by the restart policy.");
+  for (size_t i = 0; i < v->n_instances && v->instances != NULL; i++)
+    sample1(b, "uvplug_instance_restarts_total", "plugin", v->instances[i].name,
+            v->instances[i].restarts);
+}
+
+int uvpd_metrics_render(uvp_host *host, const uvpd_daemon_view *view,
+                        char **out_buf, size_t *out_len) {
+  sb b = {0};
+  plug *p = NULL;
+  size_t n = 0;
+  if (read_plugins(host, &p, &n) != 0) return UVP_ENOMEM;
+  render_daemon(&b, view);
+  render_plugins(&b, p, n);
+  free(p);
+  if (b.oom || sb_reserve(&b, 0) != 0) {
+    free(b.buf);
+    return UVP_ENOMEM;
+  }
+  *out_buf = b.buf;
+  *out_len = b.len;
+  return 0;
+}
