@@ -116,6 +116,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(missing_docs)]
 
+pub mod config;
 mod ctx;
 mod error;
 mod event;

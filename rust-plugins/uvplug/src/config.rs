@@ -1,0 +1,1 @@
+//! Typed parsing of `key=value` config strings.
