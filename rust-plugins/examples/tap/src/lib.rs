@@ -1,0 +1,252 @@
+//! `tap`: logs the events of one topic so an operator can see what flows,
+//! at most `max_per_sec` lines a second. For each event it logs the topic,
+//! the payload length and a printable preview of its first `preview` bytes;
+//! what the rate limit suppressed is counted and reported once a second
+//! (`tap: suppressed N events on TOPIC`), and in total when it stops.
+//!
+//! Config: `topic=ticks max_per_sec=10 preview=32` (space-separated
+//! key=value; those are the defaults). `max_per_sec` is at least 1:
+//! counting without logging is what `counter` is for.
+
+use std::fmt::Write as _;
+use uvplug::prelude::*;
+
+/// The tap's state.
+pub struct Tap {
+    topic: String,
+    max_per_sec: u64,
+    preview: usize,
+    /// Lines logged in the current one-second window.
+    logged_in_window: u64,
+    /// Events suppressed in the current window, reported when it ends.
+    suppressed_in_window: u64,
+    logged: u64,
+    suppressed: u64,
+    _sub: Option<Subscription>,
+    _window: Option<Timer>,
+}
+
+struct Config {
+    topic: String,
+    max_per_sec: u64,
+    preview: usize,
+}
+
+fn parse(config: &str) -> std::result::Result<Config, String> {
+    let mut c = Config {
+        topic: "ticks".into(),
+        max_per_sec: 10,
+        preview: 32,
+    };
+    for kv in config.split_whitespace() {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("expected key=value, got {kv:?}"))?;
+        let num = || {
+            v.parse::<u64>()
+                .map_err(|_| format!("{k}: not a number: {v:?}"))
+        };
+        match k {
+            "topic" if !v.is_empty() => c.topic = v.to_owned(),
+            "max_per_sec" => c.max_per_sec = num()?,
+            "preview" => c.preview = num()?.min(4096) as usize,
+            _ => return Err(format!("unknown key {k:?}")),
+        }
+    }
+    if c.max_per_sec == 0 {
+        return Err("max_per_sec must be at least 1".into());
+    }
+    Ok(c)
+}
+
+/// The first `max` bytes of `data` as printable ASCII: `\\`, `"` and every
+/// byte outside 0x20..=0x7e escaped (`\n`, `\t`, `\xNN`), so a payload can
+/// never forge a log line or a terminal sequence; `...` marks a cut.
+pub fn preview(data: &[u8], max: usize) -> String {
+    let mut s = String::with_capacity(max.min(data.len()) + 8);
+    for &b in data.iter().take(max) {
+        match b {
+            b'\\' => s.push_str("\\\\"),
+            b'"' => s.push_str("\\\""),
+            b'\n' => s.push_str("\\n"),
+            b'\t' => s.push_str("\\t"),
+            0x20..=0x7e => s.push(b as char),
+            _ => {
+                let _ = write!(s, "\\x{b:02x}");
+            }
+        }
+    }
+    if data.len() > max {
+        s.push_str("...");
+    }
+    s
+}
+
+impl Tap {
+    /// One event: log it, or count it when the window's budget is spent.
+    fn on_event(&mut self, ctx: &mut Ctx<Self>, ev: &Event<'_>) {
+        if self.logged_in_window >= self.max_per_sec {
+            self.suppressed_in_window += 1;
+            self.suppressed += 1;
+            return;
+        }
+        self.logged_in_window += 1;
+        self.logged += 1;
+        let data = ev.data();
+        ctx.log_info(format_args!(
+            "tap: {} len={} \"{}\"",
+            ev.topic_name(),
+            data.len(),
+            preview(data, self.preview)
+        ));
+    }
+
+    /// The window ends: report what it suppressed, open the next one.
+    fn on_window(&mut self, ctx: &mut Ctx<Self>) {
+        if self.suppressed_in_window > 0 {
+            ctx.log_info(format_args!(
+                "tap: suppressed {} events on {}",
+                self.suppressed_in_window, self.topic
+            ));
+        }
+        self.logged_in_window = 0;
+        self.suppressed_in_window = 0;
+    }
+}
+
+impl Plugin for Tap {
+    fn init(ctx: &mut Ctx<Self>, config: &str) -> Result<Self> {
+        let c = parse(config).map_err(|e| {
+            ctx.log_error(format_args!("tap: bad config: {e}"));
+            Error::Invalid
+        })?;
+        let t = ctx.topic(&c.topic)?;
+        let sub = ctx.subscribe(&t, |me: &mut Tap, ctx, ev: &Event| {
+            me.on_event(ctx, ev);
+            Ok(())
+        })?;
+        Ok(Tap {
+            topic: c.topic,
+            max_per_sec: c.max_per_sec,
+            preview: c.preview,
+            logged_in_window: 0,
+            suppressed_in_window: 0,
+            logged: 0,
+            suppressed: 0,
+            _sub: Some(sub),
+            _window: None,
+        })
+    }
+
+    fn start(&mut self, ctx: &mut Ctx<Self>) -> Result<()> {
+        // A fixed window on the loop clock: cheaper than a token bucket and
+        // the report lines come out at a steady pace.
+        self._window = Some(ctx.every(Duration::from_secs(1), |me: &mut Tap, ctx| {
+            me.on_window(ctx);
+            Ok(())
+        })?);
+        Ok(())
+    }
+
+    fn stop(&mut self, ctx: &mut Ctx<Self>) {
+        ctx.log_info(format_args!(
+            "tap: {}: logged {}, suppressed {} events",
+            self.topic, self.logged, self.suppressed
+        ));
+    }
+}
+
+export_plugin!(Tap, name = "tap", version = env!("CARGO_PKG_VERSION"));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uvplug::testing::TestHost;
+
+    fn count_logged(h: &TestHost, prefix: &str) -> usize {
+        h.logs()
+            .iter()
+            .filter(|l| l.msg.starts_with(prefix))
+            .count()
+    }
+
+    #[test]
+    fn logs_topic_length_and_preview() {
+        let mut h = TestHost::new();
+        h.load::<Tap>("topic=ticks").unwrap();
+        h.publish("ticks", b"hello").unwrap();
+        h.publish("other", b"nope").unwrap();
+        h.publish("ticks", &[0x01, b'"', b'\\', b'\n', 0xff])
+            .unwrap();
+        h.run_until_idle();
+        assert!(h.logged("tap: ticks len=5 \"hello\""));
+        assert!(h.logged("tap: ticks len=5 \"\\x01\\\"\\\\\\n\\xff\""));
+        assert_eq!(count_logged(&h, "tap: other"), 0);
+        assert_eq!(count_logged(&h, "tap: ticks len="), 2);
+    }
+
+    #[test]
+    fn rate_limit_counts_and_reports_suppressed_once_a_second() {
+        let mut h = TestHost::new();
+        let p = h.load::<Tap>("topic=t max_per_sec=3").unwrap();
+        for i in 0..10u8 {
+            h.publish("t", &[b'a' + i]).unwrap();
+        }
+        h.run_until_idle();
+        assert_eq!(count_logged(&h, "tap: t len=1"), 3);
+        assert_eq!(h.state(&p).suppressed, 7);
+        assert!(!h.logged("tap: suppressed"));
+
+        h.advance(Duration::from_millis(1000));
+        assert!(h.logged("tap: suppressed 7 events on t"));
+        // A new window: three more lines, then suppression again.
+        for _ in 0..4 {
+            h.publish("t", b"z").unwrap();
+        }
+        h.run_until_idle();
+        assert_eq!(count_logged(&h, "tap: t len=1"), 6);
+        h.advance(Duration::from_millis(1000));
+        assert!(h.logged("tap: suppressed 1 events on t"));
+        // A quiet window reports nothing.
+        h.advance(Duration::from_millis(1000));
+        assert_eq!(count_logged(&h, "tap: suppressed"), 2);
+
+        h.unload(p.id()).unwrap();
+        assert!(h.logged("tap: t: logged 6, suppressed 8 events"));
+        assert_eq!(h.live_registrations(), 0);
+        // Each registration's closure dropped once: subscription and timer.
+        assert_eq!(h.destroy_calls(), 2);
+    }
+
+    #[test]
+    fn preview_cuts_and_escapes() {
+        assert_eq!(preview(b"abcdef", 3), "abc...");
+        assert_eq!(preview(b"abc", 3), "abc");
+        assert_eq!(preview(b"\x1b[31m", 8), "\\x1b[31m");
+        assert_eq!(preview(b"", 8), "");
+        assert_eq!(preview(b"a\tb", 0), "...");
+    }
+
+    #[test]
+    fn bad_config_fails_init_with_a_message() {
+        let mut h = TestHost::new();
+        for bad in ["max_per_sec=0", "max_per_sec=x", "colour=red", "topic"] {
+            assert_eq!(h.load::<Tap>(bad).err(), Some(Error::Init), "{bad}");
+        }
+        assert!(h.logged("tap: bad config: max_per_sec must be at least 1"));
+        assert!(h.logged("tap: bad config: unknown key \"colour\""));
+        assert_eq!(h.live_registrations(), 0);
+    }
+
+    #[test]
+    fn exported_descriptor_loads() {
+        let mut h = TestHost::new();
+        h.load_descriptor(&uvp_plugin_descriptor, b"topic=x max_per_sec=1")
+            .unwrap();
+        h.publish("x", b"1").unwrap();
+        h.publish("x", b"2").unwrap();
+        h.run_until_idle();
+        assert!(h.logged("tap: x len=1 \"1\""));
+        assert!(!h.logged("tap: x len=1 \"2\""));
+    }
+}
