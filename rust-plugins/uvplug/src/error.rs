@@ -3,9 +3,37 @@
 //! Every `UVP_E*` code of `include/uvplug/errno.h` has a variant; a code this
 //! version of the SDK does not know becomes [`Error::Unknown`]. Converting
 //! never panics.
+//!
+//! A plugin's own failures carry a message (and, optionally, the error that
+//! caused them) in [`Error::Custom`], while still mapping to a status code
+//! at the boundary; the SDK logs the message through the host when it
+//! hands the code back (an `init` that fails says why, not only
+//! `UVP_EINVAL`).
+//!
+//! ```
+//! use uvplug::Error;
+//!
+//! fn port(s: &str) -> uvplug::Result<u16> {
+//!     s.parse().map_err(|e| Error::msg(format!("port: {e}")))
+//! }
+//! let e = port("http").unwrap_err();
+//! assert_eq!(e.kind(), Error::Invalid);
+//! assert_eq!(e.message(), Some("port: invalid digit found in string"));
+//! assert_eq!(e.code(), uvplug::sys::UVP_EINVAL);
+//!
+//! // `?` on std::io::Error keeps the I/O error as the source.
+//! fn read(path: &str) -> uvplug::Result<String> {
+//!     Ok(std::fs::read_to_string(path)?)
+//! }
+//! let e = read("/nonexistent/uvplug").unwrap_err();
+//! assert!(e.to_string().contains("No such file"));
+//! assert!(std::error::Error::source(&e).is_some());
+//! ```
 
 use std::fmt;
+use std::io;
 use std::os::raw::c_int;
+use std::sync::Arc;
 
 use crate::sys;
 
@@ -17,7 +45,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Returned by every fallible SDK function; returned *by* a plugin from
 /// [`Plugin::init`](crate::Plugin::init) and from handlers, where the host
 /// counts it (contract F2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+///
+/// Equality compares status codes, and for [`Error::Custom`] the message
+/// too (not the source).
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// `UVP_EINVAL`: invalid argument.
@@ -83,6 +114,18 @@ pub enum Error {
     Hash,
     /// A code this SDK does not know (a newer host, or a raw errno).
     Unknown(i32),
+    /// A plugin's own failure: a status [`kind`](Error::kind) with a
+    /// message and an optional source. Made by [`Error::new`],
+    /// [`Error::msg`] and the `From` conversions.
+    Custom(Box<Custom>),
+}
+
+/// The payload of [`Error::Custom`].
+#[derive(Clone, Debug)]
+pub struct Custom {
+    kind: Error,
+    msg: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 // One table, like UVP_ERRNO_MAP: variant, code, text.
@@ -135,19 +178,21 @@ macro_rules! impl_codes {
             }
 
             /// The status code of this error (negative for every known one).
-            pub fn code(self) -> c_int {
+            pub fn code(&self) -> c_int {
                 match self {
                     $(Error::$v => $code,)*
-                    Error::Unknown(c) => c,
+                    Error::Unknown(c) => *c,
+                    Error::Custom(c) => c.kind.code(),
                 }
             }
 
             /// The host's text for this code (`uvp_strerror`), or
             /// `"unknown error"`.
-            pub fn text(self) -> &'static str {
+            pub fn text(&self) -> &'static str {
                 match self {
                     $(Error::$v => $text,)*
                     Error::Unknown(_) => "unknown error",
+                    Error::Custom(c) => c.kind.text(),
                 }
             }
 
@@ -170,11 +215,84 @@ impl Error {
 
     /// The code to hand back to the host: always negative, so that an
     /// `Unknown(0)` or positive value can never be mistaken for success.
-    pub(crate) fn status(self) -> c_int {
+    pub(crate) fn status(&self) -> c_int {
         match self.code() {
             c if c < 0 => c,
             _ => sys::UVP_EINVAL,
         }
+    }
+
+    /// An error of status `kind` (a plain variant such as
+    /// [`Error::Busy`]; a custom one lends its kind) with a message.
+    ///
+    /// ```
+    /// let e = uvplug::Error::new(uvplug::Error::Busy, "backend busy");
+    /// assert_eq!(e.kind(), uvplug::Error::Busy);
+    /// assert_eq!(e.to_string(), "backend busy");
+    /// ```
+    pub fn new(kind: Error, msg: impl Into<String>) -> Error {
+        Error::Custom(Box::new(Custom {
+            kind: kind.kind(),
+            msg: msg.into(),
+            source: None,
+        }))
+    }
+
+    /// An [`Error::Invalid`] with a message: the usual error of `init`.
+    ///
+    /// ```
+    /// let e = uvplug::Error::msg("count must be at least 1");
+    /// assert_eq!(e.code(), uvplug::sys::UVP_EINVAL);
+    /// ```
+    pub fn msg(msg: impl Into<String>) -> Error {
+        Error::new(Error::Invalid, msg)
+    }
+
+    /// Adds `source` as the cause (kept for [`std::error::Error::source`]).
+    pub fn with_source(self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
+        let (kind, msg) = match self {
+            Error::Custom(c) => (c.kind, c.msg),
+            e => {
+                let msg = e.to_string();
+                (e, msg)
+            }
+        };
+        Error::Custom(Box::new(Custom {
+            kind,
+            msg,
+            source: Some(Arc::new(source)),
+        }))
+    }
+
+    /// The plain status variant: itself, or a custom error's kind.
+    pub fn kind(&self) -> Error {
+        match self {
+            Error::Custom(c) => c.kind.clone(),
+            e => e.clone(),
+        }
+    }
+
+    /// The message of a custom error; `None` for a plain status.
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            Error::Custom(c) => Some(&c.msg),
+            _ => None,
+        }
+    }
+}
+
+impl PartialEq for Error {
+    fn eq(&self, other: &Error) -> bool {
+        self.code() == other.code() && self.message() == other.message()
+    }
+}
+
+impl Eq for Error {}
+
+impl std::hash::Hash for Error {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.code().hash(h);
+        self.message().hash(h);
     }
 }
 
@@ -182,12 +300,65 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Unknown(c) => write!(f, "unknown error ({c})"),
+            Error::Custom(c) => f.write_str(&c.msg),
             e => write!(f, "{} ({})", e.text(), e.code()),
         }
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Custom(c) => c
+                .source
+                .as_deref()
+                .map(|s| s as &(dyn std::error::Error + 'static)),
+            _ => None,
+        }
+    }
+}
+
+/// The status an I/O error maps to: its errno when it has one (so that
+/// `EAGAIN` stays `UVP_EAGAIN`), else by kind.
+fn io_kind(e: &io::Error) -> Error {
+    if let Some(errno) = e.raw_os_error() {
+        return match Error::from_code(-errno) {
+            Error::Unknown(_) => Error::Unknown(-errno),
+            known => known,
+        };
+    }
+    match e.kind() {
+        io::ErrorKind::WouldBlock => Error::Again,
+        io::ErrorKind::OutOfMemory => Error::NoMem,
+        io::ErrorKind::PermissionDenied => Error::Access,
+        _ => Error::Invalid,
+    }
+}
+
+impl From<io::Error> for Error {
+    /// Keeps the I/O error as the source and its text as the message.
+    fn from(e: io::Error) -> Error {
+        Error::new(io_kind(&e), e.to_string()).with_source(e)
+    }
+}
+
+impl From<std::num::ParseIntError> for Error {
+    fn from(e: std::num::ParseIntError) -> Error {
+        Error::msg(e.to_string()).with_source(e)
+    }
+}
+
+impl From<std::num::ParseFloatError> for Error {
+    fn from(e: std::num::ParseFloatError) -> Error {
+        Error::msg(e.to_string()).with_source(e)
+    }
+}
+
+impl From<std::str::Utf8Error> for Error {
+    fn from(e: std::str::Utf8Error) -> Error {
+        Error::msg(e.to_string()).with_source(e)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -196,7 +367,7 @@ mod tests {
     #[test]
     fn every_code_round_trips() {
         assert_eq!(Error::ALL.len(), 30);
-        for &e in Error::ALL {
+        for e in Error::ALL.iter().cloned() {
             assert!(e.code() < 0, "{e:?}");
             assert_eq!(Error::from_code(e.code()), e);
             assert_ne!(e.text(), "unknown error");
@@ -231,5 +402,33 @@ mod tests {
         assert_eq!(Error::check(sys::UVP_ESTALE), Err(Error::Stale));
         assert_eq!(Error::Unknown(-9).to_string(), "unknown error (-9)");
         assert_eq!(Error::WrongThread.code(), -4001);
+    }
+
+    #[test]
+    fn custom_errors_keep_status_and_message() {
+        let e = Error::new(Error::Busy, "backend busy");
+        assert_eq!(e.code(), sys::UVP_EBUSY);
+        assert_eq!(e.status(), sys::UVP_EBUSY);
+        assert_eq!(e.kind(), Error::Busy);
+        assert_ne!(e, Error::Busy, "the message is part of equality");
+        assert_eq!(e.to_string(), "backend busy");
+        // new() of a custom error takes its kind, not Custom-in-Custom.
+        let again = Error::new(e.clone(), "again");
+        assert_eq!(again.kind(), Error::Busy);
+        assert_eq!(Error::Invalid.message(), None);
+        assert_eq!(Error::Unknown(0).with_source(io::Error::new(io::ErrorKind::Other, "x")).status(), sys::UVP_EINVAL);
+    }
+
+    #[test]
+    fn io_errors_map_by_errno() {
+        let e: Error = io::Error::from_raw_os_error(11).into(); // EAGAIN
+        assert_eq!(e.kind(), Error::Again);
+        let e: Error = io::Error::from_raw_os_error(5).into(); // EIO: no variant
+        assert_eq!(e.code(), -5);
+        assert!(std::error::Error::source(&e).is_some());
+        let e: Error = io::Error::new(io::ErrorKind::WouldBlock, "later").into();
+        assert_eq!((e.kind(), e.to_string()), (Error::Again, "later".to_owned()));
+        let e: Error = "x".parse::<u8>().unwrap_err().into();
+        assert_eq!(e.code(), sys::UVP_EINVAL);
     }
 }

@@ -55,7 +55,7 @@ impl<F> PostError<F> {
     /// [`Error::Closed`] (the plugin stopped or the host closed) or
     /// [`Error::Invalid`].
     pub fn error(&self) -> Error {
-        self.error
+        self.error.clone()
     }
 
     /// The closure that was not posted.

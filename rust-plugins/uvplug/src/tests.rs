@@ -315,7 +315,7 @@ fn registering_in_stop_gets_closed() {
     let mut h = TestHost::new();
     let p = h.load::<S>("").unwrap();
     h.unload(p.id()).unwrap();
-    assert_eq!(SEEN.with(|s| s.get()), Some(Error::Closed));
+    assert_eq!(SEEN.with(|s| s.take()), Some(Error::Closed));
 }
 
 #[test]
