@@ -1,337 +1,296 @@
-/* uvplugd: the demo daemon, and the seed of the real one.
+/* uvplugd: the plugin host as a service.
  *
- *   uvplugd [--run-ms N] [--quiet] SPEC...
- *   SPEC = PATH[:NAME[:CONFIG]]   (split on the first two ':' only)
+ *   uvplugd -c FILE | --plugin PATH[:NAME[:CONFIG]]... [options]
  *
- * It embeds uvplug exactly as any C daemon would (docs/embedding.md): one
- * libuv loop, one host on it, each SPEC loaded in order, then the loop runs
- * until --run-ms elapses or SIGINT/SIGTERM arrives. On the way out it prints
- * one stats line per plugin, closes the host with a callback and runs the
- * loop until everything is closed, so uv_loop_close succeeds.
+ * It embeds uvplug as any C daemon would (docs/embedding.md): one libuv
+ * loop, one host on it, the configured instances loaded in order, then the
+ * loop runs until SIGTERM/SIGINT (or --run-ms). docs/uvplugd.md documents
+ * options, config keys, signals and exit codes.
+ *
+ *   main ── cli ── config ── [--check: check.c, exit]
+ *     └── host ── load instances ── signals, watch, metrics ── READY=1
+ *           uv_run ◄─ SIGHUP: reload.c  SIGUSR1: stats.c  timer: restart.c
+ *     SIGTERM ─► stop(): STOPPING=1, stats, uvp_host_close ─► on_closed:
+ *                close our handles ─► uv_run returns ─► uv_loop_close
+ *     a second SIGTERM/SIGINT while stopping: _exit(UVPD_EXIT_FORCED)
  *
  * Thread rule: everything runs on the main thread, which runs the loop and
  * owns the host (T3).
- *
- *   main ── uvp_host_new ── uvp_host_load × N ── uv_run ──┐
- *                                                        │ timer / signal
- *   exit ◄─ uv_loop_close ◄─ uv_run returns ◄─ on_closed ◄─ stop(): stats,
- *                                                  uvp_host_close, uv_close
- *
- * Exit status: 0 on a clean run, 2 on bad usage or a plugin that cannot be
- * loaded, 1 on any other failure.
  */
-/* strdup and strsignal are POSIX, not C11. */
 #define _POSIX_C_SOURCE 200809L
 
-#include <errno.h>
-#include <inttypes.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uv.h>
-#include <uvplug/uvplug.h>
+#include <unistd.h>
 
-/* The daemon's state; lives on main's stack for the whole run. */
-typedef struct uvpd {
-  uv_loop_t loop;
-  uvp_host *host;
-  uv_signal_t sigint;
-  uv_signal_t sigterm;
-  uv_timer_t run_timer;
-  uint64_t run_ms; /* 0: run until a signal */
-  int quiet;       /* only warnings and errors from the log hook */
-  int stopping;    /* stop() ran once */
-  int host_closed; /* the host's on_closed ran */
-} uvpd;
+#include "daemon.h"
+#include "notify.h"
 
-/* One parsed SPEC; the strings point into a copy of the argument. */
-typedef struct uvpd_spec {
-  char *buf;    /* owns the copy */
-  char *path;   /* never NULL */
-  char *name;   /* NULL: the descriptor's name */
-  char *config; /* NULL: "" */
-} uvpd_spec;
-
-/* Print the usage line to f. */
-static void usage(FILE *f) {
-  fprintf(f,
-          "usage: uvplugd [--run-ms N] [--quiet] SPEC...\n"
-          "  SPEC     PATH[:NAME[:CONFIG]]  load PATH as instance NAME with "
-          "CONFIG\n"
-          "  --run-ms N  stop after N milliseconds (default: on SIGINT or "
-          "SIGTERM)\n"
-          "  --quiet     log only warnings and errors\n");
-}
-
-/* Name a uvp_log_level for the log prefix. */
-static const char *level_name(int level) {
-  switch (level) {
-    case UVP_LOG_ERROR:
-      return "error";
-    case UVP_LOG_WARN:
-      return "warn";
-    case UVP_LOG_INFO:
-      return "info";
-    case UVP_LOG_DEBUG:
-      return "debug";
-    default:
-      return "log";
-  }
-}
-
-/* The host's log hook: `[level] plugin: msg` on stderr. Runs on the loop
- * thread and must not call back into the host. */
-static void log_line(void *log_data, int level, const char *plugin,
-                     const char *msg, size_t len) {
-  (void)log_data;
-  int n = len > INT_MAX ? INT_MAX : (int)len;
-  fprintf(stderr, "[%s] %s: %.*s\n", level_name(level),
-          plugin != NULL ? plugin : "?", n, msg != NULL ? msg : "");
-}
-
-/* Split arg as PATH[:NAME[:CONFIG]] on its first two ':'. An empty NAME
- * means the descriptor's name. Returns 0, or UVP_EINVAL / UVP_ENOMEM. */
-static int spec_parse(const char *arg, uvpd_spec *out) {
-  if (arg == NULL || arg[0] == '\0' || arg[0] == ':') return UVP_EINVAL;
-  char *buf = strdup(arg);
-  if (buf == NULL) return UVP_ENOMEM;
-
-  out->buf = buf;
-  out->path = buf;
-  out->name = NULL;
-  out->config = NULL;
-
-  char *sep = strchr(buf, ':');
-  if (sep == NULL) return 0;
-  *sep = '\0';
-  out->name = sep + 1;
-
-  sep = strchr(out->name, ':');
-  if (sep != NULL) {
-    *sep = '\0';
-    out->config = sep + 1;
-  }
-  if (out->name[0] == '\0') out->name = NULL;
-  return 0;
-}
-
-/* Parse a non-negative millisecond count; returns 0 or -1. */
-static int parse_ms(const char *s, uint64_t *out_ms) {
-  if (s == NULL || *s < '0' || *s > '9') return -1;
-  errno = 0;
-  char *end;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (errno != 0 || *end != '\0') return -1;
-  *out_ms = (uint64_t)v;
-  return 0;
-}
-
-/* Print one line of counters per loaded plugin, in load order, on stdout. */
-static void print_stats(uvpd *d) {
-  const char *name;
-  for (uint32_t i = 0; uvp_host_plugin_name(d->host, i, &name) == 0; i++) {
-    uvp_plugin_stats st;
-    memset(&st, 0, sizeof(st));
-    st.size = sizeof(st);
-    int rc = uvp_host_plugin_stats(d->host, name, &st);
-    if (rc < 0) {
-      printf("plugin %s: stats unavailable: %s\n", name, uvp_err_name(rc));
-      continue;
-    }
-    printf("plugin %s: calls=%" PRIu64 " events=%" PRIu64 " published=%" PRIu64
-           " errors=%" PRIu64 " panics=%" PRIu64 "\n",
-           name, st.calls, st.events, st.published, st.errors, st.panics);
-  }
-  fflush(stdout);
-}
-
-/* uvp_host_close finished: the host is freed. */
-static void on_host_closed(void *data) {
-  uvpd *d = data;
-  d->host = NULL;
-  d->host_closed = 1;
-}
-
-/* Close one of our handles unless it was never initialised or is closing. */
 static void close_handle(uv_handle_t *h) {
   if (h->loop != NULL && !uv_is_closing(h)) uv_close(h, NULL);
 }
 
-/* Close the host (stats first when wanted) and our own handles. The loop
- * then runs out of work and uv_run returns. Safe to call more than once.
- * After the signal handles are closed a second SIGINT gets the default
- * action, which is the escape hatch if a plugin hangs the shutdown. */
+/* The host finished closing: every destroy and on_unload ran. Now the
+ * handles that kept a second signal catchable can go. */
+static void on_host_closed(void *data) {
+  uvpd *d = data;
+  d->host = NULL;
+  d->host_closed = 1;
+  dlog(UVP_LOG_INFO, "stopped");
+  close_handle((uv_handle_t *)&d->sigint);
+  close_handle((uv_handle_t *)&d->sigterm);
+}
+
+/* Begin the graceful stop. Safe to call more than once. */
 static void stop(uvpd *d, int want_stats) {
   if (d->stopping) return;
   d->stopping = 1;
-
-  if (d->host != NULL) {
-    if (want_stats) print_stats(d);
-    int rc = uvp_host_close(d->host, on_host_closed, d);
-    if (rc < 0) {
-      fprintf(stderr, "uvplugd: uvp_host_close: %s (%s)\n", uvp_err_name(rc),
-              uvp_strerror(rc));
-      d->host = NULL;
-    }
-  }
-  close_handle((uv_handle_t *)&d->sigint);
-  close_handle((uv_handle_t *)&d->sigterm);
+  d->view.ready = 0;
+  uvpd_notify("STOPPING=1");
+  uvpd_metrics_stop(d->metrics);
+  d->metrics = NULL;
+  uvpd_notify_stop();
+  close_handle((uv_handle_t *)&d->sighup);
+  close_handle((uv_handle_t *)&d->sigusr1);
   close_handle((uv_handle_t *)&d->run_timer);
+  close_handle((uv_handle_t *)&d->watch_timer);
+  if (d->host == NULL) {
+    close_handle((uv_handle_t *)&d->sigint);
+    close_handle((uv_handle_t *)&d->sigterm);
+    return;
+  }
+  if (want_stats) uvpd_stats_log(d);
+  int rc = uvp_host_close(d->host, on_host_closed, d);
+  if (rc < 0) {
+    dlog(UVP_LOG_ERROR, "uvp_host_close: %s", uvp_strerror(rc));
+    d->host = NULL;
+    close_handle((uv_handle_t *)&d->sigint);
+    close_handle((uv_handle_t *)&d->sigterm);
+  }
 }
 
-/* --run-ms elapsed. */
 static void on_run_timer(uv_timer_t *t) {
-  uvpd *d = t->data;
-  stop(d, 1);
+  dlog(UVP_LOG_INFO, "--run-ms elapsed, stopping");
+  stop(t->data, 1);
 }
 
-/* SIGINT or SIGTERM arrived. */
-static void on_signal(uv_signal_t *s, int signum) {
+static void on_stop_signal(uv_signal_t *s, int signum) {
   uvpd *d = s->data;
-  if (!d->quiet) fprintf(stderr, "uvplugd: %s, stopping\n", strsignal(signum));
+  if (d->stopping) {
+    dlog(UVP_LOG_ERROR, "second %s while stopping: exiting at once (%d)",
+         signum == SIGINT ? "SIGINT" : "SIGTERM", UVPD_EXIT_FORCED);
+    fflush(stdout);
+    fflush(stderr);
+    _exit(UVPD_EXIT_FORCED);
+  }
+  dlog(UVP_LOG_INFO, "%s: stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
   stop(d, 1);
 }
 
-/* Print a handle still open at exit (uv_walk callback): a leak to fix. */
+static void on_sighup(uv_signal_t *s, int signum) {
+  (void)signum;
+  uvpd *d = s->data;
+  uvpd_notify("RELOADING=1");
+  uvpd_reload(d);
+  uvpd_notify("READY=1");
+}
+
+static void on_sigusr1(uv_signal_t *s, int signum) {
+  (void)signum;
+  uvpd_stats_log(s->data);
+}
+
+static int start_signal(uvpd *d, uv_signal_t *s, uv_signal_cb cb, int sig) {
+  int rc = uv_signal_init(&d->loop, s);
+  if (rc == 0) {
+    s->data = d;
+    rc = uv_signal_start(s, cb, sig);
+  }
+  return rc;
+}
+
+static int start_handles(uvpd *d) {
+  int rc = start_signal(d, &d->sigint, on_stop_signal, SIGINT);
+  if (rc == 0) rc = start_signal(d, &d->sigterm, on_stop_signal, SIGTERM);
+  if (rc == 0) rc = start_signal(d, &d->sighup, on_sighup, SIGHUP);
+  if (rc == 0) rc = start_signal(d, &d->sigusr1, on_sigusr1, SIGUSR1);
+  if (rc == 0) rc = uvpd_watch_start(d);
+  if (rc == 0 && d->cli.run_ms > 0) {
+    rc = uv_timer_init(&d->loop, &d->run_timer);
+    d->run_timer.data = d;
+    if (rc == 0)
+      rc = uv_timer_start(&d->run_timer, on_run_timer, d->cli.run_ms, 0);
+  }
+  if (rc != 0) dlog(UVP_LOG_ERROR, "libuv: %s", uv_strerror(rc));
+  return rc;
+}
+
+/* Config file, command-line plugins and overrides. Returns the number of
+ * problems (each logged). */
+static int build_config(uvpd *d) {
+  int errs = 0;
+  if (d->cli.config_file != NULL) {
+    errs = uvpd_config_load(d->cli.config_file, &d->cfg);
+  } else {
+    uvpd_config_defaults(&d->cfg);
+    d->cfg.metrics_listen = strdup(""); /* quick runs serve no metrics */
+  }
+  for (int i = 0; i < d->cli.n_plugins; i++)
+    if (uvpd_config_add_spec(&d->cfg, d->cli.plugins[i]) != 0) errs++;
+  if (d->cli.plugin_dir != NULL) {
+    free(d->cfg.plugin_dir);
+    d->cfg.plugin_dir = strdup(d->cli.plugin_dir);
+  }
+  if (d->cli.log_level >= 0) d->cfg.log_level = d->cli.log_level;
+  if (errs == 0 && uvpd_config_resolve(&d->cfg) != 0) errs++;
+  return errs;
+}
+
+static int new_host(uvpd *d) {
+  uvp_host_options o = UVP_HOST_OPTIONS_INIT;
+  o.log = dlog_hook;
+  o.log_data = d;
+  o.log_level = d->cfg.log_level;
+  o.queue_capacity = d->cfg.queue_capacity;
+  o.max_payload = d->cfg.max_payload;
+  o.batch = d->cfg.batch;
+  o.fault_policy = d->cfg.fault_policy;
+#ifdef UVP_CB_HIST_BUCKETS /* the observability API (ABI 1.3) */
+  o.slow_callback_ms = d->cfg.slow_callback_ms;
+#endif
+  int rc = uvp_host_new(&d->loop, &o, &d->host);
+  if (rc < 0)
+    dlog(UVP_LOG_ERROR, "uvp_host_new: %s (%s)", uvp_err_name(rc),
+         uvp_strerror(rc));
+  return rc;
+}
+
+/* Load every enabled instance; returns 0 or UVPD_EXIT_LOAD. */
+static int load_all(uvpd *d) {
+  int failed = 0;
+  for (size_t i = 0; i < d->n_inst; i++) {
+    if (uvpd_instance_load(d, &d->inst[i], 0) == 0) continue;
+    failed++;
+    if (d->cfg.on_load_failure == UVPD_ON_FAIL_REFUSE) {
+      dlog(UVP_LOG_ERROR,
+           "not starting: a plugin failed to load (on_load_failure = "
+           "refuse)");
+      return UVPD_EXIT_LOAD;
+    }
+    dlog(UVP_LOG_WARN, "%s: skipped (on_load_failure = skip)",
+         d->inst[i].conf.name ? d->inst[i].conf.name : d->inst[i].conf.path);
+  }
+  uvpd_view_sync(d);
+  return 0;
+}
+
+static void start_metrics(uvpd *d) {
+  const char *listen = d->cfg.metrics_listen;
+  if (listen == NULL || listen[0] == '\0') return;
+  char err[256] = "";
+  int rc =
+      uvpd_metrics_start(&d->loop, d->host, &d->view, listen,
+                         d->cfg.metrics_public, &d->metrics, err, sizeof err);
+  if (rc < 0)
+    dlog(UVP_LOG_ERROR, "metrics on %s: %s", listen, err);
+  else
+    dlog(UVP_LOG_INFO, "metrics on http://%s/metrics", listen);
+}
+
 static void report_handle(uv_handle_t *h, void *arg) {
   (void)arg;
-  fprintf(stderr, "uvplugd: handle still open at exit: %s%s\n",
-          uv_handle_type_name(uv_handle_get_type(h)),
-          uv_is_closing(h) ? " (closing)" : "");
+  dlog(UVP_LOG_ERROR, "handle still open at exit: %s%s",
+       uv_handle_type_name(uv_handle_get_type(h)),
+       uv_is_closing(h) ? " (closing)" : "");
 }
 
-/* Run the loop until nothing is left, then close it. Returns 0 or 1. */
+/* Run the loop until nothing is left, then close it. */
 static int drain_and_close(uvpd *d) {
   uv_run(&d->loop, UV_RUN_DEFAULT);
   int rc = uv_loop_close(&d->loop);
   if (rc != 0) {
-    fprintf(stderr, "uvplugd: uv_loop_close: %s\n", uv_strerror(rc));
+    dlog(UVP_LOG_ERROR, "uv_loop_close: %s", uv_strerror(rc));
     uv_walk(&d->loop, report_handle, NULL);
     return 1;
   }
   return 0;
 }
 
-/* Start the handles that end the run: SIGINT, SIGTERM and --run-ms. */
-static int start_stoppers(uvpd *d) {
-  int rc = uv_signal_init(&d->loop, &d->sigint);
-  if (rc == 0) {
-    d->sigint.data = d;
-    rc = uv_signal_start(&d->sigint, on_signal, SIGINT);
-  }
-  if (rc == 0) rc = uv_signal_init(&d->loop, &d->sigterm);
-  if (rc == 0) {
-    d->sigterm.data = d;
-    rc = uv_signal_start(&d->sigterm, on_signal, SIGTERM);
-  }
-  if (rc == 0 && d->run_ms > 0) {
-    rc = uv_timer_init(&d->loop, &d->run_timer);
-    if (rc == 0) {
-      d->run_timer.data = d;
-      rc = uv_timer_start(&d->run_timer, on_run_timer, d->run_ms, 0);
-    }
-  }
-  if (rc != 0) fprintf(stderr, "uvplugd: libuv: %s\n", uv_strerror(rc));
-  return rc;
+static void status_line(uvpd *d) {
+  size_t running = 0;
+  for (size_t i = 0; i < d->n_inst; i++) running += d->inst[i].loaded;
+  char st[128];
+  snprintf(st, sizeof st, "STATUS=%zu of %zu instances running", running,
+           d->n_inst);
+  uvpd_notify(st);
+  dlog(UVP_LOG_INFO,
+       "started: %zu of %zu instances running (uvplugd %s, "
+       "libuvplug %s)",
+       running, d->n_inst, UVPD_VERSION, uvp_version_string());
 }
 
-/* Load every SPEC in order. Returns 0, or 2 after printing why. */
-static int load_all(uvpd *d, char **specs, int n) {
-  for (int i = 0; i < n; i++) {
-    uvpd_spec spec;
-    int rc = spec_parse(specs[i], &spec);
-    if (rc < 0) {
-      fprintf(stderr, "uvplugd: bad SPEC '%s': %s\n", specs[i],
-              uvp_strerror(rc));
-      return 2;
-    }
-    rc = uvp_host_load(d->host, spec.path, spec.name, spec.config, NULL);
-    if (rc < 0) {
-      int status;
-      const char *why = NULL;
-      if (uvp_host_load_error(d->host, &status, &why) < 0 || status != rc)
-        why = uvp_strerror(rc);
-      /* why is "PATH: cause", escaped by the host (contract A15, A16) */
-      fprintf(stderr, "uvplugd: cannot load: %s (%s)\n", why, uvp_err_name(rc));
-      free(spec.buf);
-      return 2;
-    }
-    if (!d->quiet) {
-      fprintf(stderr, "uvplugd: loaded %s as %s\n", spec.path,
-              spec.name != NULL ? spec.name : "(descriptor name)");
-    }
-    free(spec.buf);
-  }
-  return 0;
-}
-
-/* Parse options, run the host, shut down cleanly. */
-int main(int argc, char **argv) {
-  uvpd d;
-  memset(&d, 0, sizeof(d));
-
-  int i = 1;
-  for (; i < argc && argv[i][0] == '-'; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "--") == 0) {
-      i++;
-      break;
-    } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
-      d.quiet = 1;
-    } else if (strcmp(a, "--run-ms") == 0 && i + 1 < argc) {
-      if (parse_ms(argv[++i], &d.run_ms) != 0) {
-        fprintf(stderr, "uvplugd: --run-ms wants milliseconds, got '%s'\n",
-                argv[i]);
-        return 2;
-      }
-    } else if (strncmp(a, "--run-ms=", 9) == 0) {
-      if (parse_ms(a + 9, &d.run_ms) != 0) {
-        fprintf(stderr, "uvplugd: --run-ms wants milliseconds, got '%s'\n",
-                a + 9);
-        return 2;
-      }
-    } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-      usage(stdout);
-      return 0;
-    } else {
-      fprintf(stderr, "uvplugd: unknown option '%s'\n", a);
-      usage(stderr);
-      return 2;
-    }
-  }
-  if (i >= argc) {
-    usage(stderr);
-    return 2;
-  }
-
-  int rc = uv_loop_init(&d.loop);
+static int run(uvpd *d) {
+  if (d->cfg.unsafe_loading)
+    dlog(UVP_LOG_WARN,
+         "UNSAFE LOADING: unsafe_loading = yes turns off the file mode and "
+         "owner checks (strict_modes); use it for development only");
+  int rc = uv_loop_init(&d->loop);
   if (rc != 0) {
-    fprintf(stderr, "uvplugd: uv_loop_init: %s\n", uv_strerror(rc));
-    return 1;
+    dlog(UVP_LOG_ERROR, "uv_loop_init: %s", uv_strerror(rc));
+    return UVPD_EXIT_FAILURE;
   }
-
-  uvp_host_options opts = UVP_HOST_OPTIONS_INIT;
-  opts.log = log_line;
-  opts.log_data = &d;
-  opts.log_level = d.quiet ? UVP_LOG_WARN : UVP_LOG_INFO;
-  rc = uvp_host_new(&d.loop, &opts, &d.host);
-  if (rc < 0) {
-    fprintf(stderr, "uvplugd: uvp_host_new: %s (%s)\n", uvp_err_name(rc),
-            uvp_strerror(rc));
-    uv_loop_close(&d.loop);
-    return 1;
+  int status = UVPD_EXIT_OK;
+  if (new_host(d) != 0) {
+    uv_loop_close(&d->loop);
+    return UVPD_EXIT_FAILURE;
   }
-
-  int status = load_all(&d, argv + i, argc - i);
-  if (status == 0 && start_stoppers(&d) != 0) status = 1;
-  if (status != 0) stop(&d, 0);
-
-  if (drain_and_close(&d) != 0 && status == 0) status = 1;
-  if (!d.host_closed) {
-    fprintf(stderr, "uvplugd: the host did not finish closing\n");
-    if (status == 0) status = 1;
+  if (uvpd_instances_from_config(d) != 0) status = UVPD_EXIT_FAILURE;
+  if (status == 0) status = load_all(d);
+  if (status == 0 && start_handles(d) != 0) status = UVPD_EXIT_FAILURE;
+  if (status == 0) {
+    uvpd_notify_start(&d->loop);
+    start_metrics(d);
+    d->view.ready = 1;
+    uvpd_notify("READY=1");
+    status_line(d);
+  } else {
+    stop(d, 0);
   }
+  if (drain_and_close(d) != 0 && status == 0) status = UVPD_EXIT_FAILURE;
+  if (!d->host_closed && status == 0) {
+    dlog(UVP_LOG_ERROR, "the host did not finish closing");
+    status = UVPD_EXIT_FAILURE;
+  }
+  return status;
+}
+
+int main(int argc, char **argv) {
+  static uvpd d; /* static: signal paths and the metrics view point in */
+  int rc = uvpd_cli_parse(argc, argv, &d.cli);
+  if (rc >= 0) return rc;
+  dlog_open(UVPD_TARGET_STDERR,
+            d.cli.log_level >= 0 ? d.cli.log_level : UVP_LOG_INFO);
+
+  int errs = build_config(&d);
+  int status;
+  if (d.cli.check) {
+    dlog_set_level(d.cfg.log_level);
+    errs += uvpd_check_all(&d.cfg);
+    status = errs ? UVPD_EXIT_FAILURE : UVPD_EXIT_OK;
+  } else if (errs != 0) {
+    dlog(UVP_LOG_ERROR, "not starting: %d problem(s) in the configuration",
+         errs);
+    status = UVPD_EXIT_CONFIG;
+  } else {
+    dlog_open(d.cfg.log_target, d.cfg.log_level);
+    status = run(&d);
+  }
+  uvpd_instances_free(&d);
+  uvpd_config_free(&d.cfg);
+  uvpd_cli_free(&d.cli);
+  fflush(stdout);
+  dlog_close();
   return status;
 }

@@ -108,3 +108,15 @@ free_port() {
   done
   fail "no free port"
 }
+
+# Plugins copied by tests keep the modes safe loading accepts.
+umask 022
+PROBE="$UVP_TEST_PLUGIN_DIR/daemon_probe.so"
+
+# Number of open fds and of mappings of a process.
+fd_count() { ls "/proc/$1/fd" | wc -l; }
+maps_count() { wc -l <"/proc/$1/maps"; }
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# True when the daemon binary is built with AddressSanitizer.
+daemon_is_asan() { ldd "$UVPLUGD" 2>/dev/null | grep -q libasan; }

@@ -1,0 +1,148 @@
+/* Checking a plugin before it runs: open, verify and load it in a forked
+ * child with a host of its own, so that a constructor that crashes, aborts
+ * or hangs costs the child, not the daemon (like `nginx -t`, but per
+ * plugin). Used by --check for every plugin and by SIGHUP for the plugins
+ * a new config adds or changes.
+ *
+ *   parent ── fork ──► child: new loop, new host, uvp_host_load ── _exit
+ *      │◄──── pipe: "why" on failure ──────┘
+ *      └── waitpid: exit 0 ok, 1 refused (why), signal N: crashed
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+/* How long a child may take to load one plugin. */
+#define UVPD_CHECK_TIMEOUT_S 10
+
+/* Plugins' own warnings and errors are worth seeing in the child (a bad
+ * config says why); their info lines (a counter's "seen 0 events" when it
+ * stops) would only confuse the daemon's log. */
+static void child_log(void *data, int level, const char *plugin,
+                      const char *msg, size_t len) {
+  (void)data;
+  /* the host's own line says what the parent reports anyway */
+  if (plugin == NULL || strcmp(plugin, "host") == 0) return;
+  if (level <= UVP_LOG_WARN) dlog_plugin(level, plugin, msg, len);
+}
+
+static void write_all(int fd, const char *s, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, s, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    s += w;
+    n -= (size_t)w;
+  }
+}
+
+/* The child: never returns. */
+static void child_main(const uvpd_config *cfg, const uvpd_plugin_conf *pc,
+                       int fd) {
+  /* The parent's libuv signal handlers write to its signal pipe. */
+  int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD, SIGALRM};
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    signal(sigs[i], SIG_DFL);
+  alarm(UVPD_CHECK_TIMEOUT_S);
+
+  uv_loop_t loop;
+  uvp_host *host = NULL;
+  uvp_host_options ho = UVP_HOST_OPTIONS_INIT;
+  ho.log = child_log;
+  ho.log_level = UVP_LOG_WARN;
+  if (uv_loop_init(&loop) != 0 || uvp_host_new(&loop, &ho, &host) != 0) {
+    write_all(fd, "cannot create a host", 20);
+    _exit(1);
+  }
+  uvp_load_options lo = uvpd_load_options(cfg, pc);
+  int rc = uvp_host_load(host, pc->resolved, pc->name, pc->config, &lo);
+  if (rc == 0) _exit(0);
+  int status;
+  const char *why = NULL;
+  if (uvp_host_load_error(host, &status, &why) != 0 || status != rc)
+    why = uvp_strerror(rc);
+  char msg[1200];
+  int n = snprintf(msg, sizeof msg, "%s (%s)", why, uvp_err_name(rc));
+  write_all(fd, msg, n > 0 ? (size_t)n : 0);
+  _exit(1);
+}
+
+static void read_reason(int fd, char *why, size_t whylen) {
+  size_t o = 0;
+  while (o + 1 < whylen) {
+    ssize_t r = read(fd, why + o, whylen - 1 - o);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    o += (size_t)r;
+  }
+  why[o] = '\0';
+}
+
+int uvpd_check_plugin(const uvpd_config *cfg, const uvpd_plugin_conf *pc,
+                      char *why, size_t whylen) {
+  int p[2];
+  if (pipe(p) != 0) {
+    snprintf(why, whylen, "pipe: %s", strerror(errno));
+    return -1;
+  }
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid < 0) {
+    snprintf(why, whylen, "fork: %s", strerror(errno));
+    close(p[0]);
+    close(p[1]);
+    return -1;
+  }
+  if (pid == 0) {
+    close(p[0]);
+    child_main(cfg, pc, p[1]);
+  }
+  close(p[1]);
+  read_reason(p[0], why, whylen);
+  close(p[0]);
+  int st;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return 0;
+  if (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM)
+    snprintf(why, whylen, "%s: still loading after %d s", pc->resolved,
+             UVPD_CHECK_TIMEOUT_S);
+  else if (WIFSIGNALED(st))
+    snprintf(why, whylen, "%s: crashed while loading (signal %d, %s)",
+             pc->resolved, WTERMSIG(st), strsignal(WTERMSIG(st)));
+  else if (why[0] == '\0')
+    snprintf(why, whylen, "%s: check exited with status %d", pc->resolved,
+             WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+  return -1;
+}
+
+int uvpd_check_all(const uvpd_config *cfg) {
+  int problems = 0, checked = 0;
+  for (size_t i = 0; i < cfg->n_plugins; i++) {
+    const uvpd_plugin_conf *pc = &cfg->plugins[i];
+    const char *name = pc->name ? pc->name : pc->path;
+    if (!pc->enabled) {
+      dlog(UVP_LOG_INFO, "check: %s: disabled, not checked", name);
+      continue;
+    }
+    char why[1300];
+    checked++;
+    if (uvpd_check_plugin(cfg, pc, why, sizeof why) == 0) {
+      dlog(UVP_LOG_INFO, "check: %s: ok (%s)", name, pc->resolved);
+    } else {
+      dlog(UVP_LOG_ERROR, "check: %s: %s", name, why);
+      problems++;
+    }
+  }
+  dlog(problems ? UVP_LOG_ERROR : UVP_LOG_INFO,
+       "check: %d plugin(s) checked, %d problem(s)", checked, problems);
+  return problems;
+}

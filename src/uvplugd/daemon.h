@@ -1,0 +1,191 @@
+/* uvplugd's shared types: the parsed config, the running instances and the
+ * daemon state, and the functions each file of src/uvplugd/ offers the
+ * others. One concept per file:
+ *
+ *   cli.c      command line          config.c   INI file (libinih)
+ *   dlog.c     the daemon's log      check.c    --check, in child processes
+ *   instance.c load/unload one       reload.c   SIGHUP: apply a new config
+ *   restart.c  restart on-fault      stats.c    SIGUSR1 stats lines
+ *   main.c     start-up, signals, shutdown
+ *
+ * Thread rule: everything runs on the loop thread, which owns the host (T3).
+ */
+#ifndef UVPLUGD_DAEMON_H
+#define UVPLUGD_DAEMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+#include <uvplug/uvplug.h>
+
+#include "metrics.h"
+
+/* Exit codes (docs/uvplugd.md "Exit codes"). */
+enum {
+  UVPD_EXIT_OK = 0,      /* clean stop; --check found no problem */
+  UVPD_EXIT_FAILURE = 1, /* --check found problems; a runtime failure */
+  UVPD_EXIT_USAGE = 2,   /* bad command line */
+  UVPD_EXIT_CONFIG = 3,  /* the config file cannot be read or is invalid */
+  UVPD_EXIT_LOAD = 4,    /* a plugin failed to load at start-up (refuse) */
+  UVPD_EXIT_FORCED = 5   /* a second SIGTERM/SIGINT cut the shutdown short */
+};
+
+enum { UVPD_TARGET_STDERR = 0, UVPD_TARGET_SYSLOG = 1 };
+enum { UVPD_ON_FAIL_REFUSE = 0, UVPD_ON_FAIL_SKIP = 1 };
+enum { UVPD_RESTART_NEVER = 0, UVPD_RESTART_ON_FAULT = 1 };
+
+/* One [plugin NAME] section (or --plugin argument). Strings are owned. */
+typedef struct uvpd_plugin_conf {
+  char *name;       /* instance name; NULL: the descriptor's (CLI only) */
+  char *path;       /* as written */
+  char *resolved;   /* path the loader opens: relative ones joined to
+                       plugin_dir */
+  char *config;     /* never NULL */
+  int fault_policy; /* uvp_fault_policy; UVP_FAULT_DEFAULT: the host's */
+  int enabled;
+  int has_sha256;
+  uint8_t sha256[32];
+  uint32_t remote_limit;
+  int from_cli;  /* relative paths with a '/' stay relative to the cwd */
+  unsigned line; /* line of its section header; 0 from the command line */
+} uvpd_plugin_conf;
+
+/* The whole config: [host] keys, then the plugins in file order. */
+typedef struct uvpd_config {
+  char *file;                                  /* NULL: no -c */
+  uint32_t queue_capacity, max_payload, batch; /* 0: library default */
+  int fault_policy;
+  char *plugin_dir;
+  int log_level;
+  int log_target;
+  char *metrics_listen; /* "" : off */
+  int metrics_public;
+  int on_load_failure;
+  int restart;
+  uint32_t restart_max_per_min;
+  int unsafe_loading;
+  uint32_t slow_callback_ms;
+  uvpd_plugin_conf *plugins;
+  size_t n_plugins;
+} uvpd_config;
+
+/* The command line (cli.c). */
+typedef struct uvpd_cli {
+  const char *config_file;
+  const char *plugin_dir; /* --plugin-dir, overrides the file's */
+  int log_level;          /* -1: not given */
+  int check;
+  uint64_t run_ms; /* --run-ms; 0: until a signal */
+  char **plugins;  /* --plugin and positional SPECs, in order */
+  int n_plugins;
+} uvpd_cli;
+
+/* Per instance restart bookkeeping (restart.c). */
+typedef struct uvpd_restart {
+  uint64_t due_ms;     /* loop time of the next attempt; 0: none due */
+  uint64_t backoff_ms; /* next delay */
+  uint64_t recent[16]; /* loop times of the last restarts, for the rate */
+  unsigned n_recent;
+  int gave_up;
+} uvpd_restart;
+
+/* One configured instance and what the daemon knows of it. */
+typedef struct uvpd_instance {
+  uvpd_plugin_conf conf;
+  uint8_t file_hash[32]; /* SHA-256 of the file when it was loaded */
+  int loaded;            /* in the host as far as we know */
+  const char *status;    /* "running", "failed", "disabled", "quarantined" */
+  uint64_t restarts;
+  uvpd_restart rs;
+} uvpd_instance;
+
+/* The daemon. Lives on main's stack for the whole run. */
+typedef struct uvpd {
+  uv_loop_t loop;
+  uvp_host *host;
+  uvpd_cli cli;
+  uvpd_config cfg;
+  uvpd_instance *inst;
+  size_t n_inst;
+  uvpd_instance_status *status; /* parallel to inst, for the metrics view */
+  uvpd_daemon_view view;
+  uvpd_metrics *metrics;
+  uv_signal_t sigint, sigterm, sighup, sigusr1;
+  uv_timer_t run_timer;
+  uv_timer_t watch_timer; /* quarantine watch and restarts */
+  int stopping;
+  int host_closed;
+} uvpd;
+
+/* ---- dlog.c ---- */
+#define UVPD_LOG_MAX 4096 /* message bytes after escaping, before the cut */
+void dlog_open(int target, int level);
+void dlog_set_level(int level);
+int dlog_level(void);
+void dlog_close(void);
+/* A line from the daemon itself. */
+void dlog(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A line on behalf of an instance (the host's log hook). */
+void dlog_plugin(int level, const char *plugin, const char *msg, size_t len);
+/* The uvp_log_fn the host calls. */
+void dlog_hook(void *data, int level, const char *plugin, const char *msg,
+               size_t len);
+/* Parse "error|warn|info|debug"; -1 if none. */
+int dlog_parse_level(const char *s);
+const char *dlog_level_str(int level);
+
+/* ---- cli.c ---- */
+/* Returns -1 to go on, or an exit code (after --help/--version/errors). */
+int uvpd_cli_parse(int argc, char **argv, uvpd_cli *out);
+void uvpd_cli_free(uvpd_cli *cli);
+
+/* ---- config.c ---- */
+void uvpd_config_defaults(uvpd_config *cfg);
+/* Parse path into cfg (defaults first). Every problem is logged as
+ * "FILE:LINE: what was expected"; returns the number of problems (0: ok). */
+int uvpd_config_load(const char *path, uvpd_config *cfg);
+/* Parse a PATH[:NAME[:CONFIG]] argument and append it. 0 or -1 (logged). */
+int uvpd_config_add_spec(uvpd_config *cfg, const char *spec);
+/* Fill every plugin's resolved path from plugin_dir. */
+int uvpd_config_resolve(uvpd_config *cfg);
+void uvpd_config_free(uvpd_config *cfg);
+void uvpd_plugin_conf_free(uvpd_plugin_conf *pc);
+int uvpd_plugin_conf_copy(uvpd_plugin_conf *dst, const uvpd_plugin_conf *src);
+/* Same file, path, config and options (not the file's content). */
+int uvpd_plugin_conf_same(const uvpd_plugin_conf *a, const uvpd_plugin_conf *b);
+/* SHA-256 of a file's content; 0 or -errno. */
+int uvpd_hash_file(const char *path, uint8_t out[32]);
+/* Load options of one plugin under cfg. */
+uvp_load_options uvpd_load_options(const uvpd_config *cfg,
+                                   const uvpd_plugin_conf *pc);
+
+/* ---- check.c ---- */
+/* Open, verify and load pc in a child process with its own host.
+ * Returns 0, or -1 with a reason in why. */
+int uvpd_check_plugin(const uvpd_config *cfg, const uvpd_plugin_conf *pc,
+                      char *why, size_t whylen);
+/* --check: every plugin of cfg; prints each problem; returns an exit code. */
+int uvpd_check_all(const uvpd_config *cfg);
+
+/* ---- instance.c ---- */
+/* Load (or reload when reload is nonzero) one instance; logs why not. */
+int uvpd_instance_load(uvpd *d, uvpd_instance *in, int reload);
+int uvpd_instance_unload(uvpd *d, uvpd_instance *in);
+/* Rebuild the metrics view after inst changed. */
+int uvpd_view_sync(uvpd *d);
+/* Take over cfg->plugins as instances (start-up). */
+int uvpd_instances_from_config(uvpd *d);
+void uvpd_instances_free(uvpd *d);
+
+/* ---- reload.c ---- */
+void uvpd_reload(uvpd *d);
+
+/* ---- restart.c ---- */
+int uvpd_watch_start(uvpd *d);
+void uvpd_watch_tick(uvpd *d);
+
+/* ---- stats.c ---- */
+void uvpd_stats_log(uvpd *d);
+
+#endif /* UVPLUGD_DAEMON_H */

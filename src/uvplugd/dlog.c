@@ -1,0 +1,165 @@
+/* The daemon's log: every line, its own and the plugins', goes through
+ * here.
+ *
+ *   stderr (default)   2026-12-02T00:40:00.123Z info counter-a: msg
+ *   stderr = journal   <6>counter-a: msg      (JOURNAL_STREAM matches fd 2:
+ *                      journald adds the time and keeps the level)
+ *   syslog             syslog(LOG_INFO, "counter-a: msg")
+ *
+ * Control characters are escaped (\n, \t, \r, \\ stays as is, others as
+ * \xNN) so one call is one line, and a message longer than UVPD_LOG_MAX
+ * bytes after escaping is cut with a marker naming what was dropped.
+ * Loop thread only (the host calls its hook there, T3).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+static int log_target = UVPD_TARGET_STDERR;
+static int log_level = UVP_LOG_INFO;
+static int log_journal; /* stderr is connected to journald */
+static int syslog_open;
+
+/* JOURNAL_STREAM is "DEV:INO" of the stream systemd gave us; it only
+ * counts when fd 2 is still that stream (not redirected by a wrapper). */
+static int stderr_is_journal(void) {
+  const char *js = getenv("JOURNAL_STREAM");
+  if (js == NULL || js[0] == '\0') return 0;
+  unsigned long long dev, ino;
+  if (sscanf(js, "%llu:%llu", &dev, &ino) != 2) return 0;
+  struct stat st;
+  if (fstat(STDERR_FILENO, &st) != 0) return 0;
+  return (unsigned long long)st.st_dev == dev &&
+         (unsigned long long)st.st_ino == ino;
+}
+
+void dlog_open(int target, int level) {
+  dlog_close();
+  log_target = target;
+  log_level = level;
+  log_journal = stderr_is_journal();
+  if (target == UVPD_TARGET_SYSLOG) {
+    openlog("uvplugd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+    syslog_open = 1;
+  }
+}
+
+void dlog_set_level(int level) { log_level = level; }
+
+int dlog_level(void) { return log_level; }
+
+void dlog_close(void) {
+  if (syslog_open) closelog();
+  syslog_open = 0;
+  log_target = UVPD_TARGET_STDERR;
+}
+
+int dlog_parse_level(const char *s) {
+  static const char *const names[] = {"error", "warn", "info", "debug"};
+  for (int i = 0; i < 4; i++)
+    if (strcmp(s, names[i]) == 0) return i;
+  return -1;
+}
+
+const char *dlog_level_str(int level) {
+  static const char *const names[] = {"error", "warn", "info", "debug"};
+  return level >= 0 && level < 4 ? names[level] : "log";
+}
+
+/* syslog(3) priority of a uvp_log_level: also journald's <N> prefix. */
+static int level_priority(int level) {
+  static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
+  return level >= 0 && level < 4 ? prio[level] : LOG_NOTICE;
+}
+
+/* Append msg to out escaped, stopping before UVPD_LOG_MAX bytes; returns
+ * the bytes of out used and sets *cut to the input bytes not written. */
+static size_t escape(char *out, const char *msg, size_t len, size_t *cut) {
+  size_t o = 0, i = 0;
+  for (; i < len; i++) {
+    unsigned char c = (unsigned char)msg[i];
+    char tmp[5];
+    size_t n;
+    if (c == '\n')
+      n = 2, memcpy(tmp, "\\n", 2);
+    else if (c == '\t')
+      n = 2, memcpy(tmp, "\\t", 2);
+    else if (c == '\r')
+      n = 2, memcpy(tmp, "\\r", 2);
+    else if (c < 0x20 || c == 0x7f)
+      n = (size_t)snprintf(tmp, sizeof tmp, "\\x%02x", c);
+    else
+      n = 1, tmp[0] = (char)c;
+    if (o + n > UVPD_LOG_MAX) break;
+    memcpy(out + o, tmp, n);
+    o += n;
+  }
+  *cut = len - i;
+  return o;
+}
+
+/* "2026-12-02T00:40:00.123Z" (UTC, milliseconds). */
+static void timestamp(char *buf, size_t n) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  size_t k = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(buf + k, n - k, ".%03ldZ", ts.tv_nsec / 1000000L);
+}
+
+/* Build the message part and hand the line to its target. */
+static void emit(int level, const char *who, const char *msg, size_t len) {
+  if (level > log_level) return;
+  char body[UVPD_LOG_MAX + 64];
+  size_t cut;
+  size_t n = escape(body, msg, len, &cut);
+  if (cut > 0)
+    n += (size_t)snprintf(body + n, sizeof body - n, "...[cut %zu bytes]", cut);
+  body[n] = '\0';
+
+  if (log_target == UVPD_TARGET_SYSLOG) {
+    syslog(level_priority(level), "%s: %s", who, body);
+    return;
+  }
+  if (log_journal) {
+    fprintf(stderr, "<%d>%s: %s\n", level_priority(level), who, body);
+  } else {
+    char ts[40];
+    timestamp(ts, sizeof ts);
+    fprintf(stderr, "%s %s %s: %s\n", ts, dlog_level_str(level), who, body);
+  }
+  fflush(stderr);
+}
+
+void dlog(int level, const char *fmt, ...) {
+  if (level > log_level) return;
+  char buf[UVPD_LOG_MAX * 2];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  size_t len = (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1;
+  emit(level, "uvplugd", buf, len);
+}
+
+void dlog_plugin(int level, const char *plugin, const char *msg, size_t len) {
+  emit(level, plugin != NULL ? plugin : "uvplug", msg != NULL ? msg : "",
+       msg != NULL ? len : 0);
+}
+
+void dlog_hook(void *data, int level, const char *plugin, const char *msg,
+               size_t len) {
+  (void)data;
+  dlog_plugin(level, plugin, msg, len);
+}

@@ -1,0 +1,41 @@
+/* SIGUSR1 (and the end of a run): one log line of counters per instance,
+ * in load order, then one line for the daemon itself. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "daemon.h"
+
+static const char *state_name(int state) {
+  static const char *const names[] = {"loading", "running", "stopping",
+                                      "quarantined", "draining"};
+  return state >= 0 && state < 5 ? names[state] : "unknown";
+}
+
+void uvpd_stats_log(uvpd *d) {
+  const char *name;
+  for (uint32_t i = 0; uvp_host_plugin_name(d->host, i, &name) == 0; i++) {
+    uvp_plugin_stats st;
+    memset(&st, 0, sizeof st);
+    st.size = sizeof st;
+    int rc = uvp_host_plugin_stats(d->host, name, &st);
+    if (rc < 0) {
+      dlog(UVP_LOG_WARN, "stats %s: unavailable: %s", name, uvp_err_name(rc));
+      continue;
+    }
+    dlog(UVP_LOG_INFO,
+         "stats %s: state=%s calls=%" PRIu64 " events=%" PRIu64
+         " published=%" PRIu64 " errors=%" PRIu64 " panics=%" PRIu64
+         " registrations=%" PRIu32 " posts=%" PRIu64 " work_pending=%" PRIu32,
+         name, state_name(st.state), st.calls, st.events, st.published,
+         st.errors, st.panics, st.registrations, st.posts, st.work_pending);
+  }
+  size_t running = 0;
+  for (size_t i = 0; i < d->n_inst; i++) running += d->inst[i].loaded;
+  dlog(UVP_LOG_INFO,
+       "stats daemon: instances=%zu running=%zu reloads_ok=%" PRIu64
+       " reloads_failed=%" PRIu64 " restarts=%" PRIu64,
+       d->n_inst, running, d->view.reloads_ok, d->view.reloads_failed,
+       d->view.restarts_total);
+}
