@@ -39,9 +39,13 @@ int uvp__publish(uvp_ctx *ctx, uvp_topic topic, const void *data, size_t len,
                  uvp_payload_free_fn free_fn, void *hint, bool owned) {
   uvp_host *h = ctx->host;
   uvp__queue *q = &h->queue;
-  if (uvp__topic_get(&h->topics, topic) == NULL) return UVP_ENOENT; /* F5 */
-  if (len > h->opts.max_payload) return UVP_EMSGSIZE;               /* F4 */
-  if (q->count == q->max) return UVP_EAGAIN;                        /* D4 */
+  uvp__topic *tp = uvp__topic_get(&h->topics, topic);
+  if (tp == NULL) return UVP_ENOENT;                  /* F5 */
+  if (len > h->opts.max_payload) return UVP_EMSGSIZE; /* F4 */
+  if (q->count == q->max) {
+    q->refused++;      /* O1 */
+    return UVP_EAGAIN; /* D4 */
+  }
   int rc;
   if (q->count == q->cap && (rc = queue_grow(q)) < 0) return rc;
 
@@ -66,7 +70,9 @@ int uvp__publish(uvp_ctx *ctx, uvp_topic topic, const void *data, size_t len,
     ev->u.ext.data = copy;
   }
   ctx->published++;
+  tp->published++; /* O1 */
   if (q->count++ == 0) uvp__host_schedule(h);
+  if (q->count > q->high_water) q->high_water = q->count;
   return 0;
 }
 
@@ -137,12 +143,15 @@ void uvp__queue_drop_all(uvp_host *h) {
 }
 
 /* Ends a run of deliveries to one plugin (see uvp__deliver). */
-static inline void end_run(uvp_host *h, uvp_ctx *ctx, uint64_t calls) {
+static inline void end_run(uvp_host *h, uvp__topic *tp, uvp_ctx *ctx,
+                           uint32_t calls) {
   if (ctx == NULL) return;
   ctx->depth--;
   if (h->metrics) {
     ctx->calls += calls;
     ctx->events += calls;
+    tp->delivered += calls; /* O1 */
+    h->span.calls += calls; /* O2: the run is in the span of ctx */
   }
 }
 
@@ -165,7 +174,7 @@ int uvp__deliver(uvp_host *h, uvp_topic topic, const void *data, size_t len) {
    * read-modify-writes on the ctx around every call costs more than the
    * call itself. A run ends before any other code may run. */
   uvp_ctx *run = NULL;
-  uint64_t run_calls = 0;
+  uint32_t run_calls = 0;
   tp->dispatching++;
   for (uint32_t i = 0; i < n; i++) {
     uint32_t idx = tp->subs[i];     /* re-read: callbacks may grow the list */
@@ -173,10 +182,11 @@ int uvp__deliver(uvp_host *h, uvp_topic topic, const void *data, size_t len) {
     uvp__slot *s = uvp__registry_at(&h->reg, idx);
     uvp_ctx *ctx = uvp__slot_ctx(h, s);
     if (ctx != run) {
-      end_run(h, run, run_calls);
+      end_run(h, tp, run, run_calls);
       run = ctx;
       run_calls = 0;
       ctx->depth++;
+      if (h->metrics) uvp__span_enter(h, ctx, UVP__CB_EVENT); /* O2 */
     }
     run_calls++;
     h->running_slot = idx;
@@ -186,14 +196,14 @@ int uvp__deliver(uvp_host *h, uvp_topic topic, const void *data, size_t len) {
      * before: the host's closing flag is read only in this branch. */
     if ((s->flags & (UVP__SLOT_CANCELLED | UVP__SLOT_HALT)) || rc != 0 ||
         ctx->unload_pending) {
-      end_run(h, run, run_calls);
+      end_run(h, tp, run, run_calls);
       run = NULL;
       if (s->flags & UVP__SLOT_CANCELLED) uvp__reg_finish(h, idx); /* L2 */
       uvp__call_after(ctx, rc);
       if (h->closing) break; /* S4: the rest of the fan-out is skipped */
     }
   }
-  end_run(h, run, run_calls);
+  end_run(h, tp, run, run_calls);
   tp->dispatching--;
   if (tp->ndead != 0) uvp__topic_compact(&h->topics, &h->reg, topic);
   return 0;
@@ -208,6 +218,7 @@ static void drain(uvp_host *h) {
                  ev.len);
     payload_release(&ev);
   }
+  uvp__span_end(h); /* O2: a batch is at most one span per plugin run */
   if (h->queue.count == 0 && !h->closing && !h->unloads_due &&
       !h->timers.on_idle &&           /* a due timer round (timer.c) */
       h->work_cancelled.head == NULL) /* W5: cancelled by a callback here */

@@ -55,8 +55,10 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
   if (h->metrics) ctx->calls++;
   uvp__call_enter(ctx);
   h->running_slot = idx;
+  uint64_t t0 = uvp__time_begin(h); /* O2 */
   int rc = s->cb.fd(ctx, w->fd, status, status < 0 ? 0 : from_uv_events(events),
                     s->user_data);
+  uvp__time_end(h, ctx, UVP__CB_FD, t0);
   uvp__call_returned(h, ctx, idx);
   uvp__call_after(ctx, rc);
 }

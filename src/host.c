@@ -80,8 +80,10 @@ int uvp__ctx_new(uvp_host *h, const char *name, uvp_ctx **out_ctx) {
 
 void uvp__ctx_free(uvp_ctx *ctx) {
   assert(ctx->registrations == 0 && ctx->pending_owned == 0);
+  if (ctx->host->span.ctx == ctx) uvp__span_close(ctx->host); /* O2 */
   ctx->host->ctxs[ctx->index] = NULL;
   ctx->magic = 0;
+  free(ctx->path);
   free(ctx);
 }
 
@@ -122,6 +124,7 @@ int uvp_host_new(uv_loop_t *loop, const uvp_host_options *options,
     return rc;
   }
   h->metrics = !h->opts.no_metrics;
+  if (h->metrics) h->slow_ns = h->opts.slow_callback_ms * UINT64_C(1000000);
   h->running_slot = UVP__NONE;
   self->state = UVP__RUNNING;
   self->fault_policy = h->opts.fault_policy;
@@ -307,7 +310,10 @@ int uvp_host_plugin_stats(uvp_host *host, const char *name,
       .work_running = ctx->work_running,
       .work_queued = ctx->work_pending - ctx->work_running,
       .work_abandoned = host->work_abandoned.count,
+      .cb_ns_total = ctx->cb_ns_total,
+      .slow_callbacks = ctx->slow_callbacks,
   };
+  memcpy(st.cb_hist, ctx->cb_hist, sizeof st.cb_hist);
   uvp__remote_stats(ctx->remote, &st);
   memcpy(out_stats, &st, st.size < sizeof st ? st.size : sizeof st);
   return 0;

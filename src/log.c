@@ -19,9 +19,10 @@ enum { LOG_LINE_MAX = 512, FORMAT_STACK = 1024 };
 
 static const char cut_marker[] = " [...] ";
 
-static const char *level_name(int level) {
+const char *uvp_log_level_name(int level) {
   static const char *const names[] = {"error", "warn", "info", "debug"};
-  return (level >= 0 && level < (int)ARRAY_SIZE(names)) ? names[level] : "?";
+  return (level >= 0 && level < (int)ARRAY_SIZE(names)) ? names[level]
+                                                        : "unknown";
 }
 
 /* Bytes the escaped form of c takes. */
@@ -91,8 +92,8 @@ void uvp__log_raw(uvp_host *h, const char *who, int level, const char *msg,
     h->opts.log(h->opts.log_data, level, who, line, n);
     return;
   }
-  fprintf(stderr, "uvplug [%s] %s: %.*s\n", level_name(level), who, (int)n,
-          line);
+  fprintf(stderr, "uvplug [%s] %s: %.*s\n", uvp_log_level_name(level), who,
+          (int)n, line);
 }
 
 void uvp__log(uvp_host *h, const char *who, int level, const char *fmt, ...) {

@@ -126,8 +126,11 @@ void uvp__plugin_begin_unload(uvp_ctx *ctx) {
   bool was_running = ctx->state == UVP__RUNNING;
   ctx->state = UVP__STOPPING;
   uvp__call_enter(ctx);
-  if (was_running && ctx->desc.on_stop != NULL)
+  if (was_running && ctx->desc.on_stop != NULL) {
+    uint64_t t0 = uvp__time_begin(h); /* O2 */
     ctx->desc.on_stop(ctx, ctx->state_ptr);
+    uvp__time_end(h, ctx, UVP__CB_STOP, t0);
+  }
   ctx->depth--;
   uvp__reg_cancel_all(h, ctx);
   uvp__remote_close(ctx->remote);
@@ -228,15 +231,20 @@ int uvp__plugin_load(uvp_host *h, const char *path, const char *name,
   ctx->fault_policy = opts.fault_policy;
   ctx->remote_limit = opts.remote_limit;
   ctx->work_limit = opts.work_limit; /* W4: 0 = the host's */
+  ctx->path = strdup(path); /* uvp_host_plugin_info; NULL reads as "" */
 
   uvp__call_enter(ctx);
+  uint64_t t0 = uvp__time_begin(h); /* O2 */
   rc = desc.on_init(ctx, &uvp__api, config, strlen(config), &ctx->state_ptr);
+  uvp__time_end(h, ctx, UVP__CB_INIT, t0);
   ctx->depth--;
   if (rc != 0) return fail_load(ctx, path, false, rc);
   ctx->state = UVP__RUNNING;
   if (desc.on_start != NULL) {
     uvp__call_enter(ctx);
+    t0 = uvp__time_begin(h);
     rc = desc.on_start(ctx, ctx->state_ptr);
+    uvp__time_end(h, ctx, UVP__CB_START, t0);
     ctx->depth--;
     if (rc != 0) return fail_load(ctx, path, true, rc);
   }

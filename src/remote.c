@@ -66,11 +66,13 @@ STATIC_ASSERT(sizeof(void *) != 8 || sizeof(cell) == 64);
 struct uvp__inbox {
   _Alignas(64) atomic_size_t tail; /* producers */
   _Alignas(64) size_t head;        /* the loop */
+  size_t high_water;               /* the loop: most cells found (O1) */
   cell *cells;
   size_t mask;
   atomic_uint waiters; /* producers blocked for room */
   atomic_uint epoch;   /* moves, under lock, when room appears or on close */
   atomic_uint refs;    /* the host's + one per remote */
+  atomic_uint_fast64_t refused; /* posts and publishes given UVP_EAGAIN (O1) */
   uv_thread_t loop_thread;
   uint32_t max_payload;
   uv_async_t *async; /* valid while the gate or lock says host alive */
@@ -130,6 +132,7 @@ static uvp__inbox *inbox_new(uvp_host *h) {
   atomic_init(&in->waiters, 0);
   atomic_init(&in->epoch, 0);
   atomic_init(&in->refs, 1);
+  atomic_init(&in->refused, 0);
   in->loop_thread = h->thread;
   in->max_payload = h->opts.max_payload;
   in->async = &h->async;
@@ -304,8 +307,11 @@ static int send_blocking(uvp_remote *r, const cell *c) {
 
 static int send_cell(uvp_remote *r, const cell *c, int flags) {
   int rc = try_send(r, c);
-  if (rc != UVP_EAGAIN || flags != UVP_POST_BLOCK) return rc; /* R2 */
-  return send_blocking(r, c);
+  if (rc == UVP_EAGAIN && flags == UVP_POST_BLOCK) /* R2 */
+    return send_blocking(r, c);
+  if (rc == UVP_EAGAIN) /* O1; relaxed: a count, read on the loop thread */
+    atomic_fetch_add_explicit(&r->inbox->refused, 1, memory_order_relaxed);
+  return rc;
 }
 
 static int check_send(uvp_remote *r, int flags) {
@@ -463,6 +469,10 @@ static int run_cell(uvp_host *h, uvp_ctx *ctx, bool live, cell *c) {
   if (live && h->metrics) ctx->posts++;
   if (c->kind == CELL_POST) {
     uvp__call_enter(ctx);
+    if (live && h->metrics) { /* O2 */
+      uvp__span_enter(h, ctx, UVP__CB_POST);
+      h->span.calls++;
+    }
     if (live) rc = c->u.post.cb(ctx, c->u.post.user_data);
     if (c->u.post.destroy != NULL) c->u.post.destroy(c->u.post.user_data);
     ctx->depth--;
@@ -472,6 +482,8 @@ static int run_cell(uvp_host *h, uvp_ctx *ctx, bool live, cell *c) {
       c->kind == CELL_PUB_COPY ? c->u.data : (const void *)c->u.bytes;
   if (live && uvp__deliver(h, c->topic, data, c->len) < 0)
     ctx->errors++; /* a topic of no host of ours: dropped and counted */
+  else if (live)   /* O1: accepted on the topic when the loop takes it */
+    uvp__topic_get(&h->topics, c->topic)->published++;
   if (c->kind == CELL_PUB_COPY) free(c->u.data);
   return 0;
 }
@@ -505,6 +517,11 @@ static bool drain(uvp_host *h, uint32_t limit) {
   uint32_t n = 0;
   uvp_remote *run = NULL;
   unsigned run_cells = 0;
+  /* O1: between drains the depth only grows, so its peak is here (cells
+   * that arrive while this drain runs are seen by the next one). */
+  size_t depth =
+      atomic_load_explicit(&in->tail, memory_order_relaxed) - in->head;
+  if (depth > in->high_water) in->high_water = depth;
   while ((limit == 0 || (n < limit && !h->closing)) && ring_pop(in, &c)) {
     n++;
     uvp_remote *r = c.remote;
@@ -525,6 +542,7 @@ static bool drain(uvp_host *h, uint32_t limit) {
     }
   }
   if (run != NULL) atomic_fetch_sub(&run->queued, run_cells);
+  uvp__span_end(h); /* O2 */
   if (n != 0) wake_posters(in);
   return limit != 0 && n == limit && !h->closing;
 }
@@ -558,4 +576,15 @@ void uvp__remote_shutdown(uvp_host *h) {
   uv_mutex_unlock(&in->lock);
   h->inbox = NULL;
   inbox_unref(in);
+}
+
+/* O1: the inbox's counters for uvp_host_get_stats. */
+void uvp__remote_host_stats(const uvp_host *h, uvp_host_stats *st) {
+  const uvp__inbox *in = h->inbox;
+  if (in == NULL) return;
+  size_t tail = atomic_load_explicit(&in->tail, memory_order_relaxed);
+  st->remote_depth = tail - in->head;
+  st->remote_high_water =
+      in->high_water > st->remote_depth ? in->high_water : st->remote_depth;
+  st->remote_refused = atomic_load_explicit(&in->refused, memory_order_relaxed);
 }

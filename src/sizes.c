@@ -30,6 +30,7 @@ static const field host_options[] = {
     FIELD(uvp_host_options, no_metrics),
     FIELD(uvp_host_options, work_concurrency),
     FIELD(uvp_host_options, work_drain_ms),
+    FIELD(uvp_host_options, slow_callback_ms),
 };
 
 static const field load_options[] = {
@@ -59,6 +60,43 @@ static const field plugin_stats[] = {
     FIELD(uvp_plugin_stats, work_running),
     FIELD(uvp_plugin_stats, work_queued),
     FIELD(uvp_plugin_stats, work_abandoned),
+    FIELD(uvp_plugin_stats, cb_ns_total),
+    FIELD(uvp_plugin_stats, cb_hist),
+    FIELD(uvp_plugin_stats, slow_callbacks),
+};
+
+static const field host_stats[] = {
+    FIELD(uvp_host_stats, size),
+    FIELD(uvp_host_stats, topics),
+    FIELD(uvp_host_stats, plugins),
+    FIELD(uvp_host_stats, plugins_by_state),
+    FIELD(uvp_host_stats, subscriptions),
+    FIELD(uvp_host_stats, timers),
+    FIELD(uvp_host_stats, fd_watches),
+    FIELD(uvp_host_stats, work_items),
+    FIELD(uvp_host_stats, queue_depth),
+    FIELD(uvp_host_stats, queue_high_water),
+    FIELD(uvp_host_stats, queue_refused),
+    FIELD(uvp_host_stats, remote_depth),
+    FIELD(uvp_host_stats, remote_high_water),
+    FIELD(uvp_host_stats, remote_refused),
+    FIELD(uvp_host_stats, published),
+    FIELD(uvp_host_stats, delivered),
+    FIELD(uvp_host_stats, slow_callbacks),
+};
+
+static const field topic_stats[] = {
+    FIELD(uvp_topic_stats, size),
+    FIELD(uvp_topic_stats, subscribers),
+    FIELD(uvp_topic_stats, published),
+    FIELD(uvp_topic_stats, delivered),
+};
+
+static const field plugin_info[] = {
+    FIELD(uvp_plugin_info, size),        FIELD(uvp_plugin_info, state),
+    FIELD(uvp_plugin_info, unload_safe), FIELD(uvp_plugin_info, name),
+    FIELD(uvp_plugin_info, desc_name),   FIELD(uvp_plugin_info, desc_version),
+    FIELD(uvp_plugin_info, path),
 };
 
 /* size covers at least `min` bytes and ends in no field of the table. */
@@ -83,4 +121,20 @@ bool uvp__load_options_size_ok(uint32_t size) {
 bool uvp__plugin_stats_size_ok(uint32_t size) {
   return fits(size, offsetof(uvp_plugin_stats, calls), plugin_stats,
               ARRAY_SIZE(plugin_stats));
+}
+
+/* The O1 structs: at least the first field after size. */
+bool uvp__host_stats_size_ok(uint32_t size) {
+  return fits(size, offsetof(uvp_host_stats, topics) + sizeof(uint32_t),
+              host_stats, ARRAY_SIZE(host_stats));
+}
+
+bool uvp__topic_stats_size_ok(uint32_t size) {
+  return fits(size, offsetof(uvp_topic_stats, subscribers) + sizeof(uint32_t),
+              topic_stats, ARRAY_SIZE(topic_stats));
+}
+
+bool uvp__plugin_info_size_ok(uint32_t size) {
+  return fits(size, offsetof(uvp_plugin_info, state) + sizeof(int), plugin_info,
+              ARRAY_SIZE(plugin_info));
 }

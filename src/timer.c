@@ -172,7 +172,11 @@ void uvp__timers_free(uvp__timers *t) {
 static void fire(uvp_host *h, uint32_t idx) {
   uvp__slot *s = uvp__registry_at(&h->reg, idx);
   uvp_ctx *ctx = uvp__slot_ctx(h, s);
-  if (h->metrics) ctx->calls++;
+  if (h->metrics) {
+    ctx->calls++;
+    uvp__span_enter(h, ctx, UVP__CB_TIMER); /* O2 */
+    h->span.calls++;
+  }
   uvp__call_enter(ctx);
   h->running_slot = idx;
   int rc = s->cb.timer(ctx, s->user_data);
@@ -196,6 +200,7 @@ static void run_round(uvp_host *h) {
     heap_remove(h, 0);
     fire(h, top.slot);
   }
+  uvp__span_end(h); /* O2 */
   rearm(h);
 }
 

@@ -92,10 +92,11 @@ STATIC_ASSERT(sizeof(uvp__slot) == 40);
 typedef struct uvp__registry {
   uvp__slot **chunks;
   uint32_t nchunks;
-  uint32_t used;      /* slots ever handed out: [0, used) */
-  uint32_t free_head; /* first free slot, or UVP__NONE */
-  uint32_t live;      /* allocated slots */
-  uint32_t exhausted; /* slots retired for good at UVP__GEN_LAST */
+  uint32_t used;                   /* slots ever handed out: [0, used) */
+  uint32_t free_head;              /* first free slot, or UVP__NONE */
+  uint32_t live;                   /* allocated slots */
+  uint32_t exhausted;              /* slots retired for good at UVP__GEN_LAST */
+  uint32_t by_kind[UVP__WORK + 1]; /* live slots of each uvp__kind (O1) */
 } uvp__registry;
 
 /* The generation a slot is retired to when its ids must never come back. */
@@ -131,6 +132,9 @@ typedef struct uvp__topic {
   uint32_t *subs; /* slot indices in subscription order; UVP__NONE = gone */
   uint32_t nsubs, cap, ndead;
   uint32_t dispatching; /* >0 while a delivery walks subs: no compaction */
+  /* O1: here, not in a table of their own, because the dispatcher has this
+   * struct's cache line already. delivered is counted with the metrics. */
+  uint64_t published, delivered;
 } uvp__topic;
 
 typedef struct uvp__topics {
@@ -187,6 +191,8 @@ typedef struct uvp__queue {
   uint32_t cap; /* power of two; grows up to max */
   uint32_t max;
   uint32_t head, count;
+  uint32_t high_water; /* most events queued at once (O1) */
+  uint64_t refused;    /* publishes refused with UVP_EAGAIN (O1) */
 } uvp__queue;
 
 /* ---------------------------------------------------------------------- */
@@ -236,9 +242,9 @@ struct uvp_ctx {
   uint8_t state;  /* enum uvp__ctx_state */
   bool unload_pending;
   bool quarantine_due; /* a fault reported through api->fault (F7) */
-  bool retiring;    /* being replaced by a reload: its name is free */
-  bool keep_mapped; /* never dlclose: references outlived the plugin (U4) */
-  int fault_policy; /* resolved uvp_fault_policy */
+  bool retiring;       /* being replaced by a reload: its name is free */
+  bool keep_mapped;    /* never dlclose: references outlived the plugin (U4) */
+  int fault_policy;    /* resolved uvp_fault_policy */
   uint32_t remote_limit;
   uvp_remote *remote; /* created by the first remote_new */
   uint32_t work_pending;
@@ -257,11 +263,39 @@ struct uvp_ctx {
   uint32_t work_running;  /* of work_pending, handed to the pool */
   uint32_t work_limit;    /* load option; 0 = the host's work_concurrency */
   uint64_t work_deadline; /* loop ms when running work is abandoned; 0 */
+  /* timing.c: callback timing and the slow-callback watchdog (O2) */
+  char *path; /* as loaded; NULL for the embedder (or out of memory) */
+  uint64_t cb_ns_total;
+  uint64_t cb_hist[UVP_CB_HIST_BUCKETS];
+  uint64_t slow_callbacks;
+  uint64_t slow_logged_ns; /* uv_hrtime() of its last slow line; 0: none */
+  uint64_t slow_unlogged;  /* slow spans since that line, not logged */
 };
 
 /* ---------------------------------------------------------------------- */
 /* Host                                                                   */
 /* ---------------------------------------------------------------------- */
+
+/* What a span of callbacks was (timing.c), for the watchdog's line. */
+enum uvp__cb_kind {
+  UVP__CB_EVENT = 0,
+  UVP__CB_TIMER,
+  UVP__CB_FD,
+  UVP__CB_POST,
+  UVP__CB_WORK,
+  UVP__CB_INIT,
+  UVP__CB_START,
+  UVP__CB_STOP,
+};
+
+/* Consecutive callbacks of one plugin and kind, timed together: see
+ * timing.c for why. */
+typedef struct uvp__span {
+  uvp_ctx *ctx;   /* charged when the span ends; NULL: none open */
+  uint64_t start; /* uv_hrtime() */
+  uint32_t calls; /* callbacks in it so far */
+  uint8_t kind;   /* enum uvp__cb_kind */
+} uvp__span;
 
 /* Bytes kept of a failed load's message, escaped, NUL included (A15). */
 #define UVP__LOAD_ERROR_MAX 512
@@ -304,6 +338,10 @@ struct uvp_host {
   uint32_t work_running; /* on the pool, abandoned ones included */
   bool work_timer_open;  /* work_timer initialized, in handles_open */
   uv_timer_t work_timer; /* work_drain_ms deadlines */
+  /* timing.c (O2) */
+  uvp__span span;
+  uint64_t slow_ns; /* opts.slow_callback_ms in ns; 0: watchdog off */
+  uint64_t slow_callbacks;
 };
 
 /* On every API call: pthread directly (uv_thread_t is pthread_t on unix)
@@ -320,6 +358,30 @@ static inline uvp_ctx *uvp__slot_ctx(const uvp_host *h, const uvp__slot *s) {
 bool uvp__host_options_size_ok(uint32_t size);
 bool uvp__load_options_size_ok(uint32_t size);
 bool uvp__plugin_stats_size_ok(uint32_t size);
+
+bool uvp__host_stats_size_ok(uint32_t size);
+bool uvp__topic_stats_size_ok(uint32_t size);
+bool uvp__plugin_info_size_ok(uint32_t size);
+
+/* timing.c: callback timing per span, slow-callback watchdog (O2) */
+unsigned uvp__cb_bucket(uint64_t ns);
+void uvp__span_switch(uvp_host *h, uvp_ctx *ctx, int kind);
+void uvp__span_close(uvp_host *h);
+uint64_t uvp__time_begin(const uvp_host *h);
+void uvp__time_end(uvp_host *h, uvp_ctx *ctx, int kind, uint64_t t0);
+
+/* Charges the callbacks from here on to ctx: one compare while the span
+ * goes on. Only with h->metrics. */
+static inline void uvp__span_enter(uvp_host *h, uvp_ctx *ctx, int kind) {
+  if (h->span.ctx != ctx || h->span.kind != kind)
+    uvp__span_switch(h, ctx, kind);
+}
+
+/* Ends the open span, if any: at the end of every libuv callback of ours
+ * that opened one, so that no span ever covers the loop's waiting. */
+static inline void uvp__span_end(uvp_host *h) {
+  if (h->span.ctx != NULL) uvp__span_close(h);
+}
 
 /* errno.c */
 int uvp__status_from_uv(int uv_status);
@@ -425,6 +487,7 @@ bool uvp__remote_disown(uvp_remote *r, bool wait);
 void uvp__remote_on_async(uvp_host *h);
 void uvp__remote_drain_all(uvp_host *h);
 void uvp__remote_shutdown(uvp_host *h);
+void uvp__remote_host_stats(const uvp_host *h, uvp_host_stats *st);
 
 /* api.c */
 extern const uvp_api uvp__api;

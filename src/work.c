@@ -136,7 +136,9 @@ static void complete(uvp__work *w, int status) {
   if (h->metrics) ctx->calls++;
   uvp__call_enter(ctx);
   h->running_slot = idx;
+  uint64_t t0 = uvp__time_begin(h); /* O2 */
   int rc = w->done(ctx, status, w->user_data);
+  uvp__time_end(h, ctx, UVP__CB_WORK, t0);
   free(w);
   ctx->work_pending--;
   if (uvp__call_returned(h, ctx, idx)) uvp__reg_expire(h, idx); /* W3 */

@@ -82,6 +82,14 @@ typedef struct uvp_host_options {
    * unload or close waits for running work before abandoning it; 30000. */
   uint32_t work_concurrency;
   uint32_t work_drain_ms;
+
+  /* SINCE 0.3. Slow-callback watchdog, in ms; 0 (the default): off. A
+   * plugin holding the loop thread at least this long in one span of
+   * callbacks (see uvp_plugin_stats.cb_hist) is counted in its
+   * slow_callbacks and logged at warn level, at most one line per plugin
+   * per second (the rest are counted, and the next line says how many).
+   * Needs the timing, so no_metrics turns it off too. */
+  uint32_t slow_callback_ms;
 } uvp_host_options;
 
 /* Designated, so that a field appended later is 0 (its default) without a
@@ -123,6 +131,14 @@ typedef enum uvp_plugin_state {
   UVP_PLUGIN_DRAINING = 4 /* stopped; waits for work or remote references */
 } uvp_plugin_state;
 
+/* Buckets of uvp_plugin_stats.cb_hist, callback durations on a log2 scale
+ * of microseconds:
+ *   bucket 0        < 1 us
+ *   bucket i        [2^(i-1), 2^i) us, for i = 1..14 (1 us .. 16.384 ms)
+ *   bucket 15       >= 16.384 ms
+ * so the upper bound ("le") of bucket i < 15 is 2^i us, and +Inf for 15. */
+#define UVP_CB_HIST_BUCKETS 16
+
 /* Per-plugin counters, size-prefixed (set size before the call). */
 typedef struct uvp_plugin_stats {
   uint32_t size;            /* caller sets sizeof(uvp_plugin_stats) */
@@ -147,7 +163,71 @@ typedef struct uvp_plugin_stats {
   /* Host-wide, the same in every plugin's stats: work items abandoned at an
    * unload or close whose work function has not returned yet (W6). */
   uint32_t work_abandoned;
+
+  /* SINCE 0.3: callback timing, unless the host has no_metrics (then 0).
+   * Timed: subscriber, timer, fd, post and work-done callbacks, on_init,
+   * on_start and on_stop. To stay cheap the host reads the clock per span,
+   * not per callback: a span is a run of consecutive callbacks of this
+   * plugin, of one kind, inside one libuv callback (a dispatch batch, a
+   * timer round, ...); each of its callbacks is counted in the bucket of
+   * the span's mean duration. A span of one callback (the usual case
+   * outside a burst) is that callback's own time. */
+  uint64_t cb_ns_total;                  /* ns spent in its callbacks */
+  uint64_t cb_hist[UVP_CB_HIST_BUCKETS]; /* callbacks by duration */
+  uint64_t slow_callbacks; /* spans over the host's slow_callback_ms */
 } uvp_plugin_stats;
+
+/* Host-wide counters, size-prefixed (set size before the call). Counts of
+ * what lives now (topics .. work_items, depths) are exact at the call;
+ * the rest only grow for the host's life. */
+typedef struct uvp_host_stats {
+  uint32_t size;    /* caller sets sizeof(uvp_host_stats) */
+  uint32_t topics;  /* interned topics (they live as long as the host) */
+  uint32_t plugins; /* instances uvp_host_plugin_name lists */
+  uint32_t plugins_by_state[5]; /* of those, indexed by uvp_plugin_state */
+  /* Live registrations of every plugin and the embedder's ctx. */
+  uint32_t subscriptions;
+  uint32_t timers;
+  uint32_t fd_watches;
+  uint32_t work_items;       /* queued, running, or cancelled awaiting done */
+  uint64_t queue_depth;      /* events queued now */
+  uint64_t queue_high_water; /* most events ever queued at once */
+  uint64_t queue_refused; /* publishes refused with UVP_EAGAIN, all sources */
+  /* Cross-thread inbox (posts and remote publishes of every remote). Depth
+   * counts cells claimed and not yet taken by the loop; the high water is
+   * the most the loop found when it drained. refused: posts and publishes
+   * refused with UVP_EAGAIN (a blocking post that waited is not). */
+  uint64_t remote_depth;
+  uint64_t remote_high_water;
+  uint64_t remote_refused;
+  /* Sums over the topics (uvp_topic_stats): events accepted, subscriber
+   * callbacks run (0 with no_metrics). */
+  uint64_t published;
+  uint64_t delivered;
+  uint64_t slow_callbacks; /* of every plugin, unloaded ones included */
+} uvp_host_stats;
+
+/* Per-topic counters, size-prefixed (set size before the call). */
+typedef struct uvp_topic_stats {
+  uint32_t size;        /* caller sets sizeof(uvp_topic_stats) */
+  uint32_t subscribers; /* live subscriptions now */
+  /* Events accepted on the topic: by publish, publish_owned and
+   * uvp_host_publish when queued, and remote publishes when the loop takes
+   * them from the inbox. Events dropped at close were still published. */
+  uint64_t published;
+  uint64_t delivered; /* subscriber callbacks run; 0 with no_metrics */
+} uvp_topic_stats;
+
+/* What the host knows of a loaded instance, size-prefixed. */
+typedef struct uvp_plugin_info {
+  uint32_t size;    /* caller sets sizeof(uvp_plugin_info) */
+  int state;        /* uvp_plugin_state */
+  int unload_safe;  /* nonzero: UVP_PLUGIN_UNLOAD_SAFE, unmapped at unload */
+  const char *name; /* instance name */
+  const char *desc_name;    /* the descriptor's name */
+  const char *desc_version; /* the descriptor's version, or "" */
+  const char *path;         /* as given to the load or reload */
+} uvp_plugin_info;
 
 /* ===================================================================== */
 /* Status codes                                                           */
@@ -191,6 +271,34 @@ UVP_EXTERN const char *uvp_err_name(int status);
  * SINCE:     0.1
  */
 UVP_EXTERN const char *uvp_version_string(void);
+
+/**
+ * The library version as a number, like uv_version().
+ *
+ * @return (UVP_VERSION_MAJOR << 16) | (UVP_VERSION_MINOR << 8) |
+ *         UVP_VERSION_PATCH of the build that is linked; compare it with
+ *         UVP_VERSION_HEX of the header compiled against.
+ *
+ * THREAD:    any thread.
+ * OWNERSHIP: n/a.
+ * LIFETIME:  n/a.
+ * SINCE:     0.3
+ */
+UVP_EXTERN unsigned int uvp_version(void);
+
+/**
+ * Name a log level: "error", "warn", "info", "debug".
+ *
+ * @param level  any int.
+ * @return a static string; "unknown" for anything but a uvp_log_level,
+ *         never NULL.
+ *
+ * THREAD:    any thread.
+ * OWNERSHIP: static; do not free.
+ * LIFETIME:  valid for the life of the process.
+ * SINCE:     0.3
+ */
+UVP_EXTERN const char *uvp_log_level_name(int level);
 
 /* ===================================================================== */
 /* Host                                                                   */
@@ -365,6 +473,84 @@ UVP_EXTERN int uvp_host_load_error(uvp_host *host, int *out_status,
  */
 UVP_EXTERN int uvp_host_plugin_stats(uvp_host *host, const char *name,
                                      uvp_plugin_stats *out_stats);
+
+/**
+ * Read the host-wide counters (O1).
+ *
+ * @param host  the host.
+ * @param out   caller-allocated, with size set; the fields that fit are
+ *              written, only on success.
+ * @return 0, UVP_EINVAL (NULL, or a size shorter than topics or ending
+ *         inside a field: F3), UVP_EWRONGTHREAD or UVP_ECLOSED.
+ *
+ * THREAD:    loop thread only (T3).
+ * OWNERSHIP: out stays the caller's.
+ * LIFETIME:  a snapshot; counters keep moving.
+ * SINCE:     0.3
+ */
+UVP_EXTERN int uvp_host_get_stats(uvp_host *host, uvp_host_stats *out);
+
+/**
+ * Read one topic's counters, by index in interning order (O1).
+ *
+ * @param host      the host.
+ * @param index     0 .. uvp_host_stats.topics - 1; the topic's id is
+ *                  index + 1.
+ * @param out_name  NULL, or receives the topic's name, NUL-terminated;
+ *                  written only on success.
+ * @param out       caller-allocated, with size set; fields that fit are
+ *                  written, only on success.
+ * @return 0, UVP_EINVAL (NULL out, or a size shorter than subscribers or
+ *         ending inside a field), UVP_ENOENT (index past the end),
+ *         UVP_EWRONGTHREAD or UVP_ECLOSED.
+ *
+ * THREAD:    loop thread only (T3).
+ * OWNERSHIP: the name belongs to the host.
+ * LIFETIME:  the name is valid for the host's life (topics are never
+ *            dropped).
+ * SINCE:     0.3
+ */
+UVP_EXTERN int uvp_host_topic_stats(uvp_host *host, uint32_t index,
+                                    const char **out_name,
+                                    uvp_topic_stats *out);
+
+/**
+ * Describe a loaded instance: state, descriptor name and version, path.
+ *
+ * @param host  the host.
+ * @param name  instance name (as uvp_host_plugin_stats finds it).
+ * @param out   caller-allocated, with size set; fields that fit are
+ *              written, only on success.
+ * @return 0, UVP_EINVAL (NULL, or a size shorter than state or ending
+ *         inside a field), UVP_ENOENT (no such instance), UVP_EWRONGTHREAD
+ *         or UVP_ECLOSED.
+ *
+ * THREAD:    loop thread only (T3).
+ * OWNERSHIP: the strings belong to the host (desc_name, desc_version: to
+ *            the plugin's object).
+ * LIFETIME:  the strings are valid until that instance is unloaded or
+ *            reloaded.
+ * SINCE:     0.3
+ */
+UVP_EXTERN int uvp_host_plugin_info(uvp_host *host, const char *name,
+                                    uvp_plugin_info *out);
+
+/**
+ * Change, at run time, the highest level passed to the log hook (or to
+ * stderr): lines above it are dropped before they are formatted. Takes
+ * effect from the next line (O3).
+ *
+ * @param host   the host.
+ * @param level  UVP_LOG_ERROR .. UVP_LOG_DEBUG.
+ * @return 0, UVP_EINVAL (NULL host or a level out of range),
+ *         UVP_EWRONGTHREAD or UVP_ECLOSED.
+ *
+ * THREAD:    loop thread only (T3).
+ * OWNERSHIP: n/a.
+ * LIFETIME:  until the next call; it replaces the options' log_level.
+ * SINCE:     0.3
+ */
+UVP_EXTERN int uvp_host_set_log_level(uvp_host *host, int level);
 
 /**
  * Iterate over loaded instance names, in load order.
