@@ -150,6 +150,9 @@ static const field plugin_fields[] = {
         "Calls refused with UVP_EWRONGTHREAD.", wrong_thread),
     F64("uvplug_plugin_posts_total", "counter",
         "Posted callbacks and remote publishes run.", posts),
+    F64("uvplug_plugin_slow_callbacks_total", "counter",
+        "Callback spans longer than the host's slow_callback_ms.",
+        slow_callbacks),
     F32("uvplug_plugin_registrations", "gauge",
         "Live subscriptions, timers, fd watches and work items.",
         registrations),
@@ -184,6 +187,155 @@ static const char *const state_names[] = {"loading", "running", "stopping",
                                           "quarantined", "draining"};
 #define N_STATES (sizeof(state_names) / sizeof(state_names[0]))
 
+/* The upper bound of cb_hist bucket i < UVP_CB_HIST_BUCKETS - 1, in
+ * seconds: 2^i microseconds (uvplug.h). */
+static double bucket_le(size_t i) { return (double)(1u << i) * 1e-6; }
+
+/* uvplug_callback_duration_seconds: cb_hist made cumulative, as the
+ * format wants; the last bucket is +Inf, so _count is their sum. */
+static void render_histograms(sb *b, const plug *p, size_t n) {
+  const char *h = "uvplug_callback_duration_seconds";
+  family(b, h, "histogram",
+         "Plugin callback durations (log2 buckets; the mean of a span of "
+         "consecutive callbacks).");
+  for (size_t i = 0; i < n; i++) {
+    uint64_t cum = 0;
+    for (size_t k = 0; k < UVP_CB_HIST_BUCKETS; k++) {
+      cum += p[i].st.cb_hist[k];
+      sb_printf(b, "%s_bucket{plugin=\"", h);
+      sb_label(b, p[i].name);
+      if (k + 1 < UVP_CB_HIST_BUCKETS)
+        sb_printf(b, "\",le=\"%.6f\"} %" PRIu64 "\n", bucket_le(k), cum);
+      else
+        sb_printf(b, "\",le=\"+Inf\"} %" PRIu64 "\n", cum);
+    }
+    sb_printf(b, "%s_sum{plugin=\"", h);
+    sb_label(b, p[i].name);
+    sb_printf(b, "\"} %.9f\n", (double)p[i].st.cb_ns_total / 1e9);
+    sb_printf(b, "%s_count{plugin=\"", h);
+    sb_label(b, p[i].name);
+    sb_printf(b, "\"} %" PRIu64 "\n", cum);
+  }
+}
+
+/* uvplug_plugin_info: what was loaded, from which file. */
+static void render_info(sb *b, uvp_host *host, const plug *p, size_t n) {
+  family(b, "uvplug_plugin_info", "gauge",
+         "Descriptor name and version and path of each instance; always 1.");
+  for (size_t i = 0; i < n; i++) {
+    uvp_plugin_info in;
+    memset(&in, 0, sizeof(in));
+    in.size = sizeof(in);
+    if (uvp_host_plugin_info(host, p[i].name, &in) != 0) continue;
+    sb_printf(b, "uvplug_plugin_info{plugin=\"");
+    sb_label(b, p[i].name);
+    sb_printf(b, "\",descriptor=\"");
+    sb_label(b, in.desc_name);
+    sb_printf(b, "\",version=\"");
+    sb_label(b, in.desc_version);
+    sb_printf(b, "\",path=\"");
+    sb_label(b, in.path);
+    sb_printf(b, "\",unload_safe=\"%s\"} 1\n", in.unload_safe ? "yes" : "no");
+  }
+}
+
+/* A host-wide value: one family of one sample. */
+static void scalar(sb *b, const char *name, const char *type, const char *help,
+                   uint64_t v) {
+  family(b, name, type, help);
+  sb_printf(b, "%s %" PRIu64 "\n", name, v);
+}
+
+/* The host-wide families (uvp_host_get_stats). */
+static void render_host(sb *b, uvp_host *host) {
+  uvp_host_stats hs;
+  memset(&hs, 0, sizeof(hs));
+  hs.size = sizeof(hs);
+  if (uvp_host_get_stats(host, &hs) != 0) return;
+  scalar(b, "uvplug_topics", "gauge", "Interned topics.", hs.topics);
+  family(b, "uvplug_plugins", "gauge", "Loaded instances, by state.");
+  for (size_t s = 0; s < N_STATES; s++)
+    sb_printf(b, "uvplug_plugins{state=\"%s\"} %" PRIu32 "\n", state_names[s],
+              hs.plugins_by_state[s]);
+  family(b, "uvplug_registrations", "gauge",
+         "Live registrations of every plugin and the embedder, by kind.");
+  sb_printf(b,
+            "uvplug_registrations{kind=\"subscription\"} %" PRIu32
+            "\n"
+            "uvplug_registrations{kind=\"timer\"} %" PRIu32
+            "\n"
+            "uvplug_registrations{kind=\"fd_watch\"} %" PRIu32
+            "\n"
+            "uvplug_registrations{kind=\"work\"} %" PRIu32 "\n",
+            hs.subscriptions, hs.timers, hs.fd_watches, hs.work_items);
+  scalar(b, "uvplug_queue_depth", "gauge", "Events queued now.",
+         hs.queue_depth);
+  scalar(b, "uvplug_queue_high_water", "gauge",
+         "Most events ever queued at once.", hs.queue_high_water);
+  scalar(b, "uvplug_queue_refused_total", "counter",
+         "Publishes refused with UVP_EAGAIN (queue full).", hs.queue_refused);
+  scalar(b, "uvplug_remote_depth", "gauge",
+         "Cross-thread posts and publishes waiting for the loop.",
+         hs.remote_depth);
+  scalar(b, "uvplug_remote_high_water", "gauge",
+         "Most cross-thread items the loop found waiting at once.",
+         hs.remote_high_water);
+  scalar(b, "uvplug_remote_refused_total", "counter",
+         "Cross-thread posts and publishes refused with UVP_EAGAIN.",
+         hs.remote_refused);
+  scalar(b, "uvplug_published_total", "counter",
+         "Events accepted on every topic.", hs.published);
+  scalar(b, "uvplug_delivered_total", "counter",
+         "Subscriber callbacks run on every topic.", hs.delivered);
+  scalar(b, "uvplug_slow_callbacks_total", "counter",
+         "Slow callback spans of every plugin, unloaded ones included.",
+         hs.slow_callbacks);
+}
+
+/* One topic's name and counters. */
+typedef struct topic {
+  const char *name;
+  uvp_topic_stats st;
+} topic;
+
+/* Per-topic families; topics are never dropped, so their names stay. */
+static void render_topics(sb *b, uvp_host *host) {
+  size_t n = 0, cap = 0;
+  topic *t = NULL;
+  for (uint32_t i = 0;; i++) {
+    if (n == cap) {
+      size_t c = cap ? cap * 2 : 16;
+      topic *q = realloc(t, c * sizeof(*q));
+      if (q == NULL) {
+        b->oom = 1;
+        break;
+      }
+      t = q;
+      cap = c;
+    }
+    memset(&t[n].st, 0, sizeof(t[n].st));
+    t[n].st.size = sizeof(t[n].st);
+    if (uvp_host_topic_stats(host, i, &t[n].name, &t[n].st) != 0) break;
+    n++;
+  }
+  family(b, "uvplug_topic_published_total", "counter",
+         "Events accepted on the topic.");
+  for (size_t i = 0; i < n; i++)
+    sample1(b, "uvplug_topic_published_total", "topic", t[i].name,
+            t[i].st.published);
+  family(b, "uvplug_topic_delivered_total", "counter",
+         "Subscriber callbacks run for the topic's events.");
+  for (size_t i = 0; i < n; i++)
+    sample1(b, "uvplug_topic_delivered_total", "topic", t[i].name,
+            t[i].st.delivered);
+  family(b, "uvplug_topic_subscribers", "gauge",
+         "Live subscriptions to the topic.");
+  for (size_t i = 0; i < n; i++)
+    sample1(b, "uvplug_topic_subscribers", "topic", t[i].name,
+            t[i].st.subscribers);
+  free(t);
+}
+
 /* Every per-plugin family. */
 static void render_plugins(sb *b, const plug *p, size_t n) {
   for (size_t f = 0; f < sizeof(plugin_fields) / sizeof(plugin_fields[0]);
@@ -203,6 +355,7 @@ static void render_plugins(sb *b, const plug *p, size_t n) {
       sb_printf(b, "\",state=\"%s\"} %d\n", state_names[s],
                 p[i].st.state == (int)s);
     }
+  render_histograms(b, p, n);
   family(b, "uvplug_work_abandoned", "gauge",
          "Work items abandoned at an unload or close that still run.");
   sb_printf(b, "uvplug_work_abandoned %" PRIu32 "\n",
@@ -255,7 +408,10 @@ int uvpd_metrics_render(uvp_host *host, const uvpd_daemon_view *view,
   size_t n = 0;
   if (read_plugins(host, &p, &n) != 0) return UVP_ENOMEM;
   render_daemon(&b, view);
+  render_host(&b, host);
+  render_topics(&b, host);
   render_plugins(&b, p, n);
+  render_info(&b, host, p, n);
   free(p);
   if (b.oom || sb_reserve(&b, 0) != 0) {
     free(b.buf);
