@@ -9,11 +9,11 @@
 //!                                                      │ only while `busy`
 //! ```
 
-use std::cell::{Cell, RefCell, UnsafeCell};
+use std::cell::{Cell, UnsafeCell};
 use std::fmt;
 use std::marker::PhantomData;
 use std::os::raw::{c_int, c_void};
-use std::os::unix::io::RawFd;
+use std::os::unix::io::{AsFd, AsRawFd, RawFd};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -55,11 +55,6 @@ impl Level {
     }
 }
 
-enum Deferred {
-    Cancel(sys::uvp_id),
-    Log(Level, String),
-}
-
 /// Bytes of `uvp_api` up to the end of `field` (a function pointer): what
 /// `UVP_HAS_FIELD(api, uvp_api, field)` compares `size` with.
 macro_rules! api_field_end {
@@ -74,6 +69,24 @@ macro_rules! api_field_end {
 }
 pub(crate) use api_field_end;
 
+/// Reads entry `$field` of the host's table through a raw pointer (never a
+/// reference to the whole `uvp_api`, which may be shorter than this SDK's
+/// struct): `Err(Closed)` once the instance is gone, `Err(Invalid)` when
+/// the host's table does not reach the entry or leaves it NULL.
+macro_rules! api_fn {
+    ($core:expr, $field:ident) => {{
+        let core: &$crate::ctx::Core = &$core;
+        core.check_entry($crate::ctx::api_field_end!($field)).and_then(|api| {
+            // SAFETY: check_entry returned the table only while it is valid
+            // (alive) and its size covers the whole entry; addr_of! reads
+            // just the field, unaligned reads are not needed (the host's
+            // struct has the C layout this binding was generated from).
+            unsafe { std::ptr::addr_of!((*api).$field).read() }.ok_or($crate::Error::Invalid)
+        })
+    }};
+}
+pub(crate) use api_fn;
+
 /// The entries every host has (the first ABI 1.0 block, through `now_ms`).
 fn api_v1_0_len() -> usize {
     api_field_end!(now_ms)
@@ -83,8 +96,11 @@ fn api_v1_0_len() -> usize {
 /// instance, every registration's box and every guard.
 pub(crate) struct Core {
     pub(crate) raw: *mut sys::uvp_ctx,
-    /// The host's table, checked at init; valid while `alive`.
-    pub(crate) api_ptr: *const sys::uvp_api,
+    /// The host's table, checked at init; valid while `alive`. Only ever
+    /// read field by field, up to `api_len` bytes.
+    api_ptr: *const sys::uvp_api,
+    /// The table's `size` as the host gave it.
+    api_len: usize,
     /// False once init failed or on_unload began: `raw` may be dangling then
     /// and nothing calls the host any more.
     alive: Cell<bool>,
@@ -92,13 +108,6 @@ pub(crate) struct Core {
     pub(crate) state: Cell<*mut ()>,
     /// A handler currently holds `&mut P` (and `&mut` to its closure).
     pub(crate) busy: Cell<bool>,
-    /// Depth of destroy callbacks running: the host forbids calling it from
-    /// a destroy, so guards dropped then defer their cancel.
-    pub(crate) destroy_depth: Cell<u32>,
-    deferred: RefCell<Vec<Deferred>>,
-    /// `deferred.len()`, readable without a borrow: every handler checks
-    /// it, and it is almost always 0.
-    pending: Cell<usize>,
 }
 
 impl Core {
@@ -107,164 +116,112 @@ impl Core {
     ///
     /// # Safety
     ///
-    /// `api` is NULL or points to the host's table, valid until on_unload
-    /// returns; `raw` is the instance's ctx for the same time.
+    /// `api` is NULL or points to the host's table of at least `size`
+    /// bytes, valid until on_unload returns; `raw` is the instance's ctx
+    /// for the same time.
     pub(crate) unsafe fn new(raw: *mut sys::uvp_ctx, api_ptr: *const sys::uvp_api) -> Result<Core> {
         if raw.is_null() || api_ptr.is_null() {
             return Err(Error::Invalid);
         }
-        // SAFETY: non-null, and valid per this function's contract. Only the
-        // `size` and version prefix is read before the size check.
-        let head = unsafe { &*api_ptr };
-        if u32::from(head.abi_major) != sys::UVP_ABI_MAJOR {
+        // SAFETY: non-null and valid per this function's contract; the
+        // `size` and version prefix exists in every table (ABI 1.0), and
+        // each is read on its own, without a reference to the whole.
+        let (size, major) = unsafe {
+            (
+                std::ptr::addr_of!((*api_ptr).size).read(),
+                std::ptr::addr_of!((*api_ptr).abi_major).read(),
+            )
+        };
+        if u32::from(major) != sys::UVP_ABI_MAJOR {
             return Err(Error::Abi);
         }
-        // Only the ABI 1.0 entries the SDK uses must be present; a table
-        // with more (a newer host) is fine (UVP_HAS_FIELD, A5).
-        if (head.size as usize) < api_v1_0_len() {
+        // Only the ABI 1.0 entries must be present; a table with more (a
+        // newer host) is fine, and later entries are checked before each
+        // use (UVP_HAS_FIELD, A5).
+        if (size as usize) < api_v1_0_len() {
             return Err(Error::Short);
         }
-        let complete = head.topic.is_some()
-            && head.subscribe.is_some()
-            && head.publish.is_some()
-            && head.publish_owned.is_some()
-            && head.timer_start.is_some()
-            && head.fd_watch.is_some()
-            && head.cancel.is_some()
-            && head.log.is_some()
-            && head.now_ms.is_some();
-        if !complete {
-            return Err(Error::Invalid);
-        }
-        Ok(Core {
+        let core = Core {
             raw,
             api_ptr,
+            api_len: size as usize,
             alive: Cell::new(true),
             state: Cell::new(std::ptr::null_mut()),
             busy: Cell::new(false),
-            destroy_depth: Cell::new(0),
-            deferred: RefCell::new(Vec::new()),
-            pending: Cell::new(0),
-        })
+        };
+        let complete = api_fn!(core, topic).is_ok()
+            && api_fn!(core, subscribe).is_ok()
+            && api_fn!(core, publish).is_ok()
+            && api_fn!(core, publish_owned).is_ok()
+            && api_fn!(core, timer_start).is_ok()
+            && api_fn!(core, fd_watch).is_ok()
+            && api_fn!(core, cancel).is_ok()
+            && api_fn!(core, log).is_ok()
+            && api_fn!(core, now_ms).is_ok();
+        if !complete {
+            return Err(Error::Invalid);
+        }
+        Ok(core)
     }
 
-    /// A host function, if the instance is still alive (else `Closed`).
-    pub(crate) fn func<T>(&self, pick: impl FnOnce(&sys::uvp_api) -> Option<T>) -> Result<T> {
+    /// The table, if the instance is alive and the table holds `end`
+    /// bytes (see `api_fn!`).
+    pub(crate) fn check_entry(&self, end: usize) -> Result<*const sys::uvp_api> {
         if !self.alive.get() {
             return Err(Error::Closed);
         }
-        // SAFETY: alive, so the host's table is valid (until on_unload, which
-        // clears `alive` first); checked non-null and large enough at init.
-        pick(unsafe { &*self.api_ptr }).ok_or(Error::Invalid)
-    }
-
-    /// Whether the host's table reaches `end` bytes (a later entry).
-    pub(crate) fn api_has(&self, end: usize) -> bool {
-        // SAFETY: only called while alive (via func's callers); the table is
-        // valid and its `size` field was read at init.
-        self.alive.get() && unsafe { (*self.api_ptr).size as usize } >= end
-    }
-
-    /// Queues a log line for the next [`Core::flush`] (used inside destroy,
-    /// where calling the host is not allowed).
-    pub(crate) fn defer_log(&self, level: Level, msg: String) {
-        if self.alive.get() {
-            self.defer(Deferred::Log(level, msg));
-        } else {
-            eprintln!("uvplug: {msg}");
+        if self.api_len < end {
+            return Err(Error::Invalid);
         }
+        Ok(self.api_ptr)
     }
 
     pub(crate) fn alive(&self) -> bool {
         self.alive.get()
     }
 
+    /// The instance is gone (init failed, or on_unload began): nothing
+    /// calls the host from now on.
     pub(crate) fn kill(&self) {
         self.alive.set(false);
-        self.deferred.borrow_mut().clear();
-        self.pending.set(0);
     }
 
-    fn may_call(&self) -> bool {
-        self.alive.get() && self.destroy_depth.get() == 0
-    }
-
-    /// Ends a registration; defers it while a destroy runs.
+    /// Ends a registration. Allowed anywhere on the loop thread, a destroy
+    /// callback included (plugin.h): guards dropped there cancel at once.
     pub(crate) fn cancel(&self, id: sys::uvp_id) -> c_int {
-        if !self.alive.get() {
+        match api_fn!(self, cancel) {
+            // SAFETY: alive, so `raw` is valid (the host keeps it until
+            // on_unload, which clears `alive` first); loop thread because
+            // Core is !Send.
+            Ok(cancel) => unsafe { cancel(self.raw, id) },
             // The host ended every registration before on_unload (S1).
-            return sys::UVP_ECLOSED;
+            Err(e) => e.status(),
         }
-        if self.destroy_depth.get() > 0 {
-            self.defer(Deferred::Cancel(id));
-            return 0;
-        }
-        let Ok(cancel) = self.func(|a| a.cancel) else {
-            return sys::UVP_EINVAL;
-        };
-        // SAFETY: alive, so `raw` is valid (the host keeps it until on_unload,
-        // which clears `alive` first); loop thread because Core is !Send.
-        let rc = unsafe { cancel(self.raw, id) };
-        self.flush();
-        rc
     }
 
-    /// Logs through the host, deferring while a destroy runs; after unload
-    /// the line goes to stderr (there is no ctx to log with).
+    /// Logs through the host; once the instance is gone there is no ctx
+    /// to log with, and the line goes to stderr.
     pub(crate) fn log(&self, level: Level, msg: &str) {
-        if !self.alive.get() {
-            eprintln!("uvplug: {msg}");
-            return;
-        }
-        if self.destroy_depth.get() > 0 {
-            self.defer(Deferred::Log(level, msg.to_owned()));
-            return;
-        }
-        self.log_now(level, msg);
-    }
-
-    fn log_now(&self, level: Level, msg: &str) {
-        if let Ok(log) = self.func(|a| a.log) {
-            // SAFETY: may_call/alive checked by the caller; msg is (ptr, len),
-            // copied by the host.
-            unsafe { log(self.raw, level.raw(), msg.as_ptr().cast(), msg.len()) };
+        match api_fn!(self, log) {
+            // SAFETY: alive (see cancel); msg is (ptr, len), copied by the
+            // host.
+            Ok(log) => unsafe {
+                log(self.raw, level.raw(), msg.as_ptr().cast(), msg.len());
+            },
+            Err(_) => eprintln!("{msg}"),
         }
     }
 
-    fn defer(&self, d: Deferred) {
-        let mut q = self.deferred.borrow_mut();
-        q.push(d);
-        self.pending.set(q.len());
-    }
-
-    /// Whether a cancel of `id` waits in the deferred queue.
-    pub(crate) fn cancel_pending(&self, id: sys::uvp_id) -> bool {
-        if self.pending.get() == 0 {
-            return false;
-        }
-        self.deferred
-            .borrow()
-            .iter()
-            .any(|d| matches!(d, Deferred::Cancel(x) if *x == id))
-    }
-
-    /// Runs what was deferred during destroy callbacks, once calling the
-    /// host is allowed again.
-    pub(crate) fn flush(&self) {
-        while self.pending.get() != 0 && self.may_call() {
-            let next = {
-                let mut q = self.deferred.borrow_mut();
-                let next = q.pop();
-                self.pending.set(q.len());
-                next
-            };
-            match next {
-                None => break,
-                Some(Deferred::Cancel(id)) => {
-                    self.cancel(id);
-                }
-                Some(Deferred::Log(level, msg)) => self.log_now(level, &msg),
-            }
+    /// Reports a fault caught where no status can be returned (stop, a
+    /// destroy, a payload's free): the host logs and counts it and applies
+    /// the fault policy (F7). A host older than ABI 1.2 only logs it.
+    pub(crate) fn fault(&self, status: c_int, msg: &str) {
+        match api_fn!(self, fault) {
+            // SAFETY: alive (see cancel); msg is (ptr, len), copied.
+            Ok(fault) => unsafe {
+                fault(self.raw, status, msg.as_ptr().cast(), msg.len());
+            },
+            Err(_) => self.log(Level::Error, msg),
         }
     }
 }
@@ -323,10 +280,17 @@ pub(crate) struct Reg<C> {
 /// A one-shot timer's handler, taken on its only call.
 pub(crate) struct Once<F>(pub(crate) Option<F>);
 
+/// An fd watch's handler and the I/O object it owns. Fields drop in order:
+/// the handler first, then the object (closing the fd).
+pub(crate) struct OwnedWatch<F, T> {
+    pub(crate) handler: F,
+    pub(crate) io: T,
+}
+
 impl<P: Plugin> Ctx<P> {
     /// Interns a topic name (1..=255 bytes of UTF-8, no NUL).
     pub fn topic(&self, name: &str) -> Result<Topic> {
-        let topic = self.core.func(|a| a.topic)?;
+        let topic = api_fn!(self.core, topic)?;
         let mut out: sys::uvp_topic = 0;
         // SAFETY: a Ctx exists only while the instance is alive (the host
         // keeps ctx valid until on_unload, T1); name is (ptr, len) and copied.
@@ -342,7 +306,7 @@ impl<P: Plugin> Ctx<P> {
     where
         F: FnMut(&mut P, &mut Ctx<P>, &Event<'_>) -> Result<()> + 'static,
     {
-        let subscribe = self.core.func(|a| a.subscribe)?;
+        let subscribe = api_fn!(self.core, subscribe)?;
         let ud = self.boxed(handler);
         let mut id: sys::uvp_id = 0;
         // SAFETY: ctx valid (see `topic`); `ud` is a live Box<Reg<F>> whose
@@ -364,7 +328,7 @@ impl<P: Plugin> Ctx<P> {
     /// Publishes a copy of `data` on `topic`; subscribers run on a later
     /// loop turn, never inside this call (D2).
     pub fn publish(&self, topic: &Topic, data: &[u8]) -> Result<()> {
-        let publish = self.core.func(|a| a.publish)?;
+        let publish = api_fn!(self.core, publish)?;
         // SAFETY: ctx valid; data is (ptr, len), copied before return (L9).
         let rc = unsafe { publish(self.core.raw, topic.0, data.as_ptr().cast(), data.len()) };
         Error::check(rc)
@@ -375,7 +339,7 @@ impl<P: Plugin> Ctx<P> {
     /// Rust's allocator, on the loop thread (L8). On failure the SDK drops
     /// it at once.
     pub fn publish_owned(&self, topic: &Topic, data: impl Into<Box<[u8]>>) -> Result<()> {
-        let publish_owned = self.core.func(|a| a.publish_owned)?;
+        let publish_owned = api_fn!(self.core, publish_owned)?;
         let data: Box<[u8]> = data.into();
         let len = data.len();
         let ptr = Box::into_raw(data);
@@ -433,7 +397,7 @@ impl<P: Plugin> Ctx<P> {
         cb: C,
         tramp: unsafe extern "C" fn(*mut sys::uvp_ctx, *mut c_void) -> c_int,
     ) -> Result<Timer> {
-        let timer_start = self.core.func(|a| a.timer_start)?;
+        let timer_start = api_fn!(self.core, timer_start)?;
         let ud = self.boxed(cb);
         let mut id: sys::uvp_id = 0;
         // SAFETY: ctx valid; ud is a live Box<Reg<C>>, the host's on success
@@ -453,29 +417,93 @@ impl<P: Plugin> Ctx<P> {
         Ok(Timer::new(id, self.core.clone()))
     }
 
-    /// Watches `fd` for readiness. The fd stays yours and must stay open
-    /// until the watch is cancelled (drop the guard before closing it: put
-    /// the guard before the socket in your struct, fields drop in order).
-    pub fn watch_fd<F>(&self, fd: RawFd, interest: Interest, handler: F) -> Result<FdWatch>
+    /// Watches an I/O object (a socket, pipe, `OwnedFd`, ...) for
+    /// readiness. The object moves into the registration, so it stays open
+    /// exactly as long as the host watches it (Rust's I/O-safety rules): the
+    /// handler gets `&mut` to it, and the host's destroy drops it after the
+    /// watch ended (guard dropped or cancelled, or unload), never before.
+    /// To keep using the object elsewhere too, watch an `Rc<T>` (it is
+    /// `AsFd`) and keep a clone.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use std::os::unix::net::UnixStream;
+    /// use uvplug::prelude::*;
+    ///
+    /// struct Reader { got: Vec<u8>, _watch: FdWatch }
+    /// impl Plugin for Reader {
+    ///     fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+    ///         let (ours, theirs) = UnixStream::pair()?;
+    ///         theirs.set_nonblocking(true)?;
+    ///         std::mem::forget(ours); // the test below writes through its fd
+    ///         let watch = ctx.watch_fd(theirs, Interest::READABLE, |me: &mut Self, _, s, _| {
+    ///             let mut buf = [0u8; 64];
+    ///             let n = s.read(&mut buf)?;
+    ///             me.got.extend_from_slice(&buf[..n]);
+    ///             Ok(())
+    ///         })?;
+    ///         Ok(Reader { got: Vec::new(), _watch: watch })
+    ///     }
+    /// }
+    /// # let mut host = uvplug::testing::TestHost::new();
+    /// # let _ = host.load::<Reader>("").unwrap();
+    /// ```
+    pub fn watch_fd<T, F>(&self, io: T, interest: Interest, handler: F) -> Result<FdWatch>
+    where
+        T: AsFd + 'static,
+        F: FnMut(&mut P, &mut Ctx<P>, &mut T, Readiness) -> Result<()> + 'static,
+    {
+        let fd = io.as_fd().as_raw_fd();
+        let owned = OwnedWatch { handler, io };
+        // SAFETY: the fd belongs to `io`, which the registration owns and
+        // drops only in its destroy, after the host stopped watching (L1).
+        unsafe { self.fd_watch(fd, interest, owned, tramp::on_fd_owned::<P, T, F>) }
+    }
+
+    /// Watches a raw fd the plugin keeps owning (the form of ABI 1.0).
+    ///
+    /// # Safety
+    ///
+    /// `fd` must stay open, and be the same open file, until the watch has
+    /// ended: the guard dropped or cancelled (from anywhere, a destroy
+    /// included) or the plugin unloaded. Closing it earlier lets the host
+    /// poll a closed or reused descriptor: another plugin's socket, or an
+    /// abort inside libuv. Prefer [`Ctx::watch_fd`], which owns the object.
+    pub unsafe fn watch_raw_fd<F>(&self, fd: RawFd, interest: Interest, handler: F) -> Result<FdWatch>
     where
         F: FnMut(&mut P, &mut Ctx<P>, Readiness) -> Result<()> + 'static,
     {
-        let fd_watch = self.core.func(|a| a.fd_watch)?;
-        let ud = self.boxed(handler);
+        // SAFETY: the caller keeps `fd` open for the watch's life.
+        unsafe { self.fd_watch(fd, interest, handler, tramp::on_fd::<P, F>) }
+    }
+
+    /// # Safety
+    ///
+    /// `fd` stays open until the registration's destroy ran.
+    unsafe fn fd_watch<C: 'static>(
+        &self,
+        fd: RawFd,
+        interest: Interest,
+        cb: C,
+        tramp: unsafe extern "C" fn(*mut sys::uvp_ctx, c_int, c_int, c_int, *mut c_void) -> c_int,
+    ) -> Result<FdWatch> {
+        let fd_watch = api_fn!(self.core, fd_watch)?;
+        let ud = self.boxed(cb);
         let mut id: sys::uvp_id = 0;
-        // SAFETY: ctx valid; ud is a live Box<Reg<F>>, the host's on success (L6).
+        // SAFETY: ctx valid; ud is a live Box<Reg<C>>, the host's on success
+        // (L6); `tramp` and `destroy::<C>` are instantiated for that type.
         let rc = unsafe {
             fd_watch(
                 self.core.raw,
                 fd,
                 interest.0,
-                Some(tramp::on_fd::<P, F>),
+                Some(tramp),
                 ud,
-                Some(tramp::destroy::<F>),
+                Some(tramp::destroy::<C>),
                 &mut id,
             )
         };
-        self.registered(rc, ud.cast::<Reg<F>>(), id)?;
+        self.registered(rc, ud.cast::<Reg<C>>(), id)?;
         Ok(FdWatch::new(id, self.core.clone()))
     }
 
@@ -490,16 +518,61 @@ impl<P: Plugin> Ctx<P> {
     /// returns (contract U6, S3): `stop` runs, every registration ends, the
     /// state is dropped. `Err(Closed)` if it is already unloading.
     pub fn unload_self(&self) -> Result<()> {
-        if !self.core.api_has(api_field_end!(unload_self)) {
-            return Err(Error::Invalid);
-        }
-        let unload_self = self.core.func(|a| a.unload_self)?;
+        let unload_self = api_fn!(self.core, unload_self)?;
         // SAFETY: ctx valid (see `topic`); the table is large enough to hold
         // the entry (checked above, UVP_HAS_FIELD).
         Error::check(unsafe { unload_self(self.core.raw) })
     }
 
-    /// Writes a log line through the host, tagged with the instance name.
+    /// This instance's name as the host knows it: the name given at load,
+    /// or the descriptor's. Empty from a host older than ABI 1.2.
+    ///
+    /// ```
+    /// use uvplug::prelude::*;
+    /// struct P(String);
+    /// impl Plugin for P {
+    ///     fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+    ///         Ok(P(ctx.instance_name().to_owned()))
+    ///     }
+    /// }
+    /// let mut host = uvplug::testing::TestHost::new();
+    /// let p = host.load_as::<P>("edge-1", "").unwrap();
+    /// assert_eq!(host.state(&p).0, "edge-1");
+    /// ```
+    pub fn instance_name(&self) -> &str {
+        let Ok(name) = api_fn!(self.core, instance_name) else {
+            return "";
+        };
+        let mut ptr: *const std::os::raw::c_char = std::ptr::null();
+        let mut len = 0usize;
+        // SAFETY: ctx valid (see `topic`); both out-pointers are live.
+        let rc = unsafe { name(self.core.raw, &mut ptr, &mut len) };
+        if rc != 0 || ptr.is_null() {
+            return "";
+        }
+        // SAFETY: the host's name is `len` bytes at `ptr`, valid until
+        // on_unload returns, which cannot happen while this Ctx (and the
+        // borrow of it) exists.
+        let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) };
+        std::str::from_utf8(bytes).unwrap_or("")
+    }
+
+    /// Writes a log line through the host, tagged with the instance name
+    /// (see also the [`info!`](crate::info) family of macros).
+    ///
+    /// ```
+    /// use uvplug::prelude::*;
+    /// struct P;
+    /// impl Plugin for P {
+    ///     fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+    ///         ctx.log(Level::Warn, "no peers configured");
+    ///         Ok(P)
+    ///     }
+    /// }
+    /// let mut host = uvplug::testing::TestHost::new();
+    /// host.load::<P>("").unwrap();
+    /// assert!(host.logged("no peers configured"));
+    /// ```
     pub fn log(&self, level: Level, msg: impl fmt::Display) {
         self.core.log(level, &msg.to_string());
     }
@@ -527,7 +600,7 @@ impl<P: Plugin> Ctx<P> {
     /// The loop's cached time in milliseconds, the clock timers use
     /// (0 if the host refuses, which it does only off the loop thread).
     pub fn now_ms(&self) -> u64 {
-        let Ok(now_ms) = self.core.func(|a| a.now_ms) else {
+        let Ok(now_ms) = api_fn!(self.core, now_ms) else {
             return 0;
         };
         let mut out = 0u64;

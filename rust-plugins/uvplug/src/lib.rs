@@ -116,11 +116,22 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(missing_docs)]
 
+// The SDK keeps panics from crossing `extern "C"` with `catch_unwind`,
+// which does nothing under `panic = "abort"`: the first panic would take
+// the whole host down (tests still pass, as `cargo test` always unwinds).
+#[cfg(panic = "abort")]
+compile_error!(
+    "uvplug plugins must be built with panic = \"unwind\": under \"abort\" a panic in \
+     a plugin aborts the whole host process instead of becoming UVP_EPANIC. Set \
+     `panic = \"unwind\"` (the default) in [profile.dev] and [profile.release]."
+);
+
 pub mod config;
 mod ctx;
 mod error;
 mod event;
 mod guard;
+mod logging;
 mod panic;
 mod remote;
 pub mod testing;
@@ -144,6 +155,7 @@ pub use crate::ctx::{Ctx, Level, RawCtx};
 pub use crate::error::{Error, Result};
 pub use crate::event::{Event, Interest, Readiness, Topic};
 pub use crate::guard::{FdWatch, Subscription, Timer};
+pub use crate::logging::LogSink;
 pub use crate::remote::{PostError, PostMode, Remote};
 pub use crate::work::WorkHandle;
 
@@ -301,8 +313,8 @@ macro_rules! export_plugin {
 /// `use uvplug::prelude::*;` brings in what a plugin needs.
 pub mod prelude {
     pub use crate::{
-        export_plugin, Ctx, Error, Event, FdWatch, Interest, Level, Plugin, PostError, PostMode,
-        Readiness, Remote, Result, Subscription, Timer, Topic, WorkHandle,
+        export_plugin, Ctx, Error, Event, FdWatch, Interest, Level, LogSink, Plugin, PostError,
+        PostMode, Readiness, Remote, Result, Subscription, Timer, Topic, WorkHandle,
     };
     pub use std::time::Duration;
 }

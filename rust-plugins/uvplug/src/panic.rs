@@ -18,7 +18,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::{slice, str};
 
-use crate::ctx::{Core, Ctx, Level, Once, Reg};
+use crate::ctx::{Core, Ctx, Level, Once, OwnedWatch, Reg};
 use crate::event::{Event, Readiness};
 use crate::{sys, Plugin, Result};
 
@@ -68,14 +68,25 @@ impl Drop for Busy<'_> {
     }
 }
 
+/// How a hook that panicked (or failed) is reported to the host.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Report {
+    /// The hook returns a status: log the message, return the code (the
+    /// host counts it, F1, F2).
+    Status,
+    /// The hook returns nothing (on_stop): report through `api->fault`
+    /// (F7) so the host still counts it.
+    Fault,
+}
+
 /// Hands `&mut P` and a fresh `Ctx<P>` to `f`, unless another handler of
 /// this instance already holds them: the host never dispatches
 /// re-entrantly (D2), and if one ever did the SDK refuses (log +
 /// `UVP_EBUSY`) rather than create a second `&mut P`.
 pub(crate) fn dispatch<P: Plugin>(
     core: &Rc<Core>,
-    own: Option<sys::uvp_id>,
     what: &str,
+    report: Report,
     f: impl FnOnce(&mut P, &mut Ctx<P>) -> Result<()>,
 ) -> c_int {
     if !core.alive() {
@@ -84,7 +95,7 @@ pub(crate) fn dispatch<P: Plugin>(
     if core.busy.get() {
         core.log(
             Level::Error,
-            &format!("uvplug: re-entrant call of {what} refused (contract D2)"),
+            &format!("re-entrant call of {what} refused (contract D2)"),
         );
         return sys::UVP_EBUSY;
     }
@@ -92,20 +103,10 @@ pub(crate) fn dispatch<P: Plugin>(
     if state.is_null() {
         core.log(
             Level::Error,
-            &format!("uvplug: {what} called before init returned; refused"),
+            &format!("{what} called before init returned; refused"),
         );
         return sys::UVP_EBUSY;
     }
-    // A guard dropped inside a destroy deferred its cancel; run those now
-    // (calling the host is allowed here) and honour one aimed at this very
-    // registration: after its guard is gone the handler never runs (L3).
-    if let Some(id) = own {
-        if core.cancel_pending(id) {
-            core.flush();
-            return 0;
-        }
-    }
-    core.flush();
     core.busy.set(true);
     let busy = Busy(&core.busy);
     let mut ctx = Ctx::new(core.clone());
@@ -118,20 +119,24 @@ pub(crate) fn dispatch<P: Plugin>(
     }));
     drop(ctx);
     drop(busy);
-    let rc = match r {
+    match r {
         Ok(Ok(())) => 0,
-        Ok(Err(e)) => e.status(),
+        Ok(Err(e)) => {
+            if e.message().is_some() {
+                core.log(Level::Warn, &format!("{what} failed: {e}"));
+            }
+            e.status()
+        }
         Err(payload) => {
-            core.log(
-                Level::Error,
-                &format!("panic in {what}: {}", message(&*payload)),
-            );
+            let msg = format!("panic in {what}: {}", message(&*payload));
             discard(payload);
+            match report {
+                Report::Status => core.log(Level::Error, &msg),
+                Report::Fault => core.fault(sys::UVP_EPANIC, &msg),
+            }
             sys::UVP_EPANIC
         }
-    };
-    core.flush();
-    rc
+    }
 }
 
 /// `on_init`: builds the core, parses the config as UTF-8, runs
@@ -165,7 +170,7 @@ pub(crate) extern "C" fn on_init<P: Plugin>(
             unsafe { slice::from_raw_parts(config.cast::<u8>(), len) }
         };
         let Ok(cfg) = str::from_utf8(bytes) else {
-            core.log(Level::Error, "uvplug: config is not valid UTF-8");
+            core.log(Level::Error, "config is not valid UTF-8");
             core.kill();
             return sys::UVP_EINVAL;
         };
@@ -175,7 +180,6 @@ pub(crate) extern "C" fn on_init<P: Plugin>(
         match r {
             Ok(Ok(p)) => {
                 core.state.set(Box::into_raw(Box::new(p)).cast());
-                core.flush();
                 let inst = Box::into_raw(Box::new(core));
                 // SAFETY: out_state checked non-null; the host reads it only
                 // on success.
@@ -183,7 +187,9 @@ pub(crate) extern "C" fn on_init<P: Plugin>(
                 0
             }
             Ok(Err(e)) => {
-                core.flush();
+                if e.message().is_some() {
+                    core.log(Level::Error, &format!("init failed: {e}"));
+                }
                 core.kill();
                 e.status()
             }
@@ -193,7 +199,6 @@ pub(crate) extern "C" fn on_init<P: Plugin>(
                     &format!("panic in init: {}", message(&*payload)),
                 );
                 discard(payload);
-                core.flush();
                 core.kill();
                 sys::UVP_EPANIC
             }
@@ -217,7 +222,7 @@ pub(crate) extern "C" fn on_start<P: Plugin>(_ctx: *mut sys::uvp_ctx, state: *mu
         // SAFETY: the host passes the state on_init returned; on_unload
         // (which frees it) has not run yet (A10).
         match unsafe { instance(state) } {
-            Some(core) => dispatch::<P>(core, None, "start", |p, cx| p.start(cx)),
+            Some(core) => dispatch::<P>(core, "start", Report::Status, |p, cx| p.start(cx)),
             None => sys::UVP_EINVAL,
         }
     })
@@ -228,7 +233,7 @@ pub(crate) extern "C" fn on_stop<P: Plugin>(_ctx: *mut sys::uvp_ctx, state: *mut
     catch_void(|| {
         // SAFETY: as in on_start.
         if let Some(core) = unsafe { instance(state) } {
-            dispatch::<P>(core, None, "stop", |p, cx| {
+            dispatch::<P>(core, "stop", Report::Fault, |p, cx| {
                 p.stop(cx);
                 Ok(())
             });
@@ -305,7 +310,7 @@ where
         let Some(ev) = (unsafe { Event::from_raw(ev) }) else {
             return sys::UVP_EINVAL;
         };
-        dispatch::<P>(&reg.core, Some(reg.id.get()), "a subscriber", |p, cx| {
+        dispatch::<P>(&reg.core, "a subscriber", Report::Status, |p, cx| {
             // SAFETY: dispatch holds `busy` for this instance, so no other
             // handler of it (this closure included) is running: this is the
             // only &mut to the closure.
@@ -326,7 +331,7 @@ where
         let Some(reg) = (unsafe { reg::<F>(ud) }) else {
             return sys::UVP_EINVAL;
         };
-        dispatch::<P>(&reg.core, Some(reg.id.get()), "a timer", |p, cx| {
+        dispatch::<P>(&reg.core, "a timer", Report::Status, |p, cx| {
             // SAFETY: as in on_event (`busy` held).
             let cb = unsafe { &mut *reg.cb.get() };
             cb(p, cx)
@@ -345,7 +350,7 @@ where
         let Some(reg) = (unsafe { reg::<Once<F>>(ud) }) else {
             return sys::UVP_EINVAL;
         };
-        dispatch::<P>(&reg.core, Some(reg.id.get()), "a timer", |p, cx| {
+        dispatch::<P>(&reg.core, "a timer", Report::Status, |p, cx| {
             // SAFETY: as in on_event (`busy` held).
             let once = unsafe { &mut *reg.cb.get() };
             match once.0.take() {
@@ -373,7 +378,7 @@ where
         let Some(reg) = (unsafe { reg::<F>(ud) }) else {
             return sys::UVP_EINVAL;
         };
-        dispatch::<P>(&reg.core, Some(reg.id.get()), "an fd watch", |p, cx| {
+        dispatch::<P>(&reg.core, "an fd watch", Report::Status, |p, cx| {
             // SAFETY: as in on_event (`busy` held).
             let cb = unsafe { &mut *reg.cb.get() };
             cb(p, cx, Readiness { status, events })
@@ -381,9 +386,36 @@ where
     })
 }
 
-/// destroy: drops a registration's box, exactly once (L1). Calling the
-/// host from here is forbidden, so guards the closure owned defer their
-/// cancel (and a panic its log line) to the next time the SDK runs.
+/// fd readiness callback of [`Ctx::watch_fd`]: the handler gets the object.
+pub(crate) extern "C" fn on_fd_owned<P, T, F>(
+    _ctx: *mut sys::uvp_ctx,
+    _fd: c_int,
+    status: c_int,
+    events: c_int,
+    ud: *mut c_void,
+) -> c_int
+where
+    P: Plugin,
+    T: 'static,
+    F: FnMut(&mut P, &mut Ctx<P>, &mut T, Readiness) -> Result<()> + 'static,
+{
+    catch_status(|| {
+        // SAFETY: as in on_event: the Box<Reg<OwnedWatch<F, T>>> of
+        // fd_watch, live until destroy (L1).
+        let Some(reg) = (unsafe { reg::<OwnedWatch<F, T>>(ud) }) else {
+            return sys::UVP_EINVAL;
+        };
+        dispatch::<P>(&reg.core, "an fd watch", Report::Status, |p, cx| {
+            // SAFETY: as in on_event (`busy` held).
+            let w = unsafe { &mut *reg.cb.get() };
+            (w.handler)(p, cx, &mut w.io, Readiness { status, events })
+        })
+    })
+}
+
+/// destroy: drops a registration's box, exactly once (L1). Guards the
+/// closure owned cancel at once (calling the host from a destroy is
+/// allowed, plugin.h).
 pub(crate) extern "C" fn destroy<C>(ud: *mut c_void) {
     catch_void(|| {
         if ud.is_null() {
@@ -393,23 +425,17 @@ pub(crate) extern "C" fn destroy<C>(ud: *mut c_void) {
         // calls destroy exactly once, after the last callback (L1).
         let reg = unsafe { Box::from_raw(ud.cast::<Reg<C>>()) };
         let core = reg.core.clone();
-        drop_in_destroy(&core, reg, "a handler");
+        drop_reporting(&core, reg, "a handler");
     })
 }
 
-/// Drops `value` (a box the host just gave back) as a destroy callback
-/// must: the host may not be called meanwhile, so guards dropped inside
-/// defer their cancel, and a panic is logged later instead of unwinding.
-pub(crate) fn drop_in_destroy<B>(core: &Rc<Core>, value: B, what: &str) {
-    core.destroy_depth.set(core.destroy_depth.get() + 1);
-    let r = catch_unwind(AssertUnwindSafe(move || drop(value)));
-    core.destroy_depth.set(core.destroy_depth.get() - 1);
-    if let Err(payload) = r {
-        core.defer_log(
-            Level::Error,
-            format!("panic while dropping {what}: {}", message(&*payload)),
-        );
+/// Drops `value` (a box the host just gave back); a panic in its drop is
+/// reported to the host as a fault (F7) instead of unwinding into C.
+pub(crate) fn drop_reporting<B>(core: &Core, value: B, what: &str) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
+        let msg = format!("panic while dropping {what}: {}", message(&*payload));
         discard(payload);
+        core.fault(sys::UVP_EPANIC, &msg);
     }
 }
 

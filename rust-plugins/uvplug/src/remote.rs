@@ -16,12 +16,11 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::os::raw::{c_int, c_void};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
-use crate::ctx::{api_field_end, Core, Ctx};
+use crate::ctx::{api_fn, Core, Ctx};
 use crate::event::Topic;
-use crate::panic::{catch_status, catch_void, discard, dispatch, message};
+use crate::panic::{catch_status, catch_void, dispatch, drop_reporting, Report};
 use crate::{sys, Error, Plugin, Result};
 
 /// What a post or remote publish does when the plugin's queue is full (R2).
@@ -85,6 +84,25 @@ impl<F> fmt::Display for PostError<F> {
 
 impl<F> std::error::Error for PostError<F> {}
 
+/// The remote entries of `uvp_api`, by value.
+#[derive(Clone, Copy)]
+struct RemoteApi {
+    remote_acquire: Option<unsafe extern "C" fn(*mut sys::uvp_remote) -> c_int>,
+    remote_release: Option<unsafe extern "C" fn(*mut sys::uvp_remote)>,
+    remote_post: Option<
+        unsafe extern "C" fn(
+            *mut sys::uvp_remote,
+            sys::uvp_post_cb,
+            *mut c_void,
+            sys::uvp_destroy_fn,
+            c_int,
+        ) -> c_int,
+    >,
+    remote_publish: Option<
+        unsafe extern "C" fn(*mut sys::uvp_remote, sys::uvp_topic, *const c_void, usize, c_int) -> c_int,
+    >,
+}
+
 /// A thread-safe handle into one plugin instance's loop: from any thread,
 /// [`post`](Remote::post) a closure that runs on the loop thread with
 /// `&mut P` and the [`Ctx`], or [`publish`](Remote::publish) an event as
@@ -108,11 +126,11 @@ pub struct Remote<P> {
     /// The host's remote; NULL only for a clone whose acquire failed (a
     /// dead handle: every call fails with `Invalid`, drop does nothing).
     raw: *mut sys::uvp_remote,
-    /// The host's table. Remotes outlive the instance, so the SDK relies on
-    /// the table outliving every remote: it is the only way to reach
-    /// `remote_release`, which R5 allows after host close. The C host's
-    /// table is a `static const`, the fake host's a `static`.
-    api: &'static sys::uvp_api,
+    /// The four thread-safe entries, copied out of the host's table when
+    /// the remote was made: remotes outlive the instance and its table
+    /// (R5 allows `remote_release` after host close), and other threads
+    /// never read the table itself.
+    api: RemoteApi,
     /// The instance's core, dereferenced only on the loop thread by a post
     /// callback, which runs only while the instance is alive (R4).
     core: *const Core,
@@ -296,13 +314,13 @@ where
         let Some(f) = b.f.take() else {
             return sys::UVP_EINVAL;
         };
-        dispatch::<P>(&core, None, "a remote post", move |p, cx| f(p, cx))
+        dispatch::<P>(&core, "a remote post", Report::Status, move |p, cx| f(p, cx))
     })
 }
 
-/// Post destroy: drops the box (and the closure, if it never ran: R4).
-/// The closure is `Send`, so it holds no guard or ctx that would call the
-/// host from here; a panic in its drop is written to stderr.
+/// Post destroy: drops the box (and the closure, if it never ran: R4),
+/// on the loop thread; a panic in the closure's drop is reported to the
+/// host as a fault of the owner (F7).
 extern "C" fn destroy_post<F>(ud: *mut c_void) {
     catch_void(|| {
         if ud.is_null() {
@@ -311,13 +329,13 @@ extern "C" fn destroy_post<F>(ud: *mut c_void) {
         // SAFETY: ud is the Box<PostBox<F>> of try_post; the host calls
         // destroy exactly once, after the callback if it ran (R4, L1).
         let b = unsafe { Box::from_raw(ud.cast::<PostBox<F>>()) };
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(b))) {
-            eprintln!(
-                "uvplug: panic while dropping a posted closure: {}",
-                message(&*payload)
-            );
-            discard(payload);
-        }
+        // SAFETY: as in on_post: destroy runs on the loop thread before the
+        // owner's on_unload (R4), while the instance holds its core.
+        let core = unsafe {
+            Rc::increment_strong_count(b.core);
+            Rc::from_raw(b.core)
+        };
+        drop_reporting(&core, b, "a posted closure");
     })
 }
 
@@ -327,20 +345,13 @@ impl<P: Plugin> Ctx<P> {
     /// call returns a handle on the same host remote. `Err(Closed)` once
     /// the plugin stops; `Err(Invalid)` from a host without remotes.
     pub fn remote(&self) -> Result<Remote<P>> {
-        if !self.core.api_has(api_field_end!(remote_publish)) {
-            return Err(Error::Invalid);
-        }
-        let remote_new = self.core.func(|a| a.remote_new)?;
-        // SAFETY: alive (func checked it), so the table is valid; the SDK
-        // relies on it outliving every remote (see `Remote::api`).
-        let api: &'static sys::uvp_api = unsafe { &*self.core.api_ptr };
-        let complete = api.remote_acquire.is_some()
-            && api.remote_release.is_some()
-            && api.remote_post.is_some()
-            && api.remote_publish.is_some();
-        if !complete {
-            return Err(Error::Invalid);
-        }
+        let remote_new = api_fn!(self.core, remote_new)?;
+        let api = RemoteApi {
+            remote_acquire: Some(api_fn!(self.core, remote_acquire)?),
+            remote_release: Some(api_fn!(self.core, remote_release)?),
+            remote_post: Some(api_fn!(self.core, remote_post)?),
+            remote_publish: Some(api_fn!(self.core, remote_publish)?),
+        };
         let mut raw: *mut sys::uvp_remote = std::ptr::null_mut();
         // SAFETY: a Ctx exists only while the instance is alive, so ctx is
         // valid (T1); out is a live pointer, written on success only.

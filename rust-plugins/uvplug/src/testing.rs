@@ -1590,7 +1590,7 @@ impl TestHost {
     ) -> Option<R> {
         let core = self.core(p)?;
         let mut out = None;
-        tramp::dispatch::<P>(&core, None, "TestHost::with", |p, cx| {
+        tramp::dispatch::<P>(&core, "TestHost::with", tramp::Report::Status, |p, cx| {
             out = Some(f(p, cx));
             Ok(())
         });

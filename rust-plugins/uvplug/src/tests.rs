@@ -1,6 +1,9 @@
 //! Unit tests of the safe layer, driven through the fake host.
 
 use std::cell::Cell;
+use std::io::Read;
+use std::os::unix::io::{AsFd, AsRawFd, BorrowedFd};
+use std::os::unix::net::UnixStream;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -374,11 +377,10 @@ fn argument_errors() {
             );
             assert_eq!(ctx.cancel(0), Err(Error::NoEnt));
             assert_eq!(ctx.cancel(u64::MAX), Err(Error::NoEnt));
-            assert_eq!(
-                ctx.watch_fd(-1, Interest::READABLE, |_: &mut A, _, _| Ok(()))
-                    .err(),
-                Some(Error::Invalid)
-            );
+            // SAFETY: -1 is never an open fd; the host refuses it (F3)
+            // before watching anything.
+            let bad = unsafe { ctx.watch_raw_fd(-1, Interest::READABLE, |_: &mut A, _, _| Ok(())) };
+            assert_eq!(bad.err(), Some(Error::Invalid));
             let t = ctx.topic("t")?;
             let s = ctx.subscribe(&t, |_: &mut A, _, _| Ok(()))?;
             let id = s.id();
@@ -479,29 +481,34 @@ fn reentrant_dispatch_is_refused() {
 fn fd_watch_gets_readiness() {
     struct F {
         got: Vec<(bool, bool, Option<Error>)>,
+        fd: i32,
         _w: FdWatch,
     }
     impl Plugin for F {
         fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+            let (a, _b) = UnixStream::pair()?;
+            let fd = a.as_raw_fd();
             let w = ctx.watch_fd(
-                7,
+                a,
                 Interest::READABLE | Interest::WRITABLE,
-                |me: &mut F, _, r| {
+                |me: &mut F, _, _a: &mut UnixStream, r| {
                     me.got.push((r.is_readable(), r.is_writable(), r.error()));
                     Ok(())
                 },
             )?;
             Ok(F {
                 got: Vec::new(),
+                fd,
                 _w: w,
             })
         }
     }
     let mut h = TestHost::new();
     let p = h.load::<F>("").unwrap();
-    h.fd_ready(7, sys::UVP_FD_READABLE as i32);
-    h.fd_ready(8, sys::UVP_FD_READABLE as i32);
-    h.fd_error(7, sys::UVP_EINVAL);
+    let fd = h.state(&p).fd;
+    h.fd_ready(fd, sys::UVP_FD_READABLE as i32);
+    h.fd_ready(fd + 1000, sys::UVP_FD_READABLE as i32);
+    h.fd_error(fd, sys::UVP_EINVAL);
     assert_eq!(
         h.state(&p).got,
         vec![(true, false, None), (false, false, Some(Error::Invalid))]
@@ -1039,4 +1046,283 @@ fn unload_self_from_a_posted_closure() {
     h.run_until_idle();
     assert!(!h.is_loaded(p.id()), "U6");
     assert_eq!(h.remote_refs(p.id()), 0);
+}
+
+// ---------------------------------------------------------------------
+// Issue 10: holes safe code could reach, and the conveniences.
+// ---------------------------------------------------------------------
+
+/// An I/O object that counts its drop (the fd closes with it).
+struct CountedStream(UnixStream);
+impl AsFd for CountedStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+impl Drop for CountedStream {
+    fn drop(&mut self) {
+        DROPS.with(|d| d.set(d.get() + 1));
+    }
+}
+
+/// Item 2 (I/O safety): the watched object belongs to the watch and is
+/// closed by its destroy, after the host stopped watching (L1, D7): the
+/// peer sees EOF only once the guard is gone, so safe code can no longer
+/// close a socket under a live watch.
+#[test]
+fn watched_object_closes_when_its_watch_ends() {
+    struct W {
+        watch: Option<FdWatch>,
+    }
+    thread_local!(static PEER: Cell<Option<UnixStream>> = const { Cell::new(None) });
+    impl Plugin for W {
+        fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+            let (ours, peer) = UnixStream::pair()?;
+            PEER.with(|p| p.set(Some(peer)));
+            let watch = ctx.watch_fd(
+                CountedStream(ours),
+                Interest::READABLE,
+                |_: &mut W, _, _: &mut CountedStream, _| Ok(()),
+            )?;
+            Ok(W { watch: Some(watch) })
+        }
+    }
+    let before = drops();
+    let mut h = TestHost::new();
+    let p = h.load::<W>("").unwrap();
+    let mut peer = PEER.with(|p| p.take()).unwrap();
+    peer.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 1];
+    let open = peer.read(&mut buf).unwrap_err().kind();
+    assert_eq!(open, std::io::ErrorKind::WouldBlock, "still open while watched");
+    assert_eq!(drops(), before);
+    h.with(&p, |me, _| me.watch = None).unwrap();
+    assert_eq!(drops(), before + 1, "destroy dropped the object");
+    assert_eq!(peer.read(&mut buf).unwrap(), 0, "EOF: the fd is closed");
+    assert_eq!(h.live_registrations(), 0);
+}
+
+/// Item 3: a guard owned by a closure that a destroy drops cancels at once
+/// (calling the host from a destroy is allowed), not at the instance's
+/// next callback, which may never come.
+#[test]
+fn guard_dropped_in_destroy_cancels_at_once() {
+    struct G {
+        outer: Option<Subscription>,
+    }
+    impl Plugin for G {
+        fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+            let t = ctx.topic("g")?;
+            let inner = ctx.every(Duration::from_secs(3600), {
+                let tr = Tracker;
+                move |_: &mut G, _| {
+                    let _ = &tr;
+                    Ok(())
+                }
+            })?;
+            // The subscription's closure owns the timer's guard.
+            let outer = ctx.subscribe(&t, move |_: &mut G, _, _| {
+                let _ = &inner;
+                Ok(())
+            })?;
+            Ok(G { outer: Some(outer) })
+        }
+    }
+    let before = drops();
+    let mut h = TestHost::new();
+    let p = h.load::<G>("").unwrap();
+    assert_eq!(h.live_registrations(), 2);
+    h.with(&p, |me, _| me.outer = None).unwrap();
+    assert_eq!(h.live_registrations(), 0, "the timer ended with the destroy");
+    assert_eq!(drops(), before + 1, "the timer's closure was dropped");
+    h.advance(Duration::from_secs(7200));
+    assert_eq!(h.stats(p.id()).errors, 0);
+}
+
+thread_local!(static WORK_DONE_RAN: Cell<bool> = const { Cell::new(false) });
+
+/// Item 5, the documented exception to "done runs exactly once": work
+/// spawned by an `init` that then fails has no state to give `done`, so
+/// `done` is dropped unrun (on the loop thread, once); the failure's
+/// message reaches the host's log.
+#[test]
+fn work_of_a_failed_init_drops_done_unrun() {
+    struct I;
+    impl Plugin for I {
+        fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+            let tr = Tracker;
+            ctx.spawn_work(
+                || 7u32,
+                move |_: &mut I, _, _r: Result<u32>| {
+                    let _ = &tr;
+                    WORK_DONE_RAN.with(|r| r.set(true));
+                    Ok(())
+                },
+            )?;
+            Err(Error::msg("no upstream configured"))
+        }
+    }
+    let before = drops();
+    let mut h = TestHost::new();
+    assert_eq!(h.load::<I>("").err(), Some(Error::Init));
+    h.run_until_idle();
+    assert!(!WORK_DONE_RAN.with(|r| r.get()));
+    assert_eq!(drops(), before + 1, "done dropped exactly once");
+    assert!(h.logged("init failed: no upstream configured"));
+}
+
+/// Panics in its drop.
+struct PanicOnDrop;
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("drop of PanicOnDrop");
+    }
+}
+
+/// Item 6: a panic in `stop` reaches the host's counters (F7), not only a
+/// log line.
+#[test]
+fn panic_in_stop_is_counted() {
+    struct S;
+    impl Plugin for S {
+        fn init(_: &mut Ctx<Self>, _: &str) -> Result<Self> {
+            Ok(S)
+        }
+        fn stop(&mut self, _: &mut Ctx<Self>) {
+            panic!("stop went wrong");
+        }
+    }
+    let mut h = TestHost::new();
+    let p = h.load::<S>("").unwrap();
+    h.unload(p.id()).unwrap();
+    assert_eq!(h.stats(p.id()).panics, 1);
+    assert!(h.logged("panic in stop: stop went wrong"));
+}
+
+/// Item 6: a panic while dropping a posted closure that never ran (R4) is
+/// counted too.
+#[test]
+fn panic_dropping_a_posted_closure_is_counted() {
+    struct R;
+    impl Plugin for R {
+        fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+            let remote = ctx.remote()?;
+            let bomb = PanicOnDrop;
+            remote.post(
+                move |_: &mut R, _| {
+                    let _ = &bomb;
+                    Ok(())
+                },
+                PostMode::NonBlock,
+            )?;
+            Ok(R)
+        }
+    }
+    let mut h = TestHost::new();
+    let p = h.load::<R>("").unwrap();
+    h.unload(p.id()).unwrap(); // the post is dropped unrun (R4)
+    assert_eq!(h.stats(p.id()).panics, 1);
+    assert!(h.logged("panic while dropping a posted closure: drop of PanicOnDrop"));
+}
+
+/// Item 6, F7: a panic while a destroy drops a handler of a running plugin
+/// quarantines it, as a panic in the handler would.
+#[test]
+fn panic_dropping_a_handler_quarantines() {
+    struct D {
+        sub: Option<Subscription>,
+    }
+    impl Plugin for D {
+        fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+            let t = ctx.topic("d")?;
+            let bomb = PanicOnDrop;
+            let sub = ctx.subscribe(&t, move |_: &mut D, _, _| {
+                let _ = &bomb;
+                Ok(())
+            })?;
+            Ok(D { sub: Some(sub) })
+        }
+    }
+    let mut h = TestHost::new();
+    let p = h.load::<D>("").unwrap();
+    h.with(&p, |me, _| me.sub = None).unwrap();
+    h.run_until_idle();
+    assert_eq!(h.stats(p.id()).panics, 1);
+    assert!(!h.is_loaded(p.id()), "quarantined and unloaded");
+}
+
+/// The SDK no longer prefixes its own name: the host tags every line with
+/// the instance name already.
+#[test]
+fn sdk_lines_carry_no_prefix() {
+    struct B;
+    impl Plugin for B {
+        fn init(_: &mut Ctx<Self>, _: &str) -> Result<Self> {
+            Ok(B)
+        }
+    }
+    let mut h = TestHost::new();
+    let desc = Descriptor::new::<B>("b\0", "1\0", false);
+    assert!(h.load_descriptor(&desc, b"\xff").is_err());
+    assert!(h.logged("config is not valid UTF-8"));
+    assert!(!h.logs().iter().any(|l| l.msg.starts_with("uvplug:")));
+}
+
+/// The log macros format through `Ctx::log` at their level.
+#[test]
+fn log_macros_format_at_their_level() {
+    struct L;
+    impl Plugin for L {
+        fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+            crate::error!(ctx, "e{}", 1);
+            crate::warn!(ctx, "w{}", 2);
+            crate::info!(ctx, "i{}", 3);
+            crate::debug!(ctx, "d{}", 4);
+            Ok(L)
+        }
+    }
+    let mut h = TestHost::new();
+    h.load::<L>("").unwrap();
+    let got: Vec<(Level, String)> = h
+        .logs()
+        .into_iter()
+        .filter(|l| l.msg.len() == 2)
+        .map(|l| (l.level, l.msg))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (Level::Error, "e1".to_owned()),
+            (Level::Warn, "w2".to_owned()),
+            (Level::Info, "i3".to_owned()),
+            (Level::Debug, "d4".to_owned()),
+        ]
+    );
+}
+
+/// A handler's own error message is logged with what failed; the host
+/// still gets the status (F2).
+#[test]
+fn handler_error_message_is_logged() {
+    struct E;
+    impl Plugin for E {
+        fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+            let t = ctx.topic("e")?;
+            ctx.subscribe(&t, |_: &mut E, _, ev: &Event| {
+                let n: u32 = std::str::from_utf8(ev.data())?.parse()?;
+                assert!(n > 0);
+                Ok(())
+            })?
+            .detach();
+            Ok(E)
+        }
+    }
+    let mut h = TestHost::new();
+    let p = h.load::<E>("").unwrap();
+    h.publish("e", b"12").unwrap();
+    h.publish("e", b"x").unwrap();
+    h.run_until_idle();
+    assert_eq!(h.stats(p.id()).errors, 1);
+    assert_eq!(h.stats(p.id()).last_error, sys::UVP_EINVAL);
+    assert!(h.logged("a subscriber failed: invalid digit found in string"));
 }

@@ -14,8 +14,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::thread;
 
-use crate::ctx::{api_field_end, Core, Ctx, Level};
-use crate::panic::{catch_status, catch_void, discard, dispatch, drop_in_destroy, message};
+use crate::ctx::{api_fn, Core, Ctx, Level};
+use crate::panic::{catch_status, catch_void, discard, dispatch, drop_reporting, message, Report};
 use crate::{sys, Error, Plugin, Result};
 
 /// A queued work item, from [`Ctx::spawn_work`]. Loop thread only.
@@ -94,10 +94,7 @@ impl<P: Plugin> Ctx<P> {
         T: Send + 'static,
         D: FnOnce(&mut P, &mut Ctx<P>, Result<T>) -> Result<()> + 'static,
     {
-        if !self.core.api_has(api_field_end!(work_queue)) {
-            return Err(Error::Invalid);
-        }
-        let work_queue = self.core.func(|a| a.work_queue)?;
+        let work_queue = api_fn!(self.core, work_queue)?;
         let ud = Box::into_raw(Box::new(WorkBox {
             core: self.core.clone(),
             pool: UnsafeCell::new(PoolSide::<W, T> {
@@ -206,7 +203,7 @@ where
         let Some(done) = b.done.take() else {
             return sys::UVP_EINVAL;
         };
-        let rc = dispatch::<P>(&b.core, None, "a work completion", move |p, cx| {
+        let rc = dispatch::<P>(&b.core, "a work completion", Report::Status, move |p, cx| {
             done(p, cx, result)
         });
         drop(leftover);
@@ -224,6 +221,6 @@ extern "C" fn destroy_work<W, T, D>(ud: *mut c_void) {
         // destroy exactly once, after done (L1, W1).
         let b = unsafe { Box::from_raw(ud.cast::<WorkBox<W, T, D>>()) };
         let core = b.core.clone();
-        drop_in_destroy(&core, b, "a work item");
+        drop_reporting(&core, b, "a work item");
     })
 }

@@ -8,18 +8,15 @@
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::unix::io::AsRawFd;
 
 use uvplug::prelude::*;
 
 /// Longest line kept; a longer one closes the connection.
 const MAX_LINE: usize = 64 * 1024;
 
+/// A connection: its watch owns the stream (closed when the watch ends).
 struct Conn {
-    // Field order matters: the watch is dropped (cancelled) before the
-    // stream closes its fd, as fd_watch requires.
     _watch: FdWatch,
-    stream: TcpStream,
     buf: Vec<u8>,
 }
 
@@ -29,19 +26,19 @@ pub struct LineEcho {
     conns: HashMap<u64, Conn>,
     next_id: u64,
     echoed: u64,
+    port: u16,
     _accept: FdWatch,
-    listener: TcpListener,
 }
 
 impl LineEcho {
     /// The bound port.
     pub fn port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+        self.port
     }
 
-    fn accept(&mut self, ctx: &mut Ctx<Self>) -> Result<()> {
+    fn accept(&mut self, ctx: &mut Ctx<Self>, listener: &mut TcpListener) -> Result<()> {
         loop {
-            match self.listener.accept() {
+            match listener.accept() {
                 Ok((stream, peer)) => {
                     if stream.set_nonblocking(true).is_err() {
                         continue;
@@ -49,16 +46,15 @@ impl LineEcho {
                     let id = self.next_id;
                     self.next_id += 1;
                     let watch = ctx.watch_fd(
-                        stream.as_raw_fd(),
+                        stream,
                         Interest::READABLE,
-                        move |me: &mut LineEcho, ctx, r| me.readable(ctx, id, r),
+                        move |me: &mut LineEcho, ctx, stream, r| me.readable(ctx, id, stream, r),
                     )?;
                     ctx.log_debug(format_args!("line-echo: connection {id} from {peer}"));
                     self.conns.insert(
                         id,
                         Conn {
                             _watch: watch,
-                            stream,
                             buf: Vec::new(),
                         },
                     );
@@ -73,14 +69,20 @@ impl LineEcho {
         }
     }
 
-    fn readable(&mut self, ctx: &mut Ctx<Self>, id: u64, r: Readiness) -> Result<()> {
+    fn readable(
+        &mut self,
+        ctx: &mut Ctx<Self>,
+        id: u64,
+        stream: &mut TcpStream,
+        r: Readiness,
+    ) -> Result<()> {
         let Some(conn) = self.conns.get_mut(&id) else {
             return Ok(());
         };
         let mut close = r.error().is_some();
         let mut chunk = [0u8; 4096];
         while !close {
-            match conn.stream.read(&mut chunk) {
+            match stream.read(&mut chunk) {
                 Ok(0) => close = true,
                 Ok(n) => conn.buf.extend_from_slice(&chunk[..n]),
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
@@ -90,7 +92,7 @@ impl LineEcho {
         }
         while let Some(pos) = conn.buf.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = conn.buf.drain(..=pos).collect();
-            if write_all(&mut conn.stream, &line).is_err() {
+            if write_all(stream, &line).is_err() {
                 close = true;
                 break;
             }
@@ -103,8 +105,8 @@ impl LineEcho {
             close = true;
         }
         if close {
-            // Drops the watch (cancel from inside its own callback, L2),
-            // then closes the socket.
+            // Drops the watch (cancel from inside its own callback, L2); its
+            // destroy closes the socket once the callback returned.
             self.conns.remove(&id);
         }
         Ok(())
@@ -154,18 +156,19 @@ impl Plugin for LineEcho {
                 ctx.log_error(format_args!("line-echo: bind 127.0.0.1:{port}: {e}"));
                 Error::Invalid
             })?;
+        let port = listener.local_addr()?.port();
         let accept = ctx.watch_fd(
-            listener.as_raw_fd(),
+            listener,
             Interest::READABLE,
-            |me: &mut LineEcho, ctx, _r| me.accept(ctx),
+            |me: &mut LineEcho, ctx, listener, _r| me.accept(ctx, listener),
         )?;
         Ok(LineEcho {
             lines: ctx.topic("lines")?,
             conns: HashMap::new(),
             next_id: 1,
             echoed: 0,
+            port,
             _accept: accept,
-            listener,
         })
     }
 
