@@ -118,7 +118,12 @@ typedef struct uvpd {
 } uvpd;
 
 /* ---- dlog.c ---- */
-#define UVPD_LOG_MAX 4096 /* message bytes after escaping, before the cut */
+/* A message longer than UVPD_LOG_MAX bytes after escaping keeps its first
+ * UVPD_LOG_HEAD and last UVPD_LOG_TAIL bytes around a marker. */
+#define UVPD_LOG_MAX 1024
+#define UVPD_LOG_HEAD 640
+#define UVPD_LOG_TAIL 320
+#define UVPD_LOG_IN_MAX 16384 /* input bytes considered at all */
 void dlog_open(int target, int level);
 void dlog_set_level(int level);
 int dlog_level(void);

@@ -6,9 +6,11 @@
  *                      journald adds the time and keeps the level)
  *   syslog             syslog(LOG_INFO, "counter-a: msg")
  *
- * Control characters are escaped (\n, \t, \r, \\ stays as is, others as
- * \xNN) so one call is one line, and a message longer than UVPD_LOG_MAX
- * bytes after escaping is cut with a marker naming what was dropped.
+ * Control characters are escaped (\n, \t, \r, others as \xNN; in the
+ * daemon's own lines \ as \\ too, as the host already does for plugins'
+ * lines, A16) so one call is one line, and a message longer than UVPD_LOG_MAX
+ * bytes after escaping is cut in the middle with a marker saying how many
+ * bytes were dropped.
  * Loop thread only (the host calls its hook there, T3).
  */
 #define _POSIX_C_SOURCE 200809L
@@ -81,30 +83,39 @@ static int level_priority(int level) {
   return level >= 0 && level < 4 ? prio[level] : LOG_NOTICE;
 }
 
-/* Append msg to out escaped, stopping before UVPD_LOG_MAX bytes; returns
- * the bytes of out used and sets *cut to the input bytes not written. */
-static size_t escape(char *out, const char *msg, size_t len, size_t *cut) {
-  size_t o = 0, i = 0;
-  for (; i < len; i++) {
+/* Escape msg into out (room for 4 bytes per input byte); returns the
+ * bytes written. */
+static size_t escape(char *out, const char *msg, size_t len, int backslash) {
+  size_t o = 0;
+  for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)msg[i];
-    char tmp[5];
-    size_t n;
     if (c == '\n')
-      n = 2, memcpy(tmp, "\\n", 2);
+      memcpy(out + o, "\\n", 2), o += 2;
     else if (c == '\t')
-      n = 2, memcpy(tmp, "\\t", 2);
+      memcpy(out + o, "\\t", 2), o += 2;
     else if (c == '\r')
-      n = 2, memcpy(tmp, "\\r", 2);
+      memcpy(out + o, "\\r", 2), o += 2;
+    else if (c == '\\' && backslash)
+      memcpy(out + o, "\\\\", 2), o += 2;
     else if (c < 0x20 || c == 0x7f)
-      n = (size_t)snprintf(tmp, sizeof tmp, "\\x%02x", c);
+      o += (size_t)snprintf(out + o, 5, "\\x%02x", c);
     else
-      n = 1, tmp[0] = (char)c;
-    if (o + n > UVPD_LOG_MAX) break;
-    memcpy(out + o, tmp, n);
-    o += n;
+      out[o++] = (char)c;
   }
-  *cut = len - i;
   return o;
+}
+
+/* Cut an escaped line longer than UVPD_LOG_MAX in the middle, keeping its
+ * start (who, which file) and its end (the cause), as the host does for
+ * plugin lines (A16). Returns the new length. */
+static size_t cut_middle(char *s, size_t n) {
+  if (n <= UVPD_LOG_MAX) return n;
+  char marker[48];
+  size_t cut = n - UVPD_LOG_HEAD - UVPD_LOG_TAIL;
+  int m = snprintf(marker, sizeof marker, " [... %zu bytes cut] ", cut);
+  memmove(s + UVPD_LOG_HEAD + (size_t)m, s + n - UVPD_LOG_TAIL, UVPD_LOG_TAIL);
+  memcpy(s + UVPD_LOG_HEAD, marker, (size_t)m);
+  return UVPD_LOG_HEAD + (size_t)m + UVPD_LOG_TAIL;
 }
 
 /* "2026-12-02T00:40:00.123Z" (UTC, milliseconds). */
@@ -118,13 +129,12 @@ static void timestamp(char *buf, size_t n) {
 }
 
 /* Build the message part and hand the line to its target. */
-static void emit(int level, const char *who, const char *msg, size_t len) {
+static void emit(int level, const char *who, const char *msg, size_t len,
+                 int backslash) {
   if (level > log_level) return;
-  char body[UVPD_LOG_MAX + 64];
-  size_t cut;
-  size_t n = escape(body, msg, len, &cut);
-  if (cut > 0)
-    n += (size_t)snprintf(body + n, sizeof body - n, "...[cut %zu bytes]", cut);
+  static char body[UVPD_LOG_IN_MAX * 4 + 1];
+  if (len > UVPD_LOG_IN_MAX) len = UVPD_LOG_IN_MAX;
+  size_t n = cut_middle(body, escape(body, msg, len, backslash));
   body[n] = '\0';
 
   if (log_target == UVPD_TARGET_SYSLOG) {
@@ -143,19 +153,19 @@ static void emit(int level, const char *who, const char *msg, size_t len) {
 
 void dlog(int level, const char *fmt, ...) {
   if (level > log_level) return;
-  char buf[UVPD_LOG_MAX * 2];
+  char buf[UVPD_LOG_IN_MAX];
   va_list ap;
   va_start(ap, fmt);
   int n = vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
   if (n < 0) return;
   size_t len = (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1;
-  emit(level, "uvplugd", buf, len);
+  emit(level, "uvplugd", buf, len, 1);
 }
 
 void dlog_plugin(int level, const char *plugin, const char *msg, size_t len) {
   emit(level, plugin != NULL ? plugin : "uvplug", msg != NULL ? msg : "",
-       msg != NULL ? len : 0);
+       msg != NULL ? len : 0, 0);
 }
 
 void dlog_hook(void *data, int level, const char *plugin, const char *msg,
