@@ -135,6 +135,9 @@ impl<P> Loaded<P> {
 enum Phase {
     Init,
     Running,
+    /// Panicked (F1): every registration ended, unloaded on the next turn
+    /// without on_stop.
+    Quarantined,
     Stopping,
     Gone,
 }
@@ -199,6 +202,9 @@ struct Inbox {
     loop_thread: ThreadId,
     q: Mutex<VecDeque<Posted>>,
     room: Condvar,
+    /// Wakes the loop waiting for running work: a post arrived or a work
+    /// function returned (notified under `q`'s lock).
+    wake: Condvar,
     /// Posts one plugin may have queued (R2).
     limit: AtomicUsize,
     max_payload: AtomicUsize,
@@ -233,6 +239,8 @@ struct Hooks {
 
 struct PluginSlot {
     name: String,
+    /// `name` NUL-terminated, for `instance_name` (valid as long as the host).
+    name_c: CString,
     /// The state's type, for `load_as::<P>` instances.
     type_id: Option<TypeId>,
     ctx: Box<FakeCtx>,
@@ -295,6 +303,9 @@ enum Payload {
         len: usize,
         free: FreeFn,
         hint: *mut c_void,
+        /// The publishing plugin (None: the host): its free runs before
+        /// its on_unload (L8).
+        publisher: Option<usize>,
     },
 }
 
@@ -336,7 +347,30 @@ struct State {
     queue_capacity: usize,
     max_payload: usize,
     /// Work functions started on a helper thread and not joined yet.
-    work_threads: Vec<(usize, thread::JoinHandle<()>)>,
+    work_threads: Vec<Started>,
+    /// Work items on helper threads at once (W4; the host's default 2).
+    work_concurrency: usize,
+    /// Plugins that reported a panic through `fault` (F7): quarantined once
+    /// no callback of theirs runs.
+    quarantine_due: Vec<usize>,
+    /// Quarantined plugins, unloaded on the next loop turn (F1).
+    unloads_due: Vec<usize>,
+    /// Publisher of the owned payload being delivered right now: its
+    /// on_unload waits for the end of that delivery (L8).
+    in_flight: Option<usize>,
+    /// Plugins whose on_unload waits for `in_flight`.
+    unload_waiting: Vec<usize>,
+    /// Set when the host drops: queued events of an unloading publisher
+    /// are dropped, not copied (L8, S2).
+    closing: bool,
+}
+
+/// A work function running (or run) on its helper thread.
+struct Started {
+    index: usize,
+    handle: thread::JoinHandle<()>,
+    /// Set, under the inbox lock, when the work function returned.
+    finished: Arc<AtomicBool>,
 }
 
 struct Inner {
@@ -367,8 +401,8 @@ static FAKE_API: sys::uvp_api = sys::uvp_api {
     remote_release: Some(api_remote_release),
     remote_post: Some(api_remote_post),
     remote_publish: Some(api_remote_publish),
-    fault: None,
-    instance_name: None,
+    fault: Some(api_fault),
+    instance_name: Some(api_instance_name),
 };
 
 /// The fake host. Not `Send`: like the real one it belongs to the thread
@@ -506,6 +540,7 @@ extern "C" fn api_publish_owned(
                 len,
                 free,
                 hint,
+                publisher: Some(plugin),
             },
         )
     })
@@ -595,10 +630,89 @@ extern "C" fn api_log(
 extern "C" fn api_unload_self(ctx: *mut sys::uvp_ctx) -> c_int {
     entry(ctx, |inner, plugin| {
         let mut st = inner.st.borrow_mut();
-        if st.plugins[plugin].phase != Phase::Running || st.unload_requests.contains(&plugin) {
+        // U6: also during on_init and on_start (the host's LOADING state):
+        // the unload starts once loading returned, after on_start (S3).
+        let may = matches!(
+            st.plugins[plugin].phase,
+            Phase::Init | Phase::Running | Phase::Quarantined
+        );
+        if !may || st.unload_requests.contains(&plugin) || st.quarantine_due.contains(&plugin) {
             return sys::UVP_ECLOSED;
         }
         st.unload_requests.push(plugin);
+        0
+    })
+}
+
+extern "C" fn api_fault(
+    ctx: *mut sys::uvp_ctx,
+    status: c_int,
+    msg: *const c_char,
+    len: usize,
+) -> c_int {
+    entry(ctx, |inner, plugin| {
+        if status >= 0 || (msg.is_null() && len != 0) {
+            return sys::UVP_EINVAL;
+        }
+        let mut st = inner.st.borrow_mut();
+        if len != 0 {
+            // SAFETY: the caller gives len bytes at msg for this call.
+            let bytes = unsafe { std::slice::from_raw_parts(msg.cast::<u8>(), len) };
+            let name = st.plugins[plugin].name.clone();
+            st.logs.push(LogLine {
+                plugin: name,
+                level: Level::Error,
+                msg: String::from_utf8_lossy(bytes).into_owned(),
+            });
+        }
+        // F7: counted as a callback's status; a panic under quarantine waits
+        // until no callback of the plugin runs (or the next turn).
+        let quarantines = status == sys::UVP_EPANIC
+            && st.plugins[plugin].phase == Phase::Running
+            && st.policy == FaultPolicy::Quarantine;
+        if !quarantines {
+            Inner::count_status(&mut st, plugin, status);
+            return 0;
+        }
+        let p = &mut st.plugins[plugin];
+        p.stats.errors += 1;
+        p.stats.panics += 1;
+        p.stats.last_error = status;
+        let line = format!(
+            "plugin {}: plugin reported a panic; quarantined and unloading",
+            p.name
+        );
+        st.logs.push(LogLine {
+            plugin: "host".into(),
+            level: Level::Error,
+            msg: line,
+        });
+        if !st.quarantine_due.contains(&plugin) {
+            st.quarantine_due.push(plugin);
+        }
+        0
+    })
+}
+
+extern "C" fn api_instance_name(
+    ctx: *mut sys::uvp_ctx,
+    out: *mut *const c_char,
+    out_len: *mut usize,
+) -> c_int {
+    entry(ctx, |inner, plugin| {
+        if out.is_null() {
+            return sys::UVP_EINVAL;
+        }
+        let st = inner.st.borrow();
+        let name = &st.plugins[plugin].name_c;
+        // SAFETY: out checked non-null, out_len may be NULL; the CString
+        // lives as long as the host (longer than on_unload).
+        unsafe {
+            *out = name.as_ptr();
+            if !out_len.is_null() {
+                *out_len = name.as_bytes().len();
+            }
+        }
         0
     })
 }
@@ -747,6 +861,7 @@ impl Inner {
             len,
             free,
             hint,
+            ..
         } = payload
         {
             // SAFETY: the payload was taken off the queue, so nobody reads
@@ -790,6 +905,8 @@ impl FakeRemote {
             plugin: self.plugin,
             item,
         });
+        // a loop waiting for running work runs it now
+        self.inbox.wake.notify_all();
         0
     }
 }
@@ -833,7 +950,7 @@ impl Inner {
         let mut st = self.st.borrow_mut();
         match st.plugins[plugin].phase {
             Phase::Init | Phase::Running => {}
-            Phase::Stopping | Phase::Gone => return sys::UVP_ECLOSED,
+            Phase::Quarantined | Phase::Stopping | Phase::Gone => return sys::UVP_ECLOSED,
         }
         let reg = Registration {
             plugin,
@@ -887,6 +1004,9 @@ impl Inner {
                     Ok(low - 1)
                 }
             }
+            // The free slot's generation was never issued (L5), as in the
+            // host's registry.c.
+            None if gen == slot.gen => Err(sys::UVP_ENOENT),
             _ => {
                 // An older generation of this slot: ours if the slot was
                 // issued to this plugin at the time; we don't track that, so
@@ -959,10 +1079,16 @@ impl Inner {
         0
     }
 
-    /// Marks `index` running and returns what is needed to call it.
-    fn begin(&self, index: usize) -> Option<(Registration_, *mut sys::uvp_ctx)> {
+    /// Marks `index` running and returns what is needed to call it; with
+    /// `gen`, only if the slot still holds that registration (D3: a slot
+    /// freed and reused during a dispatch round is another registration).
+    fn begin(&self, index: usize, gen: Option<u32>) -> Option<(Registration_, *mut sys::uvp_ctx)> {
         let mut st = self.st.borrow_mut();
-        let reg = st.slots.get_mut(index)?.reg.as_mut()?;
+        let slot = st.slots.get_mut(index)?;
+        if gen.is_some_and(|g| g != slot.gen) {
+            return None;
+        }
+        let reg = slot.reg.as_mut()?;
         if reg.ended || reg.running {
             return None;
         }
@@ -1041,7 +1167,9 @@ impl Inner {
         &*st.plugins[plugin].ctx as *const FakeCtx as *mut sys::uvp_ctx
     }
 
-    /// Starts the work function of slot `index` on a helper thread.
+    /// Starts the work function of slot `index` on a helper thread, which
+    /// runs beside the loop (as libuv's pool does): it may post and wait
+    /// for the loop to run what it posted.
     fn start_work(&self, index: usize) {
         let mut st = self.st.borrow_mut();
         let Some(reg) = st.slots[index].reg.as_ref() else {
@@ -1051,27 +1179,207 @@ impl Inner {
             return;
         };
         let ud = SendPtr(reg.user_data);
+        let finished = Arc::new(AtomicBool::new(false));
+        let (flag, inbox) = (finished.clone(), self.inbox.clone());
         let handle = thread::Builder::new()
             .name("uvplug-fake-pool".into())
             .spawn(move || {
                 let ud = ud;
                 // SAFETY: the plugin's work function with its user_data, on a
                 // thread that is not the loop (T5); run once (W1).
-                unsafe { work(ud.0) }
+                unsafe { work(ud.0) };
+                let _q = inbox.lock();
+                flag.store(true, Ordering::Release);
+                inbox.wake.notify_all();
             })
             .expect("uvplug::testing: spawning a pool thread");
-        st.work_threads.push((index, handle));
+        st.work_threads.push(Started {
+            index,
+            handle,
+            finished,
+        });
     }
 
-    /// Finishes work item `index`: runs its work function first unless it
-    /// was cancelled before it started (or joins it if it runs), then done
+    /// Whether work item `index` was handed to a helper thread.
+    fn started(st: &State, index: usize) -> bool {
+        st.work_threads.iter().any(|w| w.index == index)
+    }
+
+    /// Work items of `plugin` (all plugins: None) in queue order:
+    /// (seq, index, ended, started).
+    fn work_items(&self, plugin: Option<usize>) -> Vec<(u64, usize, bool, bool)> {
+        let st = self.st.borrow();
+        let mut v: Vec<_> = st
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                let r = s.reg.as_ref()?;
+                match r.kind {
+                    Kind::Work { seq, .. }
+                        if !r.running && plugin.map_or(true, |p| p == r.plugin) =>
+                    {
+                        Some((seq, i, r.ended, Inner::started(&st, i)))
+                    }
+                    _ => None,
+                }
+            })
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Hands queued work to helper threads in FIFO order while fewer than
+    /// `work_concurrency` run (W4).
+    fn pump_work(&self) {
+        for (_, index, ended, started) in self.work_items(None) {
+            if self.st.borrow().work_threads.len() >= self.st.borrow().work_concurrency {
+                break;
+            }
+            if !ended && !started {
+                self.start_work(index);
+            }
+        }
+    }
+
+    /// The next work item whose done may run: one cancelled before it
+    /// started (W5), else the oldest started one once its function
+    /// returned (oldest first, so that tests stay deterministic).
+    fn next_work(&self, plugin: Option<usize>) -> Option<usize> {
+        let items = self.work_items(plugin);
+        if let Some(&(_, i, _, _)) = items.iter().find(|w| w.2 && !w.3) {
+            return Some(i);
+        }
+        let (_, i, _, _) = *items.iter().find(|w| w.3)?;
+        let st = self.st.borrow();
+        let w = st.work_threads.iter().find(|w| w.index == i)?;
+        w.finished.load(Ordering::Acquire).then_some(i)
+    }
+
+    /// While work runs and the loop has nothing else to do: waits (a
+    /// bounded while) for a post or a work function's return. False if no
+    /// work runs.
+    fn wait_for_work(&self) -> bool {
+        let st = self.st.borrow();
+        if st.work_threads.is_empty() {
+            return false;
+        }
+        let q = self.inbox.lock();
+        let any_finished = st
+            .work_threads
+            .iter()
+            .any(|w| w.finished.load(Ordering::Acquire));
+        if q.is_empty() && !any_finished {
+            drop(st);
+            let _ = self.inbox.wake.wait_timeout(q, Duration::from_millis(50));
+        }
+        true
+    }
+
+    /// Unload (U3): ends every work item of `plugin` through its done,
+    /// waiting for running ones; posts of the closed remote are destroyed
+    /// meanwhile (R4), so a work function blocked on one gets free.
+    fn drain_work(&self, plugin: usize) {
+        loop {
+            let items = self.work_items(Some(plugin));
+            if items.is_empty() {
+                return;
+            }
+            if let Some(i) = self.next_work(Some(plugin)) {
+                self.complete_work(i);
+                continue;
+            }
+            self.drop_posts(Some(plugin));
+            if !self.wait_for_work() {
+                // never started and not cancelled: cancel it (U1)
+                let (_, i, _, _) = items[0];
+                if let Some(r) = self.st.borrow_mut().slots[i].reg.as_mut() {
+                    r.ended = true;
+                }
+            }
+        }
+    }
+
+    /// Ends every registration of `plugin` in slot order, as the host's
+    /// uvp__reg_cancel_all: subscriptions, timers and fd watches at once
+    /// (destroy runs; a running one right after its callback, L2), work is
+    /// marked cancelled and ends through its done later (W2).
+    fn cancel_all(&self, plugin: usize) {
+        let mut index = 0;
+        loop {
+            let d = {
+                let mut st = self.st.borrow_mut();
+                let found = st.slots[index.min(st.slots.len())..]
+                    .iter()
+                    .position(|s| {
+                        s.reg
+                            .as_ref()
+                            .is_some_and(|r| r.plugin == plugin && !r.ended)
+                    })
+                    .map(|i| i + index);
+                let Some(i) = found else {
+                    return;
+                };
+                index = i + 1;
+                let reg = st.slots[i].reg.as_mut().expect("found");
+                if matches!(reg.kind, Kind::Work { .. }) || reg.running {
+                    reg.ended = true;
+                    None
+                } else {
+                    Inner::release(&mut st, i)
+                }
+            };
+            Inner::run_destroy(d);
+        }
+    }
+
+    /// L8: before its publisher's on_unload, each of its owned payloads
+    /// still queued is freed: the event stays queued as a copy (dropped
+    /// when the host is closing), as the host's uvp__queue_release_owned.
+    fn release_owned(&self, plugin: usize) {
+        let frees: Vec<(FreeFn, *mut c_void, usize, *mut c_void)> = {
+            let mut st = self.st.borrow_mut();
+            let closing = st.closing;
+            let mut frees = Vec::new();
+            let queue = std::mem::take(&mut st.queue);
+            for mut q in queue {
+                if let Payload::Owned {
+                    data,
+                    len,
+                    free,
+                    hint,
+                    publisher: Some(p),
+                } = q.payload
+                {
+                    if p == plugin {
+                        frees.push((free, data, len, hint));
+                        if closing {
+                            continue;
+                        }
+                        q.payload = Payload::Copied(q.payload.bytes().to_vec());
+                    }
+                }
+                st.queue.push_back(q);
+            }
+            st.payload_frees += frees.len() as u64;
+            frees
+        };
+        for (free, data, len, hint) in frees {
+            // SAFETY: the payload left the queue (a copy took its place), so
+            // this is its only release, on the loop thread (L8).
+            unsafe { free(data, len, hint) };
+        }
+    }
+
+    /// Finishes work item `index`: joins its work function if it ran (or
+    /// runs it now if it was neither started nor cancelled), then done
     /// with the status (W1, W2), then destroy. Returns a plugin to
     /// quarantine.
     fn complete_work(&self, index: usize) -> Option<usize> {
         let started = {
             let mut st = self.st.borrow_mut();
-            let pos = st.work_threads.iter().position(|(i, _)| *i == index);
-            pos.map(|p| st.work_threads.swap_remove(p).1)
+            let pos = st.work_threads.iter().position(|w| w.index == index);
+            pos.map(|p| st.work_threads.remove(p).handle)
         };
         let started = match started {
             Some(handle) => Some(handle),
@@ -1085,14 +1393,14 @@ impl Inner {
                 } else {
                     self.start_work(index);
                     let mut st = self.st.borrow_mut();
-                    let pos = st.work_threads.iter().position(|(i, _)| *i == index);
-                    pos.map(|p| st.work_threads.swap_remove(p).1)
+                    let pos = st.work_threads.iter().position(|w| w.index == index);
+                    pos.map(|p| st.work_threads.remove(p).handle)
                 }
             }
         };
         if let Some(handle) = started {
-            // U3: wait for it; the SDK catches panics, so a join error
-            // means the fake's own thread failed.
+            // The SDK catches panics, so a join error means the fake's own
+            // thread failed.
             let _ = handle.join();
         }
         let (plugin, done, ud, cancelled) = {
@@ -1246,6 +1554,7 @@ impl TestHost {
                     loop_thread: thread::current().id(),
                     q: Mutex::new(VecDeque::new()),
                     room: Condvar::new(),
+                    wake: Condvar::new(),
                     limit: AtomicUsize::new(65_536),
                     max_payload: AtomicUsize::new(1 << 20),
                 }),
@@ -1266,6 +1575,12 @@ impl TestHost {
                     queue_capacity: 65_536,
                     max_payload: 1 << 20,
                     work_threads: Vec::new(),
+                    work_concurrency: 2,
+                    quarantine_due: Vec::new(),
+                    unloads_due: Vec::new(),
+                    in_flight: None,
+                    unload_waiting: Vec::new(),
+                    closing: false,
                 }),
             }),
         }
@@ -1378,6 +1693,7 @@ impl TestHost {
             let ctx_ptr = &*ctx as *const FakeCtx as *mut sys::uvp_ctx;
             st.plugins.push(PluginSlot {
                 name: name.to_owned(),
+                name_c: CString::new(name).map_err(|_| Error::BadDescriptor)?,
                 type_id,
                 ctx,
                 hooks,
@@ -1404,9 +1720,16 @@ impl TestHost {
             )
         };
         if rc != 0 {
-            // A9: destroy what init registered; on_unload is not called.
-            self.inner.st.borrow_mut().plugins[index].phase = Phase::Stopping;
+            // A9: destroy what init registered; on_unload is not called. An
+            // unload_self made during init is void (as in fail_load).
+            {
+                let mut st = self.inner.st.borrow_mut();
+                st.plugins[index].phase = Phase::Stopping;
+                st.unload_requests.retain(|&x| x != index);
+                st.quarantine_due.retain(|&x| x != index);
+            }
             self.teardown(index);
+            self.inner.release_owned(index);
             self.inner.st.borrow_mut().plugins[index].phase = Phase::Gone;
             self.host_log(format!(
                 "plugin {name}: init failed: {}",
@@ -1423,7 +1746,12 @@ impl TestHost {
             // SAFETY: the plugin's hook with its own ctx and state.
             let rc = unsafe { on_start(ctx, state) };
             if rc != 0 {
-                self.inner.st.borrow_mut().plugins[index].phase = Phase::Stopping;
+                {
+                    let mut st = self.inner.st.borrow_mut();
+                    st.plugins[index].phase = Phase::Stopping;
+                    st.unload_requests.retain(|&x| x != index);
+                    st.quarantine_due.retain(|&x| x != index);
+                }
                 self.finish_unload(index);
                 self.host_log(format!(
                     "plugin {name}: start failed: {}",
@@ -1432,6 +1760,9 @@ impl TestHost {
                 return Err(Error::Init);
             }
         }
+        // U6, S3: an unload_self made during init or start starts now, as
+        // loading returns (the host's uvp__call_after at the end of load).
+        self.unload_requested();
         Ok(index)
     }
 
@@ -1443,56 +1774,35 @@ impl TestHost {
         });
     }
 
-    /// Unload, after on_stop: closes the remote, ends every registration
-    /// (work through its done, U3), destroys queued posts (R4).
+    /// Unload, after on_stop (S1, U1): closes the remote, ends every
+    /// registration in slot order (destroy runs), then work: cancelled
+    /// items that never started end through their done, queued posts are
+    /// destroyed (R4), running work is waited for (U3).
     fn teardown(&self, plugin: usize) {
         self.inner.close_remote(plugin);
-        self.end_all(plugin);
+        self.inner.cancel_all(plugin);
+        self.inner.drop_posts(Some(plugin));
+        self.inner.drain_work(plugin);
         self.inner.drop_posts(Some(plugin));
     }
 
-    /// Cancels every registration of a plugin, running each destroy; work
-    /// is cancelled and ends through its done (W2, U3).
-    fn end_all(&self, plugin: usize) {
-        loop {
-            let work = {
-                let mut st = self.inner.st.borrow_mut();
-                let found = st.slots.iter().position(|s| {
-                    s.reg.as_ref().is_some_and(|r| {
-                        r.plugin == plugin && !r.running && matches!(r.kind, Kind::Work { .. })
-                    })
-                });
-                if let Some(i) = found {
-                    st.slots[i].reg.as_mut().expect("found").ended = true;
-                }
-                found
-            };
-            match work {
-                Some(i) => {
-                    self.inner.complete_work(i);
-                }
-                None => break,
-            }
-        }
-        loop {
-            let d = {
-                let mut st = self.inner.st.borrow_mut();
-                let found = st.slots.iter().position(|s| {
-                    s.reg
-                        .as_ref()
-                        .is_some_and(|r| r.plugin == plugin && !r.running)
-                });
-                match found {
-                    Some(i) => Inner::release(&mut st, i),
-                    None => break,
-                }
-            };
-            Inner::run_destroy(d);
-        }
-    }
-
+    /// The rest of an unload after on_stop: teardown, owned payloads freed
+    /// (L8), then on_unload, unless a payload of the plugin is being
+    /// delivered right now (then when its delivery ends).
     fn finish_unload(&self, plugin: usize) {
         self.teardown(plugin);
+        self.inner.release_owned(plugin);
+        {
+            let mut st = self.inner.st.borrow_mut();
+            if st.in_flight == Some(plugin) {
+                st.unload_waiting.push(plugin);
+                return;
+            }
+        }
+        self.run_on_unload(plugin);
+    }
+
+    fn run_on_unload(&self, plugin: usize) {
         let (hooks, state) = {
             let mut st = self.inner.st.borrow_mut();
             let p = &mut st.plugins[plugin];
@@ -1509,22 +1819,30 @@ impl TestHost {
     }
 
     fn unload_index(&mut self, plugin: usize) -> Result<()> {
-        let (hooks, ctx, state) = {
+        let (hooks, ctx, state, stop) = {
             let mut st = self.inner.st.borrow_mut();
             let Some(p) = st.plugins.get_mut(plugin) else {
                 return Err(Error::NoEnt);
             };
-            if p.phase != Phase::Running {
-                return Err(Error::Closed);
-            }
+            // F1: a quarantined plugin's state may be torn: no on_stop.
+            let stop = match p.phase {
+                Phase::Running => true,
+                Phase::Quarantined => false,
+                _ => return Err(Error::Closed),
+            };
             p.phase = Phase::Stopping;
-            (
+            let out = (
                 p.hooks,
                 &*p.ctx as *const FakeCtx as *mut sys::uvp_ctx,
                 p.state,
-            )
+                stop,
+            );
+            st.unloads_due.retain(|&x| x != plugin);
+            st.unload_requests.retain(|&x| x != plugin);
+            st.quarantine_due.retain(|&x| x != plugin);
+            out
         };
-        if let Some(on_stop) = hooks.on_stop {
+        if let (true, Some(on_stop)) = (stop, hooks.on_stop) {
             // SAFETY: the plugin's hook with its own ctx and state (S1).
             unsafe { on_stop(ctx, state) };
         }
@@ -1688,8 +2006,13 @@ impl TestHost {
         self.inner.st.borrow().now
     }
 
-    fn call(&mut self, index: usize, ev: Option<&sys::uvp_event>, fd_events: (c_int, c_int)) {
-        let Some((reg, ctx)) = self.inner.begin(index) else {
+    fn call(
+        &mut self,
+        (index, gen): (usize, u32),
+        ev: Option<&sys::uvp_event>,
+        fd_events: (c_int, c_int),
+    ) {
+        let Some((reg, ctx)) = self.inner.begin(index, Some(gen)) else {
             return;
         };
         let rc = match reg.kind {
@@ -1709,15 +2032,55 @@ impl TestHost {
             }
             Kind::Work { .. } => 0, // never called this way: see complete_work
         };
+        if let Kind::Timer { repeat: 0, .. } = reg.kind {
+            // L10: a one-shot timer ends after its only call; its id stayed
+            // live during it, so cancelling itself there got 0 (as the
+            // host's fire() expires it only after the call returned).
+            if let Some(r) = self.inner.st.borrow_mut().slots[index].reg.as_mut() {
+                r.ended = true;
+            }
+        }
         if let Some(p) = self.inner.end(index, reg.plugin, rc) {
-            let _ = self.unload_index(p);
+            self.quarantine(p);
         }
         self.unload_requested();
     }
 
-    /// Unloads the plugins that asked for it (unload_self), now that no
-    /// callback of theirs is on the stack.
+    /// F1: from the failed callback's return on, the plugin gets no further
+    /// deliveries: every registration ends (destroy runs; work ends through
+    /// its done), its remote closes; the unload follows on the next loop
+    /// turn, without on_stop (src/plugin.c, quarantine).
+    fn quarantine(&mut self, plugin: usize) {
+        {
+            let mut st = self.inner.st.borrow_mut();
+            if st.plugins[plugin].phase != Phase::Running {
+                return;
+            }
+            st.plugins[plugin].phase = Phase::Quarantined;
+            st.unloads_due.push(plugin);
+        }
+        self.inner.close_remote(plugin);
+        self.inner.cancel_all(plugin);
+    }
+
+    /// Quarantines the plugins that reported a panic (F7), then unloads the
+    /// plugins that asked for it (unload_self), now that no callback of
+    /// theirs is on the stack.
     fn unload_requested(&mut self) {
+        loop {
+            let due = self.inner.st.borrow_mut().quarantine_due.pop();
+            match due {
+                Some(p) => {
+                    self.inner
+                        .st
+                        .borrow_mut()
+                        .unload_requests
+                        .retain(|&x| x != p);
+                    self.quarantine(p);
+                }
+                None => break,
+            }
+        }
         loop {
             let next = self.inner.st.borrow_mut().unload_requests.pop();
             match next {
@@ -1727,6 +2090,17 @@ impl TestHost {
                 None => break,
             }
         }
+    }
+
+    /// The loop turn's first step: unloads the plugins quarantined since
+    /// the last one (F1).
+    fn unload_due(&mut self) -> bool {
+        let due = std::mem::take(&mut self.inner.st.borrow_mut().unloads_due);
+        let any = !due.is_empty();
+        for p in due {
+            let _ = self.unload_index(p);
+        }
+        any
     }
 
     fn note_wrong_thread(&mut self) {
@@ -1753,19 +2127,26 @@ impl TestHost {
     /// Dispatches queued events (including those published meanwhile) and
     /// fires timers due now, until nothing is left to do.
     ///
-    /// Also runs queued posts and remote publishes, and every queued or
-    /// started work item (its work function on a helper thread, joined,
-    /// then done). Posts that other threads make while it runs are run
-    /// too; ones made after it returned wait for the next call.
+    /// Also runs queued posts and remote publishes, and every queued work
+    /// item: work functions run on helper threads beside this loop (at
+    /// most [`set_work_concurrency`](Self::set_work_concurrency) at once,
+    /// W4), which keeps running posts while they run, so a work function
+    /// may post and wait for the loop; each done runs once its function
+    /// returned, oldest item first. Returns once no work is queued or
+    /// running and nothing else is queued; posts that other threads make
+    /// after that wait for the next call.
     pub fn run_until_idle(&mut self) {
         loop {
             self.note_wrong_thread();
+            if self.unload_due() {
+                continue;
+            }
             if self.dispatch_one() {
                 continue;
             }
             let (ran, quarantine) = self.inner.run_post_one();
             if let Some(p) = quarantine {
-                let _ = self.unload_index(p);
+                self.quarantine(p);
             }
             self.unload_requested();
             if ran {
@@ -1778,61 +2159,42 @@ impl TestHost {
             if self.fire_one(now) {
                 continue;
             }
+            if self.inner.wait_for_work() {
+                continue;
+            }
             break;
         }
     }
 
-    /// Completes the oldest work item (running or queued); false if none.
+    /// Runs the done of the next work item that may end (see
+    /// `Inner::next_work`), after handing queued items to helper threads;
+    /// false if none may end now.
     fn work_one(&mut self) -> bool {
-        let next = {
-            let st = self.inner.st.borrow();
-            st.slots
-                .iter()
-                .enumerate()
-                .filter_map(|(i, s)| {
-                    let r = s.reg.as_ref()?;
-                    match r.kind {
-                        Kind::Work { seq, .. } if !r.running => Some((seq, i)),
-                        _ => None,
-                    }
-                })
-                .min()
-        };
-        let Some((_, index)) = next else {
+        self.inner.pump_work();
+        let Some(index) = self.inner.next_work(None) else {
             return false;
         };
         if let Some(p) = self.inner.complete_work(index) {
-            let _ = self.unload_index(p);
+            self.quarantine(p);
         }
         self.unload_requested();
         true
     }
 
-    /// Starts every queued, uncancelled work function on its own helper
-    /// thread without waiting for it; returns how many started. The next
-    /// `run_until_idle` joins them and runs their done. Lets a test cancel
-    /// work while it runs (W2).
+    /// Hands queued, uncancelled work functions to helper threads (at most
+    /// `set_work_concurrency` running at once) without waiting for them;
+    /// returns how many started. The next `run_until_idle` runs their done
+    /// once they returned. Lets a test cancel work while it runs (W2).
     pub fn start_work(&mut self) -> usize {
-        let queued: Vec<usize> = {
-            let st = self.inner.st.borrow();
-            st.slots
-                .iter()
-                .enumerate()
-                .filter(|(i, s)| {
-                    s.reg.as_ref().is_some_and(|r| {
-                        matches!(r.kind, Kind::Work { .. })
-                            && !r.ended
-                            && !r.running
-                            && !st.work_threads.iter().any(|(w, _)| w == i)
-                    })
-                })
-                .map(|(i, _)| i)
-                .collect()
-        };
-        for &i in &queued {
-            self.inner.start_work(i);
-        }
-        queued.len()
+        let before = self.inner.st.borrow().work_threads.len();
+        self.inner.pump_work();
+        self.inner.st.borrow().work_threads.len() - before
+    }
+
+    /// Sets how many work functions may run at once (W4; default 2, the
+    /// host's `work_concurrency`); the rest wait in FIFO order.
+    pub fn set_work_concurrency(&mut self, n: usize) {
+        self.inner.st.borrow_mut().work_concurrency = n.max(1);
     }
 
     /// Work items queued or running whose done has not run yet.
@@ -1896,12 +2258,12 @@ impl TestHost {
             let Some(q) = st.queue.pop_front() else {
                 return false;
             };
-            let mut subs: Vec<(u64, usize)> = st
+            let mut subs: Vec<(u64, usize, u32)> = st
                 .slots
                 .iter()
                 .enumerate()
                 .filter_map(|(i, s)| match s.reg.as_ref()?.kind {
-                    Kind::Sub { topic, order, .. } if topic == q.topic => Some((order, i)),
+                    Kind::Sub { topic, order, .. } if topic == q.topic => Some((order, i, s.gen)),
                     _ => None,
                 })
                 .collect();
@@ -1923,13 +2285,29 @@ impl TestHost {
             },
             len: bytes.len(),
         };
-        // D3: the set of subscribers is fixed when the event is taken; L3:
-        // each is checked again (ended?) right before its call.
-        for (_, index) in subs {
-            self.call(index, Some(&ev), (0, 0));
+        // D3: the set of registrations is fixed when the event is taken
+        // (slot and generation: a slot freed and reused meanwhile holds a
+        // new registration, maybe of another topic); L3: each is checked
+        // again (ended?) right before its call.
+        let owner = match q.payload {
+            Payload::Owned { publisher, .. } => publisher,
+            Payload::Copied(_) => None,
+        };
+        self.inner.st.borrow_mut().in_flight = owner;
+        for (_, index, gen) in subs {
+            self.call((index, gen), Some(&ev), (0, 0));
         }
-        // L8: every subscriber saw it.
+        // L8: every subscriber saw it; a publisher that unloaded meanwhile
+        // gets its on_unload now.
         self.inner.release_payload(q.payload);
+        let waiting = {
+            let mut st = self.inner.st.borrow_mut();
+            st.in_flight = None;
+            std::mem::take(&mut st.unload_waiting)
+        };
+        for p in waiting {
+            self.run_on_unload(p);
+        }
         true
     }
 
@@ -1958,11 +2336,12 @@ impl TestHost {
         let Some((due, _, index)) = next else {
             return false;
         };
-        {
+        let gen = {
             let mut st = self.inner.st.borrow_mut();
             if due > st.now {
                 st.now = due;
             }
+            let gen = st.slots[index].gen;
             let reg = st.slots[index].reg.as_mut().expect("timer");
             if let Kind::Timer {
                 repeat,
@@ -1970,40 +2349,14 @@ impl TestHost {
                 ..
             } = reg.kind
             {
-                if repeat == 0 {
-                    // L10: stale from now on; destroy right after the call.
-                    // `begin` refuses ended registrations, so mark it after.
-                } else {
+                if repeat != 0 {
                     *due = due.saturating_add(repeat);
                 }
             }
-        }
-        let one_shot = matches!(
-            self.inner.st.borrow().slots[index]
-                .reg
-                .as_ref()
-                .map(|r| r.kind),
-            Some(Kind::Timer { repeat: 0, .. })
-        );
-        if one_shot {
-            let Some((reg, ctx)) = self.inner.begin(index) else {
-                return true;
-            };
-            if let Some(r) = self.inner.st.borrow_mut().slots[index].reg.as_mut() {
-                r.ended = true;
-            }
-            let Kind::Timer { cb, .. } = reg.kind else {
-                return true;
-            };
-            // SAFETY: a live registration's callback with its user_data.
-            let rc = unsafe { cb(ctx, reg.user_data) };
-            if let Some(p) = self.inner.end(index, reg.plugin, rc) {
-                let _ = self.unload_index(p);
-            }
-            self.unload_requested();
-        } else {
-            self.call(index, None, (0, 0));
-        }
+            gen
+        };
+        // A one-shot timer ends in `call`, after its only call (L10).
+        self.call((index, gen), None, (0, 0));
         true
     }
 
@@ -2038,13 +2391,13 @@ impl TestHost {
         self.run_until_idle();
     }
 
-    fn watches_on(&self, fd: RawFd) -> Vec<(usize, c_int)> {
+    fn watches_on(&self, fd: RawFd) -> Vec<((usize, u32), c_int)> {
         let st = self.inner.st.borrow();
         st.slots
             .iter()
             .enumerate()
             .filter_map(|(i, s)| match s.reg.as_ref()?.kind {
-                Kind::Fd { fd: f, events, .. } if f == fd => Some((i, events)),
+                Kind::Fd { fd: f, events, .. } if f == fd => Some(((i, s.gen), events)),
                 _ => None,
             })
             .collect()
@@ -2053,7 +2406,7 @@ impl TestHost {
     /// Polls every watched fd with the real `poll(2)` for up to `timeout`
     /// and dispatches the readiness found; returns how many watches fired.
     pub fn poll_io(&mut self, timeout: Duration) -> usize {
-        let watches: Vec<(usize, c_int, c_int)> = {
+        let watches: Vec<((usize, u32), c_int, c_int)> = {
             let st = self.inner.st.borrow();
             st.slots
                 .iter()
@@ -2061,7 +2414,7 @@ impl TestHost {
                 .filter_map(|(i, s)| {
                     let r = s.reg.as_ref()?;
                     match r.kind {
-                        Kind::Fd { fd, events, .. } if !r.ended => Some((i, fd, events)),
+                        Kind::Fd { fd, events, .. } if !r.ended => Some(((i, s.gen), fd, events)),
                         _ => None,
                     }
                 })
@@ -2114,7 +2467,9 @@ impl TestHost {
 
 impl Drop for TestHost {
     fn drop(&mut self) {
-        // S2: unload every plugin newest first, then free queued payloads.
+        // S2: unload every plugin newest first, then free queued payloads
+        // (a plugin's own before its on_unload, L8).
+        self.inner.st.borrow_mut().closing = true;
         let n = self.inner.st.borrow().plugins.len();
         for i in (0..n).rev() {
             let _ = self.unload_index(i);
@@ -2131,5 +2486,535 @@ impl Drop for TestHost {
             // L8: the event is dropped at close.
             self.inner.release_payload(q.payload);
         }
+    }
+}
+
+/// Each test pins one behaviour where the fake once differed from the C
+/// host (src/*.c); the rule id is named in its comment.
+#[cfg(test)]
+mod agrees_with_the_host {
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use super::TestHost;
+    use crate::prelude::*;
+    use crate::sys;
+
+    thread_local! {
+        static TRACE: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    }
+
+    fn rec(s: impl Into<String>) {
+        TRACE.with(|t| t.borrow_mut().push(s.into()));
+    }
+
+    fn take() -> Vec<String> {
+        TRACE.with(|t| std::mem::take(&mut *t.borrow_mut()))
+    }
+
+    /// Records its name when dropped (a closure's or the state's end).
+    struct Note(&'static str);
+    impl Drop for Note {
+        fn drop(&mut self) {
+            rec(format!("drop {}", self.0));
+        }
+    }
+
+    fn st<T>(r: Result<T>) -> String {
+        match r {
+            Ok(_) => "ok".into(),
+            Err(e) => format!("{e:?}"),
+        }
+    }
+
+    // D3, L3: A cancels B (later in the round) and subscribes C to another
+    // topic and D to the same topic, reusing B's slot: neither C nor D gets
+    // the event in flight (src/dispatch.c walks the registrations of the
+    // round, skipping the cancelled ones).
+    #[test]
+    fn cancel_and_resubscribe_during_dispatch() {
+        struct P {
+            b: Option<Subscription>,
+            keep: Vec<Subscription>,
+        }
+        impl Plugin for P {
+            fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+                let (t, u) = (ctx.topic("t")?, ctx.topic("u")?);
+                let a = ctx.subscribe(&t, move |me: &mut P, ctx, ev: &Event| {
+                    rec(format!("A {}", ev.topic_name()));
+                    if let Some(b) = me.b.take() {
+                        rec(format!("cancel B {}", st(b.cancel())));
+                        me.keep.push(ctx.subscribe(&u, |_: &mut P, _, ev: &Event| {
+                            rec(format!("C {}", ev.topic_name()));
+                            Ok(())
+                        })?);
+                        me.keep.push(ctx.subscribe(&t, |_: &mut P, _, ev: &Event| {
+                            rec(format!("D {}", ev.topic_name()));
+                            Ok(())
+                        })?);
+                    }
+                    Ok(())
+                })?;
+                let b = ctx.subscribe(&t, |_: &mut P, _, ev: &Event| {
+                    rec(format!("B {}", ev.topic_name()));
+                    Ok(())
+                })?;
+                Ok(P {
+                    b: Some(b),
+                    keep: vec![a],
+                })
+            }
+        }
+        take();
+        let mut h = TestHost::new();
+        h.load::<P>("").unwrap();
+        h.publish("t", b"1").unwrap();
+        h.run_until_idle();
+        assert_eq!(take(), ["A t", "cancel B ok"]);
+        h.publish("t", b"2").unwrap();
+        h.publish("u", b"3").unwrap();
+        h.run_until_idle();
+        assert_eq!(take(), ["A t", "D t", "C u"]);
+    }
+
+    struct Quarantined;
+    impl Drop for Quarantined {
+        fn drop(&mut self) {
+            rec("state dropped");
+        }
+    }
+    impl Plugin for Quarantined {
+        fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+            let t = ctx.topic("t")?;
+            let n = Note("handler");
+            ctx.subscribe(&t, move |_: &mut Self, _, _: &Event| {
+                let _n = &n;
+                panic!("boom")
+            })?
+            .detach();
+            Ok(Quarantined)
+        }
+        fn stop(&mut self, _: &mut Ctx<Self>) {
+            rec("stop");
+        }
+    }
+
+    // F1: a quarantined plugin gets no on_stop (src/plugin.c,
+    // uvp__plugin_begin_unload: its state may be torn); its registrations
+    // end at once (destroy), on_unload follows on the next loop turn.
+    #[test]
+    fn quarantine_never_calls_stop() {
+        take();
+        let mut h = TestHost::new();
+        let p = h.load::<Quarantined>("").unwrap();
+        h.publish("t", b"x").unwrap();
+        h.run_until_idle();
+        assert_eq!(take(), ["drop handler", "state dropped"]);
+        assert!(!h.is_loaded(p.id()));
+        assert_eq!(h.stats(p.id()).panics, 1);
+    }
+
+    struct WaitsForLoop;
+    impl Plugin for WaitsForLoop {
+        fn init(_: &mut Ctx<Self>, _: &str) -> Result<Self> {
+            Ok(WaitsForLoop)
+        }
+        fn start(&mut self, ctx: &mut Ctx<Self>) -> Result<()> {
+            let remote = ctx.remote()?;
+            ctx.spawn_work(
+                move || {
+                    let (tx, rx) = mpsc::channel::<()>();
+                    let posted = remote.post(
+                        move |_: &mut WaitsForLoop, _| {
+                            rec("post ran");
+                            let _ = tx.send(());
+                            Ok(())
+                        },
+                        PostMode::Block,
+                    );
+                    posted.is_ok() && rx.recv_timeout(Duration::from_secs(5)).is_ok()
+                },
+                |_: &mut WaitsForLoop, _, r: Result<bool>| {
+                    rec(format!("done {r:?}"));
+                    Ok(())
+                },
+            )?;
+            Ok(())
+        }
+    }
+
+    // W1, T5: a work function may wait for the loop to run what it posted:
+    // the pool runs beside the loop (src/work.c, uv_queue_work).
+    #[test]
+    fn work_waits_for_its_post_on_the_loop() {
+        take();
+        let mut h = TestHost::new();
+        h.load::<WaitsForLoop>("").unwrap();
+        h.run_until_idle();
+        assert_eq!(take(), ["post ran", "done Ok(true)"]);
+    }
+
+    struct SelfUnload;
+    impl Drop for SelfUnload {
+        fn drop(&mut self) {
+            rec("state dropped");
+        }
+    }
+    impl Plugin for SelfUnload {
+        fn init(ctx: &mut Ctx<Self>, cfg: &str) -> Result<Self> {
+            if cfg == "init" {
+                rec(format!("unload_self {}", st(ctx.unload_self())));
+                rec(format!("again {}", st(ctx.unload_self())));
+            }
+            Ok(SelfUnload)
+        }
+        fn start(&mut self, ctx: &mut Ctx<Self>) -> Result<()> {
+            rec("start");
+            if ctx.unload_self().is_ok() {
+                rec("unload_self in start ok");
+            }
+            Ok(())
+        }
+        fn stop(&mut self, _: &mut Ctx<Self>) {
+            rec("stop");
+        }
+    }
+
+    // U6, S3: unload_self during on_init is accepted (src/plugin.c,
+    // uvp__plugin_unload at depth > 0 while LOADING); on_start still runs,
+    // the load succeeds, and the unload (with on_stop) starts when
+    // loading returns.
+    #[test]
+    fn unload_self_during_init() {
+        take();
+        let mut h = TestHost::new();
+        let p = h.load::<SelfUnload>("init").unwrap();
+        assert_eq!(
+            take(),
+            [
+                "unload_self ok",
+                "again Closed",
+                "start",
+                "stop",
+                "state dropped"
+            ]
+        );
+        assert!(!h.is_loaded(p.id()));
+        let p = h.load::<SelfUnload>("").unwrap();
+        assert_eq!(
+            take(),
+            ["start", "unload_self in start ok", "stop", "state dropped"]
+        );
+        assert!(!h.is_loaded(p.id()));
+    }
+
+    // L2, L10: a callback may cancel its own registration and gets 0,
+    // whatever its kind: a one-shot timer's id stays live until its only
+    // call returns (src/timer.c, fire: uvp__reg_expire after the call).
+    #[test]
+    fn self_cancel_is_ok_for_every_kind() {
+        struct P;
+        impl Plugin for P {
+            fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+                let id = Rc::new(Cell::new(0u64));
+                let i2 = id.clone();
+                let t = ctx.after(Duration::from_millis(1), move |_: &mut P, ctx| {
+                    rec(format!("once {}", st(ctx.cancel(i2.get()))));
+                    Ok(())
+                })?;
+                id.set(t.id());
+                t.detach();
+                let id = Rc::new(Cell::new(0u64));
+                let i2 = id.clone();
+                let t = ctx.every(Duration::from_millis(2), move |_: &mut P, ctx| {
+                    rec(format!("every {}", st(ctx.cancel(i2.get()))));
+                    Ok(())
+                })?;
+                id.set(t.id());
+                t.detach();
+                let topic = ctx.topic("t")?;
+                let id = Rc::new(Cell::new(0u64));
+                let i2 = id.clone();
+                let s = ctx.subscribe(&topic, move |_: &mut P, ctx, _: &Event| {
+                    rec(format!("sub {}", st(ctx.cancel(i2.get()))));
+                    Ok(())
+                })?;
+                id.set(s.id());
+                s.detach();
+                let id = Rc::new(Cell::new(0u64));
+                let i2 = id.clone();
+                let w = ctx.spawn_work(
+                    || 1u8,
+                    move |_: &mut P, ctx, _: Result<u8>| {
+                        rec(format!("done {}", st(ctx.cancel(i2.get()))));
+                        Ok(())
+                    },
+                )?;
+                id.set(w.id());
+                Ok(P)
+            }
+        }
+        take();
+        let mut h = TestHost::new();
+        h.load::<P>("").unwrap();
+        h.publish("t", b"x").unwrap();
+        h.publish("t", b"y").unwrap();
+        h.run_until_idle();
+        h.advance(Duration::from_millis(10));
+        assert_eq!(take(), ["sub ok", "done ok", "once ok", "every ok"]);
+        assert_eq!(h.live_registrations(), 0);
+    }
+
+    extern "C" fn note_free(
+        _: *mut std::os::raw::c_void,
+        len: usize,
+        _: *mut std::os::raw::c_void,
+    ) {
+        rec(format!("free {len}"));
+    }
+
+    static HI: [u8; 2] = *b"hi";
+
+    struct Owner;
+    impl Drop for Owner {
+        fn drop(&mut self) {
+            rec("state dropped");
+        }
+    }
+    impl Plugin for Owner {
+        fn init(_: &mut Ctx<Self>, _: &str) -> Result<Self> {
+            Ok(Owner)
+        }
+    }
+
+    struct Listener;
+    impl Plugin for Listener {
+        fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+            let x = ctx.topic("x")?;
+            ctx.subscribe(&x, |_: &mut Self, _, ev: &Event| {
+                rec(format!("got {}", String::from_utf8_lossy(ev.data())));
+                Ok(())
+            })?
+            .detach();
+            Ok(Listener)
+        }
+    }
+
+    // L8: an owned payload still queued when its publisher unloads is
+    // freed before the publisher's on_unload and delivered from a copy
+    // (src/dispatch.c, uvp__queue_release_owned).
+    #[test]
+    fn owned_payload_freed_before_publisher_unload() {
+        take();
+        let mut h = TestHost::new();
+        h.load::<Listener>("").unwrap();
+        let o = h.load::<Owner>("").unwrap();
+        h.with(&o, |_, ctx| {
+            let x = ctx.topic("x").unwrap();
+            let raw = ctx.raw();
+            // SAFETY: the instance is loaded; HI is static and never written.
+            let rc = unsafe {
+                (raw.api().publish_owned.unwrap())(
+                    raw.ctx,
+                    x.id(),
+                    HI.as_ptr() as *mut _,
+                    HI.len(),
+                    Some(note_free),
+                    std::ptr::null_mut(),
+                )
+            };
+            rec(format!("publish_owned {rc}"));
+            rec(format!("unload_self {}", st(ctx.unload_self())));
+        });
+        h.run_until_idle();
+        assert_eq!(
+            take(),
+            [
+                "publish_owned 0",
+                "unload_self ok",
+                "free 2",
+                "state dropped",
+                "got hi"
+            ]
+        );
+        assert_eq!(h.payload_frees(), 1);
+    }
+
+    // U1, S1: unload ends registrations in slot order (each destroy at
+    // once), cancelled work ends through its done after them (src/work.c:
+    // done on a later turn), then on_unload.
+    #[test]
+    fn unload_destroys_before_cancelled_work_is_done() {
+        struct P;
+        impl Drop for P {
+            fn drop(&mut self) {
+                rec("state dropped");
+            }
+        }
+        impl Plugin for P {
+            fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+                let go = ctx.topic("go")?;
+                let n = Note("go handler");
+                ctx.subscribe(&go, move |_: &mut P, ctx, _: &Event| {
+                    let _n = &n;
+                    ctx.spawn_work(
+                        || 1u8,
+                        |_: &mut P, _, r: Result<u8>| {
+                            rec(format!("done {r:?}"));
+                            Ok(())
+                        },
+                    )?;
+                    ctx.unload_self()
+                })?
+                .detach();
+                let n = Note("other sub");
+                ctx.subscribe(&go, move |_: &mut P, _, _: &Event| {
+                    let _n = &n;
+                    Ok(())
+                })?
+                .detach();
+                Ok(P)
+            }
+            fn stop(&mut self, _: &mut Ctx<Self>) {
+                rec("stop");
+            }
+        }
+        take();
+        let mut h = TestHost::new();
+        h.load::<P>("").unwrap();
+        h.publish("go", b"").unwrap();
+        h.run_until_idle();
+        assert_eq!(
+            take(),
+            [
+                "stop",
+                "drop go handler",
+                "drop other sub",
+                "done Err(Canceled)",
+                "state dropped"
+            ]
+        );
+    }
+
+    // F7: `fault` logs the message under the plugin's name and counts the
+    // status; a reported panic quarantines once the callback returned (no
+    // stop); a non-panic status keeps the plugin running.
+    #[test]
+    fn fault_counts_and_quarantines() {
+        struct P;
+        impl Plugin for P {
+            fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+                let t = ctx.topic("t")?;
+                ctx.subscribe(&t, |_: &mut P, ctx, ev: &Event| {
+                    let raw = ctx.raw();
+                    let status: i32 = std::str::from_utf8(ev.data()).unwrap().parse().unwrap();
+                    let msg = "caught it";
+                    // SAFETY: the instance is loaded; msg is (ptr, len).
+                    let rc = unsafe {
+                        (raw.api().fault.unwrap())(raw.ctx, status, msg.as_ptr().cast(), msg.len())
+                    };
+                    rec(format!("fault {status} -> {rc}"));
+                    Ok(())
+                })?
+                .detach();
+                Ok(P)
+            }
+            fn stop(&mut self, _: &mut Ctx<Self>) {
+                rec("stop");
+            }
+        }
+        take();
+        let mut h = TestHost::new();
+        let p = h.load_as::<P>("faulty-1", "").unwrap();
+        h.publish("t", b"1").unwrap();
+        h.publish("t", sys::UVP_EINVAL.to_string().as_bytes())
+            .unwrap();
+        h.run_until_idle();
+        assert!(h.is_loaded(p.id()));
+        let s = h.stats(p.id());
+        assert_eq!((s.errors, s.panics, s.last_error), (1, 0, sys::UVP_EINVAL));
+        assert!(h
+            .logs()
+            .iter()
+            .any(|l| l.plugin == "faulty-1" && l.level == Level::Error && l.msg == "caught it"));
+        h.publish("t", sys::UVP_EPANIC.to_string().as_bytes())
+            .unwrap();
+        h.publish("t", b"-1").unwrap();
+        h.run_until_idle();
+        assert!(!h.is_loaded(p.id()));
+        let s = h.stats(p.id());
+        assert_eq!((s.errors, s.panics), (2, 1));
+        assert_eq!(
+            take(),
+            [
+                format!("fault 1 -> {}", sys::UVP_EINVAL),
+                format!("fault {} -> 0", sys::UVP_EINVAL),
+                format!("fault {} -> 0", sys::UVP_EPANIC),
+            ]
+        );
+    }
+
+    // F7 (ABI 1.2): instance_name gives the name the instance was loaded as.
+    #[test]
+    fn instance_name_is_the_load_name() {
+        struct P;
+        impl Plugin for P {
+            fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+                let raw = ctx.raw();
+                let (mut name, mut len) = (std::ptr::null(), 0usize);
+                // SAFETY: the instance is loaded; out pointers are live.
+                let rc =
+                    unsafe { (raw.api().instance_name.unwrap())(raw.ctx, &mut name, &mut len) };
+                // SAFETY: on success the name is NUL-terminated and valid.
+                let s = unsafe { std::ffi::CStr::from_ptr(name) }.to_str().unwrap();
+                rec(format!("{rc} {s} {len}"));
+                Ok(P)
+            }
+        }
+        take();
+        let mut h = TestHost::new();
+        h.load_as::<P>("inst-7", "").unwrap();
+        assert_eq!(take(), ["0 inst-7 6"]);
+    }
+
+    // W4: at most work_concurrency (default 2) work functions run at once;
+    // the rest wait in FIFO order.
+    #[test]
+    fn work_is_bounded_by_concurrency() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        struct P;
+        impl Plugin for P {
+            fn init(_: &mut Ctx<Self>, _: &str) -> Result<Self> {
+                Ok(P)
+            }
+        }
+        take();
+        let mut h = TestHost::new();
+        let p = h.load::<P>("").unwrap();
+        let running = Arc::new(AtomicUsize::new(0));
+        let max = Arc::new(AtomicUsize::new(0));
+        h.with(&p, |_, ctx| {
+            for i in 0..5 {
+                let (r, m) = (running.clone(), max.clone());
+                ctx.spawn_work(
+                    move || {
+                        let now = r.fetch_add(1, Ordering::SeqCst) + 1;
+                        m.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(5));
+                        r.fetch_sub(1, Ordering::SeqCst);
+                    },
+                    move |_: &mut P, _, _: Result<()>| {
+                        rec(format!("done {i}"));
+                        Ok(())
+                    },
+                )
+                .unwrap();
+            }
+        });
+        assert_eq!(take(), ["done 0", "done 1", "done 2", "done 3", "done 4"]);
+        assert!(max.load(Ordering::SeqCst) <= 2);
     }
 }
