@@ -272,8 +272,6 @@ impl<P> fmt::Debug for Ctx<P> {
 /// to the instance. Dropped by the destroy callback exactly once (L1).
 pub(crate) struct Reg<C> {
     pub(crate) core: Rc<Core>,
-    /// The registration's id, set once the host accepted it.
-    pub(crate) id: Cell<sys::uvp_id>,
     pub(crate) cb: UnsafeCell<C>,
 }
 
@@ -289,6 +287,17 @@ pub(crate) struct OwnedWatch<F, T> {
 
 impl<P: Plugin> Ctx<P> {
     /// Interns a topic name (1..=255 bytes of UTF-8, no NUL).
+    ///
+    /// ```
+    /// # use uvplug::prelude::*;
+    /// # struct P;
+    /// # impl Plugin for P { fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+    /// let ticks = ctx.topic("ticks")?;
+    /// assert_eq!(ctx.topic("ticks")?, ticks); // the same id every time
+    /// assert_eq!(ctx.topic("").err(), Some(Error::Invalid));
+    /// # Ok(P) } }
+    /// # uvplug::testing::TestHost::new().load::<P>("").unwrap();
+    /// ```
     pub fn topic(&self, name: &str) -> Result<Topic> {
         let topic = api_fn!(self.core, topic)?;
         let mut out: sys::uvp_topic = 0;
@@ -302,6 +311,26 @@ impl<P: Plugin> Ctx<P> {
     /// for every later event on the topic (D3), with `&mut` access to the
     /// plugin's state, until the returned guard is dropped or cancelled, or
     /// the plugin unloads. The closure is dropped exactly once (L1).
+    ///
+    /// ```
+    /// # use uvplug::prelude::*;
+    /// struct P { bytes: usize, _sub: Subscription }
+    /// impl Plugin for P {
+    ///     fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+    ///         let t = ctx.topic("in")?;
+    ///         let _sub = ctx.subscribe(&t, |me: &mut P, _ctx, ev: &Event| {
+    ///             me.bytes += ev.data().len();
+    ///             Ok(())
+    ///         })?;
+    ///         Ok(P { bytes: 0, _sub })
+    ///     }
+    /// }
+    /// let mut host = uvplug::testing::TestHost::new();
+    /// let p = host.load::<P>("").unwrap();
+    /// host.publish("in", b"abc").unwrap();
+    /// host.run_until_idle();
+    /// assert_eq!(host.state(&p).bytes, 3);
+    /// ```
     pub fn subscribe<F>(&self, topic: &Topic, handler: F) -> Result<Subscription>
     where
         F: FnMut(&mut P, &mut Ctx<P>, &Event<'_>) -> Result<()> + 'static,
@@ -321,12 +350,25 @@ impl<P: Plugin> Ctx<P> {
                 &mut id,
             )
         };
-        self.registered(rc, ud.cast::<Reg<F>>(), id)?;
+        self.registered(rc, ud.cast::<Reg<F>>())?;
         Ok(Subscription::new(id, self.core.clone()))
     }
 
     /// Publishes a copy of `data` on `topic`; subscribers run on a later
     /// loop turn, never inside this call (D2).
+    ///
+    /// ```
+    /// # use uvplug::prelude::*;
+    /// # struct P;
+    /// # impl Plugin for P { fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+    /// let out = ctx.topic("out")?;
+    /// ctx.publish(&out, b"hello")?;
+    /// # Ok(P) } }
+    /// # let mut host = uvplug::testing::TestHost::new();
+    /// # host.load::<P>("").unwrap();
+    /// # host.run_until_idle();
+    /// # assert_eq!(host.published("out"), vec![b"hello".to_vec()]);
+    /// ```
     pub fn publish(&self, topic: &Topic, data: &[u8]) -> Result<()> {
         let publish = api_fn!(self.core, publish)?;
         // SAFETY: ctx valid; data is (ptr, len), copied before return (L9).
@@ -338,6 +380,20 @@ impl<P: Plugin> Ctx<P> {
     /// every subscriber saw it, then the SDK's free function drops it with
     /// Rust's allocator, on the loop thread (L8). On failure the SDK drops
     /// it at once.
+    ///
+    /// ```
+    /// # use uvplug::prelude::*;
+    /// # struct P;
+    /// # impl Plugin for P { fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+    /// let out = ctx.topic("frames")?;
+    /// let frame: Vec<u8> = vec![0u8; 4096];
+    /// ctx.publish_owned(&out, frame)?; // no copy; freed once delivered
+    /// # Ok(P) } }
+    /// # let mut host = uvplug::testing::TestHost::new();
+    /// # host.load::<P>("").unwrap();
+    /// # host.run_until_idle();
+    /// # assert_eq!(host.payload_frees(), 1);
+    /// ```
     pub fn publish_owned(&self, topic: &Topic, data: impl Into<Box<[u8]>>) -> Result<()> {
         let publish_owned = api_fn!(self.core, publish_owned)?;
         let data: Box<[u8]> = data.into();
@@ -365,6 +421,24 @@ impl<P: Plugin> Ctx<P> {
 
     /// Runs `handler` once, `delay` from now (loop time). The guard may be
     /// dropped after it fired; dropping it before cancels the timer.
+    ///
+    /// ```
+    /// # use uvplug::prelude::*;
+    /// struct P { fired: bool, _t: Timer }
+    /// impl Plugin for P {
+    ///     fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+    ///         let _t = ctx.after(Duration::from_millis(10), |me: &mut P, _| {
+    ///             me.fired = true;
+    ///             Ok(())
+    ///         })?;
+    ///         Ok(P { fired: false, _t })
+    ///     }
+    /// }
+    /// let mut host = uvplug::testing::TestHost::new();
+    /// let p = host.load::<P>("").unwrap();
+    /// host.advance(Duration::from_millis(10));
+    /// assert!(host.state(&p).fired);
+    /// ```
     pub fn after<F>(&self, delay: Duration, handler: F) -> Result<Timer>
     where
         F: FnOnce(&mut P, &mut Ctx<P>) -> Result<()> + 'static,
@@ -379,6 +453,24 @@ impl<P: Plugin> Ctx<P> {
 
     /// Runs `handler` every `period` (at least 1 ms, at most `u32::MAX` ms)
     /// until the guard is dropped or cancelled.
+    ///
+    /// ```
+    /// # use uvplug::prelude::*;
+    /// struct P { n: u32, _t: Timer }
+    /// impl Plugin for P {
+    ///     fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+    ///         let _t = ctx.every(Duration::from_millis(5), |me: &mut P, _| {
+    ///             me.n += 1;
+    ///             Ok(())
+    ///         })?;
+    ///         Ok(P { n: 0, _t })
+    ///     }
+    /// }
+    /// let mut host = uvplug::testing::TestHost::new();
+    /// let p = host.load::<P>("").unwrap();
+    /// host.advance(Duration::from_millis(20));
+    /// assert_eq!(host.state(&p).n, 4);
+    /// ```
     pub fn every<F>(&self, period: Duration, handler: F) -> Result<Timer>
     where
         F: FnMut(&mut P, &mut Ctx<P>) -> Result<()> + 'static,
@@ -413,7 +505,7 @@ impl<P: Plugin> Ctx<P> {
                 &mut id,
             )
         };
-        self.registered(rc, ud.cast::<Reg<C>>(), id)?;
+        self.registered(rc, ud.cast::<Reg<C>>())?;
         Ok(Timer::new(id, self.core.clone()))
     }
 
@@ -469,6 +561,24 @@ impl<P: Plugin> Ctx<P> {
     /// included) or the plugin unloaded. Closing it earlier lets the host
     /// poll a closed or reused descriptor: another plugin's socket, or an
     /// abort inside libuv. Prefer [`Ctx::watch_fd`], which owns the object.
+    ///
+    /// ```
+    /// # use uvplug::prelude::*;
+    /// use std::os::unix::{io::AsRawFd, net::UnixStream};
+    /// struct P { _watch: FdWatch, _sock: UnixStream } // the watch drops first
+    /// impl Plugin for P {
+    ///     fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+    ///         let (sock, _peer) = UnixStream::pair()?;
+    ///         // SAFETY: `sock` is a field after `_watch`, so it closes only
+    ///         // after the watch was cancelled by the guard's drop.
+    ///         let _watch = unsafe {
+    ///             ctx.watch_raw_fd(sock.as_raw_fd(), Interest::READABLE, |_: &mut P, _, _| Ok(()))?
+    ///         };
+    ///         Ok(P { _watch, _sock: sock })
+    ///     }
+    /// }
+    /// # uvplug::testing::TestHost::new().load::<P>("").unwrap();
+    /// ```
     pub unsafe fn watch_raw_fd<F>(&self, fd: RawFd, interest: Interest, handler: F) -> Result<FdWatch>
     where
         F: FnMut(&mut P, &mut Ctx<P>, Readiness) -> Result<()> + 'static,
@@ -503,13 +613,27 @@ impl<P: Plugin> Ctx<P> {
                 &mut id,
             )
         };
-        self.registered(rc, ud.cast::<Reg<C>>(), id)?;
+        self.registered(rc, ud.cast::<Reg<C>>())?;
         Ok(FdWatch::new(id, self.core.clone()))
     }
 
     /// Ends the registration `id` of this instance (what dropping its guard
     /// does, but by id). `Err(Stale)` once it ended, `Err(NoEnt)` for an id
     /// that is not this instance's. Dropping the guard later is harmless.
+    ///
+    /// ```
+    /// # use uvplug::prelude::*;
+    /// # struct P;
+    /// # impl Plugin for P { fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+    /// let t = ctx.topic("t")?;
+    /// let sub = ctx.subscribe(&t, |_: &mut P, _, _| Ok(()))?;
+    /// let id = sub.id();
+    /// sub.detach();
+    /// ctx.cancel(id)?;
+    /// assert_eq!(ctx.cancel(id), Err(Error::Stale));
+    /// # Ok(P) } }
+    /// # uvplug::testing::TestHost::new().load::<P>("").unwrap();
+    /// ```
     pub fn cancel(&self, id: u64) -> Result<()> {
         Error::check(self.core.cancel(id))
     }
@@ -517,6 +641,23 @@ impl<P: Plugin> Ctx<P> {
     /// Asks the host to unload this instance once the current callback
     /// returns (contract U6, S3): `stop` runs, every registration ends, the
     /// state is dropped. `Err(Closed)` if it is already unloading.
+    ///
+    /// ```
+    /// # use uvplug::prelude::*;
+    /// struct P;
+    /// impl Plugin for P {
+    ///     fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+    ///         let bye = ctx.topic("bye")?;
+    ///         ctx.subscribe(&bye, |_: &mut P, ctx, _| ctx.unload_self())?.detach();
+    ///         Ok(P)
+    ///     }
+    /// }
+    /// let mut host = uvplug::testing::TestHost::new();
+    /// let p = host.load::<P>("").unwrap();
+    /// host.publish("bye", b"").unwrap();
+    /// host.run_until_idle();
+    /// assert!(!host.is_loaded(p.id()));
+    /// ```
     pub fn unload_self(&self) -> Result<()> {
         let unload_self = api_fn!(self.core, unload_self)?;
         // SAFETY: ctx valid (see `topic`); the table is large enough to hold
@@ -577,28 +718,87 @@ impl<P: Plugin> Ctx<P> {
         self.core.log(level, &msg.to_string());
     }
 
-    /// [`Ctx::log`] at [`Level::Error`].
+    /// [`Ctx::log`] at [`Level::Error`] (or use the formatting macro
+    /// [`error!`](crate::error)).
+    ///
+    /// ```
+    /// # use uvplug::prelude::*;
+    /// # struct P;
+    /// # impl Plugin for P { fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+    /// ctx.log_error(format_args!("peers: {}", 3));
+    /// # Ok(P) } }
+    /// # let mut host = uvplug::testing::TestHost::new();
+    /// # host.load::<P>("").unwrap();
+    /// # assert!(host.logged("peers: 3"));
+    /// ```
     pub fn log_error(&self, msg: impl fmt::Display) {
         self.log(Level::Error, msg)
     }
 
-    /// [`Ctx::log`] at [`Level::Warn`].
+    /// [`Ctx::log`] at [`Level::Warn`] (or use the formatting macro
+    /// [`warn!`](crate::warn)).
+    ///
+    /// ```
+    /// # use uvplug::prelude::*;
+    /// # struct P;
+    /// # impl Plugin for P { fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+    /// ctx.log_warn(format_args!("peers: {}", 3));
+    /// # Ok(P) } }
+    /// # let mut host = uvplug::testing::TestHost::new();
+    /// # host.load::<P>("").unwrap();
+    /// # assert!(host.logged("peers: 3"));
+    /// ```
     pub fn log_warn(&self, msg: impl fmt::Display) {
         self.log(Level::Warn, msg)
     }
 
-    /// [`Ctx::log`] at [`Level::Info`].
+    /// [`Ctx::log`] at [`Level::Info`] (or use the formatting macro
+    /// [`info!`](crate::info)).
+    ///
+    /// ```
+    /// # use uvplug::prelude::*;
+    /// # struct P;
+    /// # impl Plugin for P { fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+    /// ctx.log_info(format_args!("peers: {}", 3));
+    /// # Ok(P) } }
+    /// # let mut host = uvplug::testing::TestHost::new();
+    /// # host.load::<P>("").unwrap();
+    /// # assert!(host.logged("peers: 3"));
+    /// ```
     pub fn log_info(&self, msg: impl fmt::Display) {
         self.log(Level::Info, msg)
     }
 
-    /// [`Ctx::log`] at [`Level::Debug`].
+    /// [`Ctx::log`] at [`Level::Debug`] (or use the formatting macro
+    /// [`debug!`](crate::debug)).
+    ///
+    /// ```
+    /// # use uvplug::prelude::*;
+    /// # struct P;
+    /// # impl Plugin for P { fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+    /// ctx.log_debug(format_args!("peers: {}", 3));
+    /// # Ok(P) } }
+    /// # let mut host = uvplug::testing::TestHost::new();
+    /// # host.load::<P>("").unwrap();
+    /// # assert!(host.logged("peers: 3"));
+    /// ```
     pub fn log_debug(&self, msg: impl fmt::Display) {
         self.log(Level::Debug, msg)
     }
 
     /// The loop's cached time in milliseconds, the clock timers use
     /// (0 if the host refuses, which it does only off the loop thread).
+    ///
+    /// ```
+    /// # use uvplug::prelude::*;
+    /// # struct P(u64);
+    /// # impl Plugin for P { fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+    /// let started = ctx.now_ms();
+    /// # Ok(P(started)) } }
+    /// # let mut host = uvplug::testing::TestHost::new();
+    /// # let p = host.load::<P>("").unwrap();
+    /// # assert_eq!(host.state(&p).0, host.now_ms());
+    /// ```
     pub fn now_ms(&self) -> u64 {
         let Ok(now_ms) = api_fn!(self.core, now_ms) else {
             return 0;
@@ -617,6 +817,18 @@ impl<P: Plugin> Ctx<P> {
     /// offer (and for tests of the host's own checks, such as calling a
     /// loop-only function from another thread). Using it is `unsafe`: see
     /// [`RawCtx`].
+    ///
+    /// ```
+    /// # use uvplug::prelude::*;
+    /// # struct P;
+    /// # impl Plugin for P { fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+    /// let t = ctx.topic("t")?;
+    /// let raw = ctx.raw();
+    /// // SAFETY: the instance is loaded for the whole call (we are in init).
+    /// assert_eq!(unsafe { raw.publish(t, b"x") }, 0);
+    /// # Ok(P) } }
+    /// # uvplug::testing::TestHost::new().load::<P>("").unwrap();
+    /// ```
     pub fn raw(&self) -> RawCtx {
         RawCtx {
             ctx: self.core.raw,
@@ -627,19 +839,15 @@ impl<P: Plugin> Ctx<P> {
     fn boxed<C>(&self, cb: C) -> *mut c_void {
         Box::into_raw(Box::new(Reg {
             core: self.core.clone(),
-            id: Cell::new(0),
             cb: UnsafeCell::new(cb),
         }))
         .cast()
     }
 
-    fn registered<C>(&self, rc: c_int, ud: *mut Reg<C>, id: sys::uvp_id) -> Result<()> {
+    /// After a registration call: on failure the box is still ours (L6).
+    fn registered<C>(&self, rc: c_int, ud: *mut Reg<C>) -> Result<()> {
         if rc == 0 {
-            // SAFETY: the host holds the box until destroy, which runs on
-            // this thread and not before this call returns; only a Cell is
-            // touched through a shared reference.
-            unsafe { &*ud }.id.set(id);
-            return Ok(());
+            return Ok(()); // the host holds the box until destroy (L1)
         }
         // SAFETY: the registration failed, so the host did not take user_data
         // and will never call destroy (L6): the box is still ours.
@@ -676,7 +884,9 @@ impl RawCtx {
     /// # Safety
     ///
     /// The instance must still be loaded (before its `on_unload` returns),
-    /// and the reference must not be kept past that.
+    /// the reference must not be kept past that, and the host's table must
+    /// be at least `size_of::<uvp_api>()` bytes (`api.size`; a host of this
+    /// SDK's ABI minor or newer): an older host's table is shorter.
     pub unsafe fn api(&self) -> &sys::uvp_api {
         // SAFETY: the caller promises the table is still valid.
         unsafe { &*self.api }
@@ -690,8 +900,9 @@ impl RawCtx {
     /// The instance must still be loaded for the whole call (for example,
     /// the calling thread is joined by a handler before it returns).
     pub unsafe fn publish(&self, topic: Topic, data: &[u8]) -> c_int {
-        // SAFETY: caller promises ctx and api are valid for this call.
-        match unsafe { self.api() }.publish {
+        // SAFETY: caller promises ctx and api are valid for this call;
+        // `publish` is an ABI 1.0 entry, in every table, read on its own.
+        match unsafe { std::ptr::addr_of!((*self.api).publish).read() } {
             // SAFETY: as above; data is (ptr, len) and copied by the host.
             Some(f) => unsafe { f(self.ctx, topic.0, data.as_ptr().cast(), data.len()) },
             None => sys::UVP_EINVAL,

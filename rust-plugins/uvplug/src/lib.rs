@@ -34,8 +34,8 @@
 //! // Driven by the in-process fake host of `uvplug::testing`:
 //! let mut host = uvplug::testing::TestHost::new();
 //! let counter = host.load::<Counter>("").unwrap();
-//! host.publish("ticks", b"x");
-//! host.publish("ticks", b"y");
+//! host.publish("ticks", b"x").unwrap();
+//! host.publish("ticks", b"y").unwrap();
 //! host.run_until_idle();
 //! assert_eq!(host.state(&counter).seen, 2);
 //! host.advance(Duration::from_millis(100));

@@ -344,6 +344,30 @@ impl<P: Plugin> Ctx<P> {
     /// (`remote_new`): the way for other threads to reach the loop. Every
     /// call returns a handle on the same host remote. `Err(Closed)` once
     /// the plugin stops; `Err(Invalid)` from a host without remotes.
+    ///
+    /// ```
+    /// # use uvplug::prelude::*;
+    /// struct P { from_thread: u32 }
+    /// impl Plugin for P {
+    ///     fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+    ///         let remote = ctx.remote()?;
+    ///         std::thread::spawn(move || {
+    ///             let add = |me: &mut P, _: &mut Ctx<P>| {
+    ///                 me.from_thread += 1;
+    ///                 Ok(())
+    ///             };
+    ///             remote.post(add, PostMode::Block)
+    ///         })
+    ///         .join()
+    ///         .unwrap()?;
+    ///         Ok(P { from_thread: 0 })
+    ///     }
+    /// }
+    /// let mut host = uvplug::testing::TestHost::new();
+    /// let p = host.load::<P>("").unwrap();
+    /// host.run_until_idle();
+    /// assert_eq!(host.state(&p).from_thread, 1);
+    /// ```
     pub fn remote(&self) -> Result<Remote<P>> {
         let remote_new = api_fn!(self.core, remote_new)?;
         let api = RemoteApi {

@@ -419,7 +419,7 @@ fn wrong_thread_call_is_refused() {
 }
 
 #[test]
-fn guard_dropped_inside_destroy_is_deferred_not_lost() {
+fn guard_dropped_inside_own_handlers_destroy_ends_the_other() {
     struct G {
         outer: Option<Subscription>,
         hits: u32,

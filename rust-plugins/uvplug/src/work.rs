@@ -88,6 +88,31 @@ impl<P: Plugin> Ctx<P> {
     /// to reach the loop, nothing else of the SDK. `done` runs exactly once
     /// (also during unload, after `stop`: an unload waits for running work,
     /// U3), then both closures are dropped on the loop thread.
+    ///
+    /// Two cases where `done` does not run, both visible to the caller:
+    /// `spawn_work` itself returned `Err` (nothing was queued, both
+    /// closures are dropped at once), or the work was spawned by an
+    /// [`init`](crate::Plugin::init) that then failed: there is no state to
+    /// give `done`, so it is dropped unrun on the loop thread when the host
+    /// ends the work (contract A9).
+    ///
+    /// ```
+    /// # use uvplug::prelude::*;
+    /// struct P { sum: u64 }
+    /// impl Plugin for P {
+    ///     fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+    ///         ctx.spawn_work(|| (1..=100u64).sum::<u64>(), |me: &mut P, _, r: Result<u64>| {
+    ///             me.sum = r?;
+    ///             Ok(())
+    ///         })?;
+    ///         Ok(P { sum: 0 })
+    ///     }
+    /// }
+    /// let mut host = uvplug::testing::TestHost::new();
+    /// let p = host.load::<P>("").unwrap();
+    /// host.run_until_idle();
+    /// assert_eq!(host.state(&p).sum, 5050);
+    /// ```
     pub fn spawn_work<W, T, D>(&self, work: W, done: D) -> Result<WorkHandle>
     where
         W: FnOnce() -> T + Send + 'static,
