@@ -3,7 +3,7 @@
 # and names the everyday commands:
 #
 #   make          configure and build in build/
-#   make demo     build, then run uvplugd with the Rust example plugins
+#   make demo     build, then run uvplugd -c etc/uvplugd.ini (Rust examples)
 #   make test     all tests: plain (-Werror), ASan+UBSan, TSan-labelled
 #   make bench    Release build in build-bench/, run bench/uvplug-bench
 #   make format   clang-format -i on every C file
@@ -33,10 +33,11 @@ RUST_DIR := build/rust/$(RUST_PROFILE)
 C_FILES = $(shell git ls-files -co --exclude-standard -- '*.c' '*.h' \
                     ':!:build*' ':!:rust-plugins/target' 2>/dev/null)
 
-DEMO_SPECS = \
-  "$(RUST_DIR)/libticker.so:ticker:topic=ticks every_ms=50 count=40" \
-  "$(RUST_DIR)/libcounter.so:counter-a:topic=ticks" \
-  "$(RUST_DIR)/libcounter.so:counter-b:topic=ticks"
+# The shipped config (ticker, counter-a, counter-b, tap; metrics on
+# 127.0.0.1:9464); --plugin-dir points its relative plugin paths at the
+# build tree instead of the installed plugin directory. The daemon stops by
+# itself after 3 s (or on Ctrl-C) and logs a final report.
+DEMO_ARGS = -c etc/uvplugd.ini --plugin-dir $(RUST_DIR) --run-ms 3000
 
 .PHONY: all deps build demo test test-plain test-asan test-tsan bench \
         format lint clean
@@ -52,7 +53,7 @@ build: deps
 	$(CMAKE) --build build -j $(JOBS)
 
 demo: build
-	./build/uvplugd --run-ms 3000 $(DEMO_SPECS)
+	./build/uvplugd $(DEMO_ARGS)
 
 test: test-plain test-asan test-tsan
 	@echo "== ctest summaries =="
