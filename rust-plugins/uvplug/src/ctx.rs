@@ -88,7 +88,7 @@ macro_rules! api_fn {
 pub(crate) use api_fn;
 
 /// The entries every host has (the first ABI 1.0 block, through `now_ms`).
-fn api_v1_0_len() -> usize {
+pub(crate) fn api_v1_0_len() -> usize {
     api_field_end!(now_ms)
 }
 

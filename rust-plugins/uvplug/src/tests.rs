@@ -1326,3 +1326,61 @@ fn handler_error_message_is_logged() {
     assert_eq!(h.stats(p.id()).last_error, sys::UVP_EINVAL);
     assert!(h.logged("a subscriber failed: invalid digit found in string"));
 }
+
+/// Item 4: a host whose table ends after the ABI 1.0 entries (an older
+/// host) gets only field-by-field reads up to its `size`: the 1.0 entries
+/// work, every later one is refused with `Invalid` (or is empty), and
+/// nothing past the table is read. The table here is a heap copy of
+/// exactly that many bytes, so a read past it is a heap overflow.
+#[test]
+fn short_host_table_is_read_field_by_field() {
+    thread_local!(static RAW: Cell<Option<crate::RawCtx>> = const { Cell::new(None) });
+    struct Grab;
+    impl Plugin for Grab {
+        fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+            RAW.with(|r| r.set(Some(ctx.raw())));
+            Ok(Grab)
+        }
+    }
+    struct Old {
+        seen: Vec<String>,
+    }
+    impl Plugin for Old {
+        fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+            let t = ctx.topic("old")?;
+            ctx.publish(&t, b"1.0 entry")?;
+            let seen = vec![
+                format!("{:?}", ctx.remote().err()),
+                format!("{:?}", ctx.unload_self().err()),
+                format!("{:?}", ctx.spawn_work(|| (), |_: &mut Old, _, _| Ok(())).err()),
+                format!("{:?}", ctx.instance_name()),
+            ];
+            Ok(Old { seen })
+        }
+    }
+    let mut h = TestHost::new();
+    h.load::<Grab>("").unwrap();
+    let raw = RAW.with(|r| r.get()).unwrap();
+    let len = crate::ctx::api_v1_0_len();
+    let mut short = vec![0u8; len].into_boxed_slice();
+    // SAFETY: the fake's table is a full `uvp_api`, at least `len` bytes;
+    // `short` has exactly `len` bytes.
+    unsafe { std::ptr::copy_nonoverlapping(raw.api.cast::<u8>(), short.as_mut_ptr(), len) };
+    short[..4].copy_from_slice(&(len as u32).to_ne_bytes()); // `size` is first
+    let desc = Descriptor::new::<Old>("old\0", "1\0", false);
+    let mut state: *mut std::os::raw::c_void = std::ptr::null_mut();
+    let on_init = desc.raw().on_init.unwrap();
+    // SAFETY: the Grab instance's ctx is live; the table is a valid prefix
+    // of the fake's table with a matching size; config is empty.
+    let rc = unsafe { on_init(raw.ctx, short.as_ptr().cast(), std::ptr::null(), 0, &mut state) };
+    assert_eq!(rc, 0);
+    let core = state.cast::<Rc<crate::ctx::Core>>();
+    // SAFETY: on_init succeeded, so `state` is the SDK's Box<Rc<Core>>
+    // holding a Box<Old> that only on_unload below frees.
+    let old = unsafe { &*(&*core).state.get().cast::<Old>() };
+    assert_eq!(old.seen, vec!["Some(Invalid)", "Some(Invalid)", "Some(Invalid)", "\"\""]);
+    // SAFETY: the state of the successful on_init above, freed once.
+    unsafe { desc.raw().on_unload.unwrap()(state) };
+    h.run_until_idle();
+    assert_eq!(h.published("old"), vec![b"1.0 entry".to_vec()]);
+}
