@@ -44,6 +44,26 @@ static void write_all(int fd, const char *s, size_t n) {
   }
 }
 
+/* After a load: "descriptor NAME VERSION" for the parent to show. */
+static void report_descriptor(uvp_host *host, const uvpd_plugin_conf *pc,
+                              int fd) {
+#ifdef UVP_CB_HIST_BUCKETS /* the observability API (ABI 1.3) */
+  const char *name = pc->name;
+  if (name == NULL && uvp_host_plugin_name(host, 0, &name) != 0) return;
+  uvp_plugin_info info;
+  memset(&info, 0, sizeof info);
+  info.size = sizeof info;
+  if (uvp_host_plugin_info(host, name, &info) != 0) return;
+  char msg[300];
+  int n = snprintf(msg, sizeof msg, "descriptor %s %s%s", info.desc_name,
+                   info.desc_version[0] ? info.desc_version : "(no version)",
+                   info.unload_safe ? ", unload-safe" : "");
+  write_all(fd, msg, n > 0 ? (size_t)n : 0);
+#else
+  (void)host, (void)pc, (void)fd;
+#endif
+}
+
 /* The child: never returns. */
 static void child_main(const uvpd_config *cfg, const uvpd_plugin_conf *pc,
                        int fd) {
@@ -64,7 +84,10 @@ static void child_main(const uvpd_config *cfg, const uvpd_plugin_conf *pc,
   }
   uvp_load_options lo = uvpd_load_options(cfg, pc);
   int rc = uvp_host_load(host, pc->resolved, pc->name, pc->config, &lo);
-  if (rc == 0) _exit(0);
+  if (rc == 0) {
+    report_descriptor(host, pc, fd);
+    _exit(0);
+  }
   int status;
   const char *why = NULL;
   if (uvp_host_load_error(host, &status, &why) != 0 || status != rc)
@@ -136,7 +159,8 @@ int uvpd_check_all(const uvpd_config *cfg) {
     char why[1300];
     checked++;
     if (uvpd_check_plugin(cfg, pc, why, sizeof why) == 0) {
-      dlog(UVP_LOG_INFO, "check: %s: ok (%s)", name, pc->resolved);
+      dlog(UVP_LOG_INFO, "check: %s: ok (%s)%s%s", name, pc->resolved,
+           why[0] ? " " : "", why);
     } else {
       dlog(UVP_LOG_ERROR, "check: %s: %s", name, why);
       problems++;

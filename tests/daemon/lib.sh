@@ -120,3 +120,19 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 # True when the daemon binary is built with AddressSanitizer.
 daemon_is_asan() { ldd "$UVPLUGD" 2>/dev/null | grep -q libasan; }
+
+# Wait until the daemon catches SIGHUP and SIGUSR1 (its handlers are in
+# place: before that, SIGUSR1's default action would kill it). For runs
+# whose log level hides the "started" line.
+wait_for_handlers() {
+  local deadline=$((SECONDS + ${1:-15})) mask
+  while :; do
+    mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$DAEMON_PID/status" 2>/dev/null || true)
+    if [ -n "$mask" ] && (( (0x$mask >> 0) & 1 )) && (( (0x$mask >> 9) & 1 )); then
+      return 0
+    fi
+    kill -0 "$DAEMON_PID" 2>/dev/null || fail "daemon exited before its signal handlers were in place"
+    [ "$SECONDS" -lt "$deadline" ] || fail "no SIGHUP/SIGUSR1 handlers within the timeout"
+    sleep 0.05
+  done
+}

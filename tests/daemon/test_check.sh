@@ -58,7 +58,7 @@ expect "check: abi: .*abi_major.so: built for ABI [0-9]+\.[0-9]+, host speaks AB
 expect "check: pin: $T/p/good.so: .*\(UVP_EHASH\)$"
 expect "check: perms: $T/p/insecure.so: .*\(UVP_EFILEMODE\)$"
 expect "check: ctor: .*ctor_abort.so: crashed while loading \(signal 6, "
-expect "check: fine: ok \($T/p/good.so\)$"
+expect "check: fine: ok \($T/p/good.so\)( descriptor probe 1\.0, unload-safe)?$"
 expect "check: 7 plugin\(s\) checked, 6 problem\(s\)$"
 
 # Without --check the same config does not start: exit 4, nothing runs.
