@@ -182,9 +182,12 @@ int uvpd_view_sync(uvpd *d);
 /* Take over cfg->plugins as instances (start-up). */
 int uvpd_instances_from_config(uvpd *d);
 void uvpd_instances_free(uvpd *d);
+/* STATUS= to systemd: "WHAT: N of M instances running". */
+void uvpd_status_notify(uvpd *d, const char *what);
 
 /* ---- reload.c ---- */
-void uvpd_reload(uvpd *d);
+/* SIGHUP: 0 when the new config was applied, -1 when it was rejected. */
+int uvpd_reload(uvpd *d);
 
 /* ---- restart.c ---- */
 int uvpd_watch_start(uvpd *d);

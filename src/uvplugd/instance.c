@@ -3,10 +3,12 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon.h"
+#include "notify.h"
 
 /* The name the host gave an instance loaded without one: the last in load
  * order. */
@@ -113,4 +115,13 @@ void uvpd_instances_free(uvpd *d) {
   d->n_inst = 0;
   d->view.instances = NULL;
   d->view.n_instances = 0;
+}
+
+void uvpd_status_notify(uvpd *d, const char *what) {
+  size_t running = 0;
+  for (size_t i = 0; i < d->n_inst; i++) running += d->inst[i].loaded;
+  char st[160];
+  snprintf(st, sizeof st, "STATUS=%s: %zu of %zu instances running", what,
+           running, d->n_inst);
+  uvpd_notify(st);
 }

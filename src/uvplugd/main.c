@@ -93,7 +93,7 @@ static void on_sighup(uv_signal_t *s, int signum) {
   (void)signum;
   uvpd *d = s->data;
   uvpd_notify("RELOADING=1");
-  uvpd_reload(d);
+  uvpd_status_notify(d, uvpd_reload(d) == 0 ? "reloaded" : "reload rejected");
   uvpd_notify("READY=1");
 }
 
@@ -221,13 +221,9 @@ static int drain_and_close(uvpd *d) {
 static void status_line(uvpd *d) {
   size_t running = 0;
   for (size_t i = 0; i < d->n_inst; i++) running += d->inst[i].loaded;
-  char st[128];
-  snprintf(st, sizeof st, "STATUS=%zu of %zu instances running", running,
-           d->n_inst);
-  uvpd_notify(st);
+  uvpd_status_notify(d, "started");
   dlog(UVP_LOG_INFO,
-       "started: %zu of %zu instances running (uvplugd %s, "
-       "libuvplug %s)",
+       "started: %zu of %zu instances running (uvplugd %s, libuvplug %s)",
        running, d->n_inst, UVPD_VERSION, uvp_version_string());
 }
 

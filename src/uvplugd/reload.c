@@ -190,10 +190,10 @@ static int reload_config(uvpd *d, uvpd_config *nc) {
   return uvpd_config_resolve(nc);
 }
 
-void uvpd_reload(uvpd *d) {
+int uvpd_reload(uvpd *d) {
   if (d->cfg.file == NULL) {
     dlog(UVP_LOG_WARN, "SIGHUP: no config file (-c); nothing to reload");
-    return;
+    return 0;
   }
   dlog(UVP_LOG_INFO, "SIGHUP: reloading %s", d->cfg.file);
   plan p;
@@ -203,9 +203,10 @@ void uvpd_reload(uvpd *d) {
   if (errs != 0) {
     reject(d, "the new config has errors (above)");
     free_plan(&p);
-    return;
+    return -1;
   }
   uvpd_instance *ni = NULL;
+  int rc = -1;
   if (make_plan(d, &p) != 0 ||
       (ni = calloc(p.nc.n_plugins + d->n_inst + 1, sizeof *ni)) == NULL) {
     reject(d, "out of memory");
@@ -222,10 +223,12 @@ void uvpd_reload(uvpd *d) {
     d->cfg = p.nc;
     p.nc = old;
     d->view.reloads_ok++;
+    rc = 0;
     dlog(UVP_LOG_INFO,
          "reload done: %d added, %d reloaded, %d removed, %d unchanged", p.adds,
          p.changes, removes, p.keeps);
   }
   free(ni);
   free_plan(&p);
+  return rc;
 }
