@@ -47,7 +47,6 @@ static void write_all(int fd, const char *s, size_t n) {
 /* After a load: "descriptor NAME VERSION" for the parent to show. */
 static void report_descriptor(uvp_host *host, const uvpd_plugin_conf *pc,
                               int fd) {
-#ifdef UVP_CB_HIST_BUCKETS /* the observability API (ABI 1.3) */
   const char *name = pc->name;
   if (name == NULL && uvp_host_plugin_name(host, 0, &name) != 0) return;
   uvp_plugin_info info;
@@ -59,9 +58,6 @@ static void report_descriptor(uvp_host *host, const uvpd_plugin_conf *pc,
                    info.desc_version[0] ? info.desc_version : "(no version)",
                    info.unload_safe ? ", unload-safe" : "");
   write_all(fd, msg, n > 0 ? (size_t)n : 0);
-#else
-  (void)host, (void)pc, (void)fd;
-#endif
 }
 
 /* The child: never returns. */

@@ -157,9 +157,7 @@ static int new_host(uvpd *d) {
   o.max_payload = d->cfg.max_payload;
   o.batch = d->cfg.batch;
   o.fault_policy = d->cfg.fault_policy;
-#ifdef UVP_CB_HIST_BUCKETS /* the observability API (ABI 1.3) */
   o.slow_callback_ms = d->cfg.slow_callback_ms;
-#endif
   int rc = uvp_host_new(&d->loop, &o, &d->host);
   if (rc < 0)
     dlog(UVP_LOG_ERROR, "uvp_host_new: %s (%s)", uvp_err_name(rc),

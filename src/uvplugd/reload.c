@@ -164,9 +164,7 @@ static void reject(uvpd *d, const char *why) {
 static void apply_host_keys(uvpd *d, uvpd_config *nc) {
   int level = d->cli.log_level >= 0 ? d->cli.log_level : nc->log_level;
   dlog_set_level(level);
-#ifdef UVP_CB_HIST_BUCKETS /* the observability API (ABI 1.3) */
   uvp_host_set_log_level(d->host, level);
-#endif
   uvpd_config *c = &d->cfg;
   if (c->queue_capacity != nc->queue_capacity ||
       c->max_payload != nc->max_payload || c->batch != nc->batch ||
