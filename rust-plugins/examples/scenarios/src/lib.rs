@@ -1,0 +1,615 @@
+//! `scenarios`: one plugin, many scenarios, one trace format, two hosts.
+//!
+//! The config `scenario=NAME` picks a scenario; the plugin runs it and
+//! records a trace: one line per observable thing (a handler ran and with
+//! what, the status an SDK call returned, a closure or the state dropped,
+//! `stop`, a work item's result). The trace lives in this library (per
+//! thread: only the loop thread records), so lines written after the
+//! instance is gone (destroys, the state's drop) are kept too, and both
+//! hosts read it the same way:
+//!
+//! - the fake host (`uvplug::testing`, tests/golden.rs) through [`trace`];
+//! - the real host (tests/integration/test_scenarios.c) through the
+//!   exported `uvp_scn_*` functions of the cdylib.
+//!
+//! Each driver does the same steps, noting each in the trace: load the
+//! instance `scn` with `scenario=NAME` (`load <status>`), run the loop
+//! until [`finished`] (a scenario says so, or the state was dropped),
+//! note whether the instance is still loaded (`loaded <0|1>`), unload it
+//! if it is (`unload`), close the host (`close`) and note `end`. The trace
+//! is then compared with tests/scenarios/NAME.trace.
+//!
+//! Every instance records `start` and `stop` when those hooks run, and
+//! `state dropped` when its state is dropped.
+
+use std::cell::{Cell, RefCell};
+use std::ffi::{c_char, c_void, CStr, CString};
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::rc::Rc;
+use std::sync::mpsc;
+
+use uvplug::prelude::*;
+
+thread_local! {
+    static TRACE: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    static FINISHED: Cell<bool> = const { Cell::new(false) };
+    static TEXT: RefCell<CString> = RefCell::new(CString::default());
+}
+
+/// Appends a line to this thread's trace.
+pub fn rec(line: impl Into<String>) {
+    TRACE.with(|t| t.borrow_mut().push(line.into()));
+}
+
+/// Marks the scenario finished: the driver stops running the loop.
+pub fn finish() {
+    FINISHED.with(|f| f.set(true));
+}
+
+/// Whether the scenario finished (or its state was dropped).
+pub fn finished() -> bool {
+    FINISHED.with(|f| f.get())
+}
+
+/// This thread's trace so far.
+pub fn trace() -> Vec<String> {
+    TRACE.with(|t| t.borrow().clone())
+}
+
+/// Forgets the trace and the finished mark (before a scenario).
+pub fn reset() {
+    TRACE.with(|t| t.borrow_mut().clear());
+    FINISHED.with(|f| f.set(false));
+}
+
+/// The scenarios' names, in a fixed order.
+pub fn names() -> Vec<&'static str> {
+    SCENARIOS.iter().map(|s| s.0).collect()
+}
+
+/// `reset` for the C driver.
+#[no_mangle]
+pub extern "C" fn uvp_scn_reset() {
+    reset();
+}
+
+/// `rec` for the C driver: `line` is NUL-terminated UTF-8.
+///
+/// # Safety
+///
+/// `line` is NULL or a valid NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn uvp_scn_note(line: *const c_char) {
+    if line.is_null() {
+        return;
+    }
+    // SAFETY: per this function's contract.
+    rec(unsafe { CStr::from_ptr(line) }
+        .to_string_lossy()
+        .into_owned());
+}
+
+/// 1 once the scenario finished, else 0.
+#[no_mangle]
+pub extern "C" fn uvp_scn_finished() -> u64 {
+    u64::from(finished())
+}
+
+/// The trace as lines ending in `\n`; valid until the next call.
+#[no_mangle]
+pub extern "C" fn uvp_scn_trace() -> *const c_char {
+    let mut text = String::new();
+    for l in trace() {
+        text.push_str(&l);
+        text.push('\n');
+    }
+    let c = CString::new(text.replace('\0', "\\0")).unwrap_or_default();
+    TEXT.with(|t| {
+        *t.borrow_mut() = c;
+        t.borrow().as_ptr()
+    })
+}
+
+/// The scenario names, one per line ending in `\n`; valid until the next
+/// call of this or `uvp_scn_trace`.
+#[no_mangle]
+pub extern "C" fn uvp_scn_names() -> *const c_char {
+    let mut text = String::new();
+    for n in names() {
+        text.push_str(n);
+        text.push('\n');
+    }
+    let c = CString::new(text).unwrap_or_default();
+    TEXT.with(|t| {
+        *t.borrow_mut() = c;
+        t.borrow().as_ptr()
+    })
+}
+
+/// Records `drop NAME` when dropped: captured by a closure, it shows when
+/// the host destroyed the registration (L1).
+struct Note(&'static str);
+
+impl Drop for Note {
+    fn drop(&mut self) {
+        rec(format!("drop {}", self.0));
+    }
+}
+
+/// A status as the trace shows it: `ok` or the error's name.
+fn st<T>(r: Result<T>) -> String {
+    match r {
+        Ok(_) => "ok".into(),
+        Err(e) => format!("{e:?}"),
+    }
+}
+
+fn text(ev: &Event<'_>) -> String {
+    String::from_utf8_lossy(ev.data()).into_owned()
+}
+
+/// When a scenario's body runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum When {
+    Init,
+    Start,
+}
+
+type Body = fn(&mut Scn, &mut Ctx<Scn>) -> Result<()>;
+
+const SCENARIOS: &[(&str, When, Body)] = &[
+    ("cancel_resubscribe", When::Start, cancel_resubscribe),
+    ("quarantine", When::Start, quarantine),
+    ("work_post_wait", When::Start, work_post_wait),
+    ("unload_self_init", When::Init, unload_self_init),
+    ("unload_self_start", When::Start, unload_self_start),
+    ("self_cancel_once", When::Start, self_cancel_once),
+    ("self_cancel_every", When::Start, self_cancel_every),
+    ("self_cancel_sub", When::Start, self_cancel_sub),
+    ("self_cancel_work", When::Start, self_cancel_work),
+    ("guard_drop_in_destroy", When::Start, guard_drop_in_destroy),
+    ("owned_before_unload", When::Start, owned_before_unload),
+    ("unload_queued_posts", When::Start, unload_queued_posts),
+    ("zero_ms_rearm", When::Start, zero_ms_rearm),
+    ("two_topics_order", When::Start, two_topics_order),
+    ("fd_socketpair", When::Start, fd_socketpair),
+];
+
+/// The plugin: the scenario's name and whatever its handlers keep.
+pub struct Scn {
+    body: Body,
+    when: When,
+    subs: Vec<Option<Subscription>>,
+    timers: Vec<Option<Timer>>,
+    n: u32,
+    peer: Option<UnixStream>,
+}
+
+impl Drop for Scn {
+    fn drop(&mut self) {
+        rec("state dropped");
+        finish();
+    }
+}
+
+impl Plugin for Scn {
+    fn init(ctx: &mut Ctx<Self>, config: &str) -> Result<Self> {
+        let name = config.strip_prefix("scenario=").ok_or(Error::Invalid)?;
+        let &(_, when, body) = SCENARIOS
+            .iter()
+            .find(|s| s.0 == name)
+            .ok_or(Error::Invalid)?;
+        let mut me = Scn {
+            body,
+            when,
+            subs: Vec::new(),
+            timers: Vec::new(),
+            n: 0,
+            peer: None,
+        };
+        if when == When::Init {
+            body(&mut me, ctx)?;
+        }
+        Ok(me)
+    }
+
+    fn start(&mut self, ctx: &mut Ctx<Self>) -> Result<()> {
+        rec("start");
+        if self.when == When::Start {
+            (self.body)(self, ctx)?;
+        }
+        Ok(())
+    }
+
+    fn stop(&mut self, _ctx: &mut Ctx<Self>) {
+        rec("stop");
+    }
+}
+
+/// D3, L3: A cancels B, later in the same round, and subscribes C to
+/// another topic and D to the same one (B's slot is reused): none of them
+/// gets the event in flight.
+fn cancel_resubscribe(me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let (t, u) = (ctx.topic("t")?, ctx.topic("u")?);
+    let a = ctx.subscribe(&t, move |me: &mut Scn, ctx, ev: &Event| {
+        rec(format!("A {} {}", ev.topic_name(), text(ev)));
+        if let Some(b) = me.subs[1].take() {
+            rec(format!("cancel B {}", st(b.cancel())));
+            let c = ctx.subscribe(&u, |_: &mut Scn, _, ev: &Event| {
+                rec(format!("C {} {}", ev.topic_name(), text(ev)));
+                finish();
+                Ok(())
+            })?;
+            let d = ctx.subscribe(&t, |_: &mut Scn, _, ev: &Event| {
+                rec(format!("D {} {}", ev.topic_name(), text(ev)));
+                Ok(())
+            })?;
+            me.subs.push(Some(c));
+            me.subs.push(Some(d));
+            ctx.publish(&t, b"2")?;
+            ctx.publish(&u, b"3")?;
+        }
+        Ok(())
+    })?;
+    let b = ctx.subscribe(&t, |_: &mut Scn, _, ev: &Event| {
+        rec(format!("B {} {}", ev.topic_name(), text(ev)));
+        Ok(())
+    })?;
+    me.subs = vec![Some(a), Some(b)];
+    ctx.publish(&t, b"1")
+}
+
+/// F1: a panicking handler quarantines its plugin: the rest of the round
+/// skips it, every registration is destroyed at once, no `stop`, then the
+/// state is dropped.
+fn quarantine(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let t = ctx.topic("t")?;
+    let n = Note("panicking handler");
+    ctx.subscribe(&t, move |_: &mut Scn, ctx, ev: &Event| {
+        let _n = &n;
+        rec(format!("handler {}", text(ev)));
+        ctx.publish(&t, b"never")?;
+        panic!("scenario quarantine: asked to panic");
+    })?
+    .detach();
+    let n = Note("other handler");
+    ctx.subscribe(&t, move |_: &mut Scn, _, ev: &Event| {
+        let _n = &n;
+        rec(format!("other {}", text(ev)));
+        Ok(())
+    })?
+    .detach();
+    let n = Note("timer");
+    ctx.every(Duration::from_secs(3600), move |_: &mut Scn, _| {
+        let _n = &n;
+        rec("tick");
+        Ok(())
+    })?
+    .detach();
+    ctx.publish(&t, b"first")
+}
+
+/// W1, T5: a work function posts (blocking) and waits until the loop ran
+/// the post; its done sees that it did.
+fn work_post_wait(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let remote = ctx.remote()?;
+    ctx.spawn_work(
+        move || {
+            let (tx, rx) = mpsc::channel::<()>();
+            let posted = remote.post(
+                move |_: &mut Scn, _| {
+                    rec("post ran");
+                    let _ = tx.send(());
+                    Ok(())
+                },
+                PostMode::Block,
+            );
+            posted.is_ok() && rx.recv_timeout(Duration::from_secs(5)).is_ok()
+        },
+        |_: &mut Scn, _, r: Result<bool>| {
+            rec(format!("done {r:?}"));
+            finish();
+            Ok(())
+        },
+    )?;
+    Ok(())
+}
+
+/// U6, S3: unload_self during init is accepted; start still runs, then
+/// the unload (with stop) as loading returns.
+fn unload_self_init(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    rec(format!("unload_self {}", st(ctx.unload_self())));
+    rec(format!("unload_self again {}", st(ctx.unload_self())));
+    Ok(())
+}
+
+/// U6, S3: unload_self during start: the unload runs as loading returns,
+/// before the event start published is delivered.
+fn unload_self_start(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let t = ctx.topic("t")?;
+    let n = Note("sub");
+    ctx.subscribe(&t, move |_: &mut Scn, _, ev: &Event| {
+        let _n = &n;
+        rec(format!("sub got {}", text(ev)));
+        Ok(())
+    })?
+    .detach();
+    ctx.publish(&t, b"x")?;
+    rec(format!("unload_self {}", st(ctx.unload_self())));
+    Ok(())
+}
+
+/// L2, L10: a one-shot timer cancels itself in its only call: 0.
+fn self_cancel_once(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let id = Rc::new(Cell::new(0u64));
+    let own = id.clone();
+    let n = Note("once");
+    let t = ctx.after(Duration::from_millis(1), move |_: &mut Scn, ctx| {
+        let _n = &n;
+        rec(format!("once cancel {}", st(ctx.cancel(own.get()))));
+        rec(format!("once cancel again {}", st(ctx.cancel(own.get()))));
+        finish();
+        Ok(())
+    })?;
+    id.set(t.id());
+    t.detach();
+    Ok(())
+}
+
+/// L2: a repeating timer cancels itself on its second call.
+fn self_cancel_every(me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let id = Rc::new(Cell::new(0u64));
+    let own = id.clone();
+    let n = Note("every");
+    let t = ctx.every(Duration::from_millis(1), move |me: &mut Scn, ctx| {
+        let _n = &n;
+        me.n += 1;
+        rec(format!("tick {}", me.n));
+        if me.n == 2 {
+            rec(format!("every cancel {}", st(ctx.cancel(own.get()))));
+            finish();
+        }
+        Ok(())
+    })?;
+    id.set(t.id());
+    me.timers.push(Some(t));
+    Ok(())
+}
+
+/// L2, L3: a subscription cancels itself; the next event is not delivered.
+fn self_cancel_sub(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let t = ctx.topic("t")?;
+    let id = Rc::new(Cell::new(0u64));
+    let own = id.clone();
+    let n = Note("sub");
+    let s = ctx.subscribe(&t, move |_: &mut Scn, ctx, ev: &Event| {
+        let _n = &n;
+        rec(format!(
+            "sub {} cancel {}",
+            text(ev),
+            st(ctx.cancel(own.get()))
+        ));
+        Ok(())
+    })?;
+    id.set(s.id());
+    s.detach();
+    ctx.publish(&t, b"1")?;
+    ctx.publish(&t, b"2")?;
+    ctx.after(Duration::from_millis(1), |_: &mut Scn, _| {
+        rec("later");
+        finish();
+        Ok(())
+    })?
+    .detach();
+    Ok(())
+}
+
+/// W1, W3, L2: a work item's done cancels its own id: 0, then stale.
+fn self_cancel_work(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let id = Rc::new(Cell::new(0u64));
+    let own = id.clone();
+    let w = ctx.spawn_work(
+        || 7u32,
+        move |_: &mut Scn, ctx, r: Result<u32>| {
+            rec(format!("done {r:?}"));
+            rec(format!("done cancel {}", st(ctx.cancel(own.get()))));
+            rec(format!("done cancel again {}", st(ctx.cancel(own.get()))));
+            finish();
+            Ok(())
+        },
+    )?;
+    id.set(w.id());
+    Ok(())
+}
+
+/// Owns another registration's guard; fields drop in order.
+struct Holder {
+    _note: Note,
+    _guard: Subscription,
+}
+
+/// L1: cancelling X drops X's closure, which owns Y's guard: Y ends at
+/// once, inside X's destroy, and never sees a later event.
+fn guard_drop_in_destroy(me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let (x, y) = (ctx.topic("x")?, ctx.topic("y")?);
+    let n = Note("Y handler");
+    let gy = ctx.subscribe(&y, move |_: &mut Scn, _, ev: &Event| {
+        let _n = &n;
+        rec(format!("Y got {}", text(ev)));
+        Ok(())
+    })?;
+    let holder = Holder {
+        _note: Note("X handler"),
+        _guard: gy,
+    };
+    let gx = ctx.subscribe(&x, move |_: &mut Scn, _, _: &Event| {
+        let _h = &holder;
+        Ok(())
+    })?;
+    me.subs.push(Some(gx));
+    ctx.after(Duration::from_millis(1), move |me: &mut Scn, ctx| {
+        let gx = me.subs[0].take().ok_or(Error::Invalid)?;
+        rec(format!("cancel X {}", st(gx.cancel())));
+        rec("after cancel");
+        ctx.publish(&y, b"late")?;
+        ctx.after(Duration::from_millis(1), |_: &mut Scn, _| {
+            rec("end");
+            finish();
+            Ok(())
+        })?
+        .detach();
+        Ok(())
+    })?
+    .detach();
+    Ok(())
+}
+
+extern "C" fn note_free(_data: *mut c_void, len: usize, _hint: *mut c_void) {
+    rec(format!("free {len}"));
+}
+
+static OWNED: [u8; 5] = *b"owned";
+
+/// L8: an owned payload still queued when its publisher unloads is freed
+/// before the publisher's on_unload (state dropped).
+fn owned_before_unload(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    ctx.after(Duration::from_millis(1), |_: &mut Scn, ctx| {
+        let t = ctx.topic("o")?;
+        let raw = ctx.raw();
+        // SAFETY: the instance is loaded for this call; OWNED is static and
+        // never written, so it outlives the host's use of it.
+        let rc = unsafe {
+            match raw.api().publish_owned {
+                Some(f) => f(
+                    raw.ctx,
+                    t.id(),
+                    OWNED.as_ptr() as *mut c_void,
+                    OWNED.len(),
+                    Some(note_free),
+                    std::ptr::null_mut(),
+                ),
+                None => -1,
+            }
+        };
+        rec(format!("publish_owned {rc}"));
+        rec(format!("unload_self {}", st(ctx.unload_self())));
+        Ok(())
+    })?
+    .detach();
+    Ok(())
+}
+
+/// R4: posts still queued when the plugin unloads never run; their
+/// closures are dropped after stop, before the state.
+fn unload_queued_posts(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    ctx.after(Duration::from_millis(1), |_: &mut Scn, ctx| {
+        let remote = ctx.remote()?;
+        for (i, name) in ["post 0", "post 1"].into_iter().enumerate() {
+            let n = Note(name);
+            let r = remote.post(
+                move |_: &mut Scn, _| {
+                    let _n = &n;
+                    rec(format!("ran {i}"));
+                    Ok(())
+                },
+                PostMode::NonBlock,
+            );
+            rec(format!("post {i} {}", st(r)));
+        }
+        rec(format!("unload_self {}", st(ctx.unload_self())));
+        Ok(())
+    })?
+    .detach();
+    Ok(())
+}
+
+fn arm(ctx: &mut Ctx<Scn>, z: Topic, i: u32) -> Result<()> {
+    ctx.after(Duration::ZERO, move |_: &mut Scn, ctx| {
+        rec(format!("timer {i}"));
+        ctx.publish(&z, i.to_string().as_bytes())?;
+        if i < 3 {
+            arm(ctx, z, i + 1)?;
+        }
+        Ok(())
+    })?
+    .detach();
+    Ok(())
+}
+
+/// D2, D6: a 0 ms timer re-armed from its own callback fires on a later
+/// turn; the event it published is delivered in between.
+fn zero_ms_rearm(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let z = ctx.topic("z")?;
+    ctx.subscribe(&z, |_: &mut Scn, _, ev: &Event| {
+        rec(format!("event {}", text(ev)));
+        if ev.data() == b"3" {
+            finish();
+        }
+        Ok(())
+    })?
+    .detach();
+    arm(ctx, z, 1)
+}
+
+/// D1, D2: one FIFO across topics; an event published by a handler comes
+/// after those already queued.
+fn two_topics_order(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let (a, b) = (ctx.topic("a")?, ctx.topic("b")?);
+    ctx.subscribe(&a, move |_: &mut Scn, ctx, ev: &Event| {
+        rec(format!("a {}", text(ev)));
+        match ev.data() {
+            b"a1" => ctx.publish(&a, b"a3")?,
+            b"a3" => finish(),
+            _ => {}
+        }
+        Ok(())
+    })?
+    .detach();
+    ctx.subscribe(&b, |_: &mut Scn, _, ev: &Event| {
+        rec(format!("b {}", text(ev)));
+        Ok(())
+    })?
+    .detach();
+    for (t, d) in [(a, "a1"), (b, "b1"), (a, "a2"), (b, "b2")] {
+        ctx.publish(&t, d.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// D7, L2: a watch on one end of a socketpair reads what the other end
+/// wrote, then cancels itself (0); the socket is dropped with the watch.
+fn fd_socketpair(me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let (mine, mut theirs) = UnixStream::pair().map_err(|_| Error::Invalid)?;
+    theirs.write_all(b"ping").map_err(|_| Error::Invalid)?;
+    me.peer = Some(theirs);
+    let id = Rc::new(Cell::new(0u64));
+    let own = id.clone();
+    let n = Note("watch");
+    let w = ctx.watch_fd(
+        mine,
+        Interest::READABLE,
+        move |_: &mut Scn, ctx, io: &mut UnixStream, ready: Readiness| {
+            let _n = &n;
+            let mut buf = [0u8; 16];
+            let got = io.read(&mut buf).map_err(|_| Error::Invalid)?;
+            rec(format!(
+                "readable {} read {}",
+                ready.is_readable(),
+                String::from_utf8_lossy(&buf[..got])
+            ));
+            rec(format!("watch cancel {}", st(ctx.cancel(own.get()))));
+            finish();
+            Ok(())
+        },
+    )?;
+    id.set(w.id());
+    w.detach();
+    Ok(())
+}
+
+export_plugin!(
+    Scn,
+    name = "scenarios",
+    version = env!("CARGO_PKG_VERSION")
+);
