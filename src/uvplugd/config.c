@@ -11,12 +11,13 @@
  * headers and key lines itself (unknown sections, empty sections and lines
  * that are too long are invisible to the handler).
  */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
+#include <limits.h>
 #include <nettle/sha2.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +29,12 @@
 
 #ifndef UVPD_PLUGIN_DIR
 #define UVPD_PLUGIN_DIR "/usr/local/lib/uvplug/plugins"
+#endif
+/* The plugin directory relative to the directory of the uvplugd binary,
+ * so that an install tree moved elsewhere (cmake --install --prefix, a
+ * DESTDIR) finds its plugins, as the binary finds libuvplug by its rpath. */
+#ifndef UVPD_PLUGIN_DIR_REL
+#define UVPD_PLUGIN_DIR_REL "../lib/uvplug/plugins"
 #endif
 
 enum { KIND_NONE, KIND_HOST, KIND_PLUGIN, KIND_BAD };
@@ -479,8 +486,24 @@ static char *join(const char *dir, const char *file) {
   return s;
 }
 
+/* <dir of /proc/self/exe>/UVPD_PLUGIN_DIR_REL when that directory exists,
+ * else the configured UVPD_PLUGIN_DIR. */
+static const char *default_plugin_dir(void) {
+  static char dir[PATH_MAX];
+  char exe[PATH_MAX], joined[PATH_MAX * 2];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return UVPD_PLUGIN_DIR;
+  exe[n] = '\0';
+  char *slash = strrchr(exe, '/');
+  if (slash == NULL) return UVPD_PLUGIN_DIR;
+  *slash = '\0';
+  snprintf(joined, sizeof joined, "%s/%s", exe, UVPD_PLUGIN_DIR_REL);
+  if (realpath(joined, dir) == NULL) return UVPD_PLUGIN_DIR;
+  return dir;
+}
+
 int uvpd_config_resolve(uvpd_config *cfg) {
-  const char *dir = cfg->plugin_dir ? cfg->plugin_dir : UVPD_PLUGIN_DIR;
+  const char *dir = cfg->plugin_dir ? cfg->plugin_dir : default_plugin_dir();
   for (size_t i = 0; i < cfg->n_plugins; i++) {
     uvpd_plugin_conf *p = &cfg->plugins[i];
     free(p->resolved);
