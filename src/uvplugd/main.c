@@ -184,17 +184,21 @@ static int load_all(uvpd *d) {
   return 0;
 }
 
-static void start_metrics(uvpd *d) {
+/* An endpoint that was asked for and cannot be served is a start-up
+ * failure, as a listen address that cannot be bound is for nginx. */
+static int start_metrics(uvpd *d) {
   const char *listen = d->cfg.metrics_listen;
-  if (listen == NULL || listen[0] == '\0') return;
+  if (listen == NULL || listen[0] == '\0') return 0;
   char err[256] = "";
   int rc =
       uvpd_metrics_start(&d->loop, d->host, &d->view, listen,
                          d->cfg.metrics_public, &d->metrics, err, sizeof err);
-  if (rc < 0)
-    dlog(UVP_LOG_ERROR, "metrics on %s: %s", listen, err);
-  else
-    dlog(UVP_LOG_INFO, "metrics on http://%s/metrics", listen);
+  if (rc < 0) {
+    dlog(UVP_LOG_ERROR, "not starting: metrics_listen = %s: %s", listen, err);
+    return rc;
+  }
+  dlog(UVP_LOG_INFO, "metrics on http://%s/metrics", listen);
+  return 0;
 }
 
 static void report_handle(uv_handle_t *h, void *arg) {
@@ -243,9 +247,9 @@ static int run(uvpd *d) {
   if (uvpd_instances_from_config(d) != 0) status = UVPD_EXIT_FAILURE;
   if (status == 0) status = load_all(d);
   if (status == 0 && start_handles(d) != 0) status = UVPD_EXIT_FAILURE;
+  if (status == 0 && start_metrics(d) != 0) status = UVPD_EXIT_FAILURE;
   if (status == 0) {
     uvpd_notify_start(&d->loop);
-    start_metrics(d);
     d->view.ready = 1;
     uvpd_notify("READY=1");
     status_line(d);

@@ -47,4 +47,26 @@ wait_for_line "$T/restart.log" "stats daemon: instances=2 running=1 reloads_ok=0
 stop_daemon TERM
 assert_eq "exit code (restart)" 0 "$DAEMON_RC"
 assert_eq "quarantines" 3 "$(count_lines "$T/restart.log" "bad: quarantined after a fault")"
+
+# A metrics endpoint that cannot be served is a start-up failure (exit 1):
+# a non-loopback address without metrics_public, or a port in use.
+printf '[host]\nmetrics_listen = 0.0.0.0:%s\n[plugin p]\npath = %s\n' \
+  "$(free_port)" "$PROBE" >"$T/public.ini"
+rc=0
+"$UVPLUGD" -c "$T/public.ini" >"$T/public.log" 2>&1 || rc=$?
+assert_eq "exit code (non-loopback metrics)" 1 "$rc"
+grep -q "not starting: metrics_listen = 0.0.0.0:[0-9]*: .*metrics_public = yes" "$T/public.log" || fail "no reason: $(cat "$T/public.log")"
+assert_eq "destroys after the refused start" 1 "$(count_lines "$T/public.log" "p: probe: seen 0 events$")"
+
+port=$(free_port)
+printf '[host]\nmetrics_listen = 127.0.0.1:%s\n[plugin p]\npath = %s\n' \
+  "$port" "$PROBE" >"$T/port.ini"
+start_daemon "$T/first.log" -c "$T/port.ini"
+wait_for_line "$T/first.log" "started: 1 of 1 instances running"
+rc=0
+"$UVPLUGD" -c "$T/port.ini" >"$T/second.log" 2>&1 || rc=$?
+assert_eq "exit code (port in use)" 1 "$rc"
+grep -q "not starting: metrics_listen = 127.0.0.1:$port: " "$T/second.log" || fail "no reason: $(cat "$T/second.log")"
+stop_daemon TERM
+assert_eq "exit code of the first" 0 "$DAEMON_RC"
 echo ok
