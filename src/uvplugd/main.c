@@ -245,8 +245,10 @@ static int run(uvpd *d) {
     return UVPD_EXIT_FAILURE;
   }
   if (uvpd_instances_from_config(d) != 0) status = UVPD_EXIT_FAILURE;
-  if (status == 0) status = load_all(d);
+  /* Handlers first: a SIGTERM during a long start-up then stops
+   * gracefully once the loads are done, instead of killing the process. */
   if (status == 0 && start_handles(d) != 0) status = UVPD_EXIT_FAILURE;
+  if (status == 0) status = load_all(d);
   if (status == 0 && start_metrics(d) != 0) status = UVPD_EXIT_FAILURE;
   if (status == 0) {
     uvpd_notify_start(&d->loop);
