@@ -9,7 +9,8 @@
 //!   [`run_until_idle`](TestHost::run_until_idle) (or `advance`, `fd_ready`,
 //!   `poll_io`), FIFO, in subscription order, never re-entrantly (D1-D3);
 //! - time is virtual: [`advance`](TestHost::advance) moves the clock and
-//!   fires due timers in due order, ties in start order (D6);
+//!   fires due timers in due order, ties in start order (D6); a repeating
+//!   timer is re-queued after each call, as the host does;
 //! - fd readiness is injected ([`fd_ready`](TestHost::fd_ready)) or taken
 //!   from real `poll(2)` ([`poll_io`](TestHost::poll_io));
 //! - cancel, destroy and payload frees follow L1-L10; loop-only calls from
@@ -21,11 +22,20 @@
 //!   `run_until_idle`, in order per thread (R1-R5); after a plugin stops
 //!   its queued posts are destroyed unrun (R4) and new ones get
 //!   `UVP_ECLOSED`;
-//! - work runs deterministically: `run_until_idle` runs each queued work
-//!   function on a helper thread, joins it, then calls `done` (W1);
-//!   [`start_work`](TestHost::start_work) starts them without joining, so
+//! - work functions run on helper threads beside the fake loop (at most
+//!   [`set_work_concurrency`](TestHost::set_work_concurrency) at once, W4),
+//!   which keeps running posts meanwhile, so a work function may post and
+//!   wait for the loop; `run_until_idle` returns once no work is queued or
+//!   running, and runs the dones oldest first (W1);
+//!   [`start_work`](TestHost::start_work) starts them without waiting, so
 //!   that a test can cancel work while it runs (W2). Unload cancels queued
-//!   work and waits for running work (U3).
+//!   work and waits for running work (U3);
+//! - each step of `run_until_idle` is one turn of the real host's loop:
+//!   cancelled work's done (W5), unloads of quarantined plugins (F1), one
+//!   timer round (timers due together fire before the events they
+//!   publish, D6), the event queue, then posts and finished work. The
+//!   scenario suite (rust-plugins/examples/scenarios) checks that traces
+//!   match the C host's.
 //!
 //! ```
 //! use uvplug::prelude::*;
@@ -1242,14 +1252,18 @@ impl Inner {
         }
     }
 
-    /// The next work item whose done may run: one cancelled before it
-    /// started (W5), else the oldest started one once its function
-    /// returned (oldest first, so that tests stay deterministic).
-    fn next_work(&self, plugin: Option<usize>) -> Option<usize> {
+    /// The oldest work item cancelled before it started: its done runs on
+    /// a later turn, never inside cancel (W5).
+    fn next_cancelled_work(&self, plugin: Option<usize>) -> Option<usize> {
         let items = self.work_items(plugin);
-        if let Some(&(_, i, _, _)) = items.iter().find(|w| w.2 && !w.3) {
-            return Some(i);
-        }
+        items.iter().find(|w| w.2 && !w.3).map(|w| w.1)
+    }
+
+    /// The oldest started work item, once its function returned (oldest
+    /// first, even if a younger one returned before it: tests stay
+    /// deterministic).
+    fn next_finished_work(&self, plugin: Option<usize>) -> Option<usize> {
+        let items = self.work_items(plugin);
         let (_, i, _, _) = *items.iter().find(|w| w.3)?;
         let st = self.st.borrow();
         let w = st.work_threads.iter().find(|w| w.index == i)?;
@@ -1285,7 +1299,10 @@ impl Inner {
             if items.is_empty() {
                 return;
             }
-            if let Some(i) = self.next_work(Some(plugin)) {
+            let next = self
+                .next_cancelled_work(Some(plugin))
+                .or_else(|| self.next_finished_work(Some(plugin)));
+            if let Some(i) = next {
                 self.complete_work(i);
                 continue;
             }
@@ -2137,26 +2154,7 @@ impl TestHost {
     /// after that wait for the next call.
     pub fn run_until_idle(&mut self) {
         loop {
-            self.note_wrong_thread();
-            if self.unload_due() {
-                continue;
-            }
-            if self.dispatch_one() {
-                continue;
-            }
-            let (ran, quarantine) = self.inner.run_post_one();
-            if let Some(p) = quarantine {
-                self.quarantine(p);
-            }
-            self.unload_requested();
-            if ran {
-                continue;
-            }
-            if self.work_one() {
-                continue;
-            }
-            let now = self.now_ms();
-            if self.fire_one(now) {
+            if self.turn() {
                 continue;
             }
             if self.inner.wait_for_work() {
@@ -2166,19 +2164,50 @@ impl TestHost {
         }
     }
 
-    /// Runs the done of the next work item that may end (see
-    /// `Inner::next_work`), after handing queued items to helper threads;
-    /// false if none may end now.
-    fn work_one(&mut self) -> bool {
+    /// One loop turn, in the real host's order (a libuv turn): the idle
+    /// phase runs the done of work cancelled before it started (W5), the
+    /// unloads due (F1), one timer round (D6), then the event queue,
+    /// including what its subscribers publish (D5's batch aside); the poll
+    /// phase runs the posts queued when it began (R6), then the done of
+    /// work whose function returned. Whether anything ran.
+    fn turn(&mut self) -> bool {
+        self.note_wrong_thread();
+        let mut ran = false;
+        while let Some(index) = self.inner.next_cancelled_work(None) {
+            self.complete(index);
+            ran = true;
+        }
+        ran |= self.unload_due();
+        let now = self.now_ms();
+        ran |= self.fire_round(now);
+        while self.dispatch_one() {
+            ran = true;
+        }
+        let posts = self.inner.inbox.lock().len();
+        for _ in 0..posts {
+            let (one, quarantine) = self.inner.run_post_one();
+            if let Some(p) = quarantine {
+                self.quarantine(p);
+            }
+            self.unload_requested();
+            ran |= one;
+        }
         self.inner.pump_work();
-        let Some(index) = self.inner.next_work(None) else {
-            return false;
-        };
+        while let Some(index) = self.inner.next_finished_work(None) {
+            self.complete(index);
+            self.inner.pump_work();
+            ran = true;
+        }
+        ran
+    }
+
+    /// Runs work item `index`'s done (and destroy); then what its status
+    /// and calls asked for.
+    fn complete(&mut self, index: usize) {
         if let Some(p) = self.inner.complete_work(index) {
             self.quarantine(p);
         }
         self.unload_requested();
-        true
     }
 
     /// Hands queued, uncancelled work functions to helper threads (at most
@@ -2311,53 +2340,96 @@ impl TestHost {
         true
     }
 
-    /// Fires the earliest timer due at or before `limit`; false if none.
-    fn fire_one(&mut self, limit: u64) -> bool {
-        let next = {
+    /// The earliest due time of a live timer of a running plugin.
+    fn next_due(&self) -> Option<u64> {
+        let st = self.inner.st.borrow();
+        st.slots
+            .iter()
+            .filter_map(|s| {
+                let r = s.reg.as_ref()?;
+                match r.kind {
+                    Kind::Timer { due, .. }
+                        if !r.ended && st.plugins[r.plugin].phase == Phase::Running =>
+                    {
+                        Some(due)
+                    }
+                    _ => None,
+                }
+            })
+            .min()
+    }
+
+    /// A timer round at `now` (src/timer.c, run_round): fires every timer
+    /// due by then that was started before the round began, in (due,
+    /// start) order (D6); a timer started or re-armed during the round
+    /// waits for the next one, so a 0 ms re-arm cannot starve the loop.
+    /// A repeating timer is re-armed after its call, `repeat` from now,
+    /// with a new start order, as the host re-queues it. False if none.
+    fn fire_round(&mut self, now: u64) -> bool {
+        let (round, due): (u64, Vec<(u64, u64, usize, u32)>) = {
             let st = self.inner.st.borrow();
-            st.slots
+            let mut v: Vec<_> = st
+                .slots
                 .iter()
                 .enumerate()
                 .filter_map(|(i, s)| {
                     let r = s.reg.as_ref()?;
                     match r.kind {
                         Kind::Timer { due, seq, .. }
-                            if due <= limit
+                            if due <= now
                                 && !r.ended
                                 && st.plugins[r.plugin].phase == Phase::Running =>
                         {
-                            Some((due, seq, i))
+                            Some((due, seq, i, s.gen))
                         }
                         _ => None,
                     }
                 })
-                .min()
+                .collect();
+            v.sort_unstable();
+            (st.next_seq, v)
         };
-        let Some((due, _, index)) = next else {
-            return false;
-        };
-        let gen = {
-            let mut st = self.inner.st.borrow_mut();
-            if due > st.now {
-                st.now = due;
+        let mut fired = false;
+        for (_, seq, index, gen) in due {
+            if seq > round {
+                continue;
             }
-            let gen = st.slots[index].gen;
-            let reg = st.slots[index].reg.as_mut().expect("timer");
-            if let Kind::Timer {
-                repeat,
-                ref mut due,
+            let live = {
+                let st = self.inner.st.borrow();
+                let slot = &st.slots[index];
+                slot.gen == gen
+                    && matches!(slot.reg.as_ref().map(|r| r.kind),
+                        Some(Kind::Timer { seq: s, .. }) if s == seq)
+            };
+            if !live {
+                continue; // cancelled by an earlier timer of this round (L3)
+            }
+            self.call((index, gen), None, (0, 0));
+            fired = true;
+            let next = self.inner.seq();
+            let mut st = self.inner.st.borrow_mut();
+            let clock = st.now;
+            if st.slots[index].gen != gen {
+                continue;
+            }
+            if let Some(Registration {
+                kind:
+                    Kind::Timer {
+                        repeat,
+                        ref mut due,
+                        seq: ref mut s,
+                        ..
+                    },
                 ..
-            } = reg.kind
+            }) = st.slots[index].reg
             {
                 if repeat != 0 {
-                    *due = due.saturating_add(repeat);
+                    *due = clock.saturating_add(repeat);
+                    *s = next;
                 }
             }
-            gen
-        };
-        // A one-shot timer ends in `call`, after its only call (L10).
-        self.call((index, gen), None, (0, 0));
-        true
+        }
+        fired
     }
 
     /// Moves the virtual clock forward by `d`, firing every timer that
@@ -2365,7 +2437,11 @@ impl TestHost {
     pub fn advance(&mut self, d: Duration) {
         self.run_until_idle();
         let target = self.now_ms().saturating_add(ms(d));
-        while self.fire_one(target) {
+        while let Some(due) = self.next_due().filter(|&due| due <= target) {
+            {
+                let mut st = self.inner.st.borrow_mut();
+                st.now = st.now.max(due);
+            }
             self.run_until_idle();
         }
         self.inner.st.borrow_mut().now = target;
@@ -3016,5 +3092,51 @@ mod agrees_with_the_host {
         });
         assert_eq!(take(), ["done 0", "done 1", "done 2", "done 3", "done 4"]);
         assert!(max.load(Ordering::SeqCst) <= 2);
+    }
+
+    // D6: timers due together fire in one round, in start order, before
+    // the events they publish (src/timer.c, run_round, then the drain); a
+    // repeating timer is re-queued after its call with a new start order.
+    #[test]
+    fn timers_fire_in_rounds() {
+        struct P;
+        impl Plugin for P {
+            fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+                let e = ctx.topic("e")?;
+                ctx.subscribe(&e, |_: &mut P, _, ev: &Event| {
+                    rec(format!("event {}", String::from_utf8_lossy(ev.data())));
+                    Ok(())
+                })?
+                .detach();
+                for name in ["T1", "T2"] {
+                    ctx.after(Duration::from_millis(3), move |_: &mut P, ctx| {
+                        rec(format!("timer {name}"));
+                        ctx.publish(&e, name.as_bytes())
+                    })?
+                    .detach();
+                }
+                let n = Rc::new(Cell::new(0));
+                ctx.every(Duration::from_millis(5), move |_: &mut P, _| {
+                    n.set(n.get() + 1);
+                    rec(format!("R {}", n.get()));
+                    Ok(())
+                })?
+                .detach();
+                ctx.after(Duration::from_millis(10), |_: &mut P, _| {
+                    rec("O");
+                    Ok(())
+                })?
+                .detach();
+                Ok(P)
+            }
+        }
+        take();
+        let mut h = TestHost::new();
+        h.load::<P>("").unwrap();
+        h.advance(Duration::from_millis(10));
+        assert_eq!(
+            take(),
+            ["timer T1", "timer T2", "event T1", "event T2", "R 1", "O", "R 2"]
+        );
     }
 }

@@ -174,6 +174,16 @@ const SCENARIOS: &[(&str, When, Body)] = &[
     ("zero_ms_rearm", When::Start, zero_ms_rearm),
     ("two_topics_order", When::Start, two_topics_order),
     ("fd_socketpair", When::Start, fd_socketpair),
+    ("timer_round", When::Start, timer_round),
+    ("unload_mid_fanout", When::Start, unload_mid_fanout),
+    ("panic_in_destroy", When::Start, panic_in_destroy),
+    ("panic_in_stop", When::Start, panic_in_stop),
+    (
+        "quarantine_running_work",
+        When::Start,
+        quarantine_running_work,
+    ),
+    ("repeat_rearm_order", When::Start, repeat_rearm_order),
 ];
 
 /// The plugin: the scenario's name and whatever its handlers keep.
@@ -224,6 +234,9 @@ impl Plugin for Scn {
 
     fn stop(&mut self, _ctx: &mut Ctx<Self>) {
         rec("stop");
+        if self.n == 99 {
+            panic!("scenario panic_in_stop: asked to panic");
+        }
     }
 }
 
@@ -377,7 +390,8 @@ fn self_cancel_every(me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
     Ok(())
 }
 
-/// L2, L3: a subscription cancels itself; the next event is not delivered.
+/// L2, L3: a subscription cancels itself; the next event, already
+/// queued, is not delivered.
 fn self_cancel_sub(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
     let t = ctx.topic("t")?;
     let id = Rc::new(Cell::new(0u64));
@@ -390,19 +404,19 @@ fn self_cancel_sub(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
             text(ev),
             st(ctx.cancel(own.get()))
         ));
+        // a later turn shows that "2" never came
+        ctx.after(Duration::from_millis(1), |_: &mut Scn, _| {
+            rec("later");
+            finish();
+            Ok(())
+        })?
+        .detach();
         Ok(())
     })?;
     id.set(s.id());
     s.detach();
     ctx.publish(&t, b"1")?;
-    ctx.publish(&t, b"2")?;
-    ctx.after(Duration::from_millis(1), |_: &mut Scn, _| {
-        rec("later");
-        finish();
-        Ok(())
-    })?
-    .detach();
-    Ok(())
+    ctx.publish(&t, b"2")
 }
 
 /// W1, W3, L2: a work item's done cancels its own id: 0, then stale.
@@ -608,8 +622,159 @@ fn fd_socketpair(me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
     Ok(())
 }
 
-export_plugin!(
-    Scn,
-    name = "scenarios",
-    version = env!("CARGO_PKG_VERSION")
-);
+/// D6, D5: timers due at the same time fire in one round, in start order;
+/// the events they publish are delivered after the round.
+fn timer_round(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let e = ctx.topic("e")?;
+    ctx.subscribe(&e, |_: &mut Scn, _, ev: &Event| {
+        rec(format!("event {}", text(ev)));
+        if ev.data() == b"T2" {
+            finish();
+        }
+        Ok(())
+    })?
+    .detach();
+    for name in ["T1", "T2"] {
+        ctx.after(Duration::from_millis(3), move |_: &mut Scn, ctx| {
+            rec(format!("timer {name}"));
+            ctx.publish(&e, name.as_bytes())
+        })?
+        .detach();
+    }
+    Ok(())
+}
+
+/// S3, U1: unload_self in the first of two subscribers of one event: the
+/// unload runs as that callback returns; the second never runs.
+fn unload_mid_fanout(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let t = ctx.topic("t")?;
+    let n = Note("first");
+    ctx.subscribe(&t, move |_: &mut Scn, ctx, ev: &Event| {
+        let _n = &n;
+        rec(format!("first {}", text(ev)));
+        rec(format!("unload_self {}", st(ctx.unload_self())));
+        Ok(())
+    })?
+    .detach();
+    let n = Note("second");
+    ctx.subscribe(&t, move |_: &mut Scn, _, ev: &Event| {
+        let _n = &n;
+        rec(format!("second {}", text(ev)));
+        Ok(())
+    })?
+    .detach();
+    ctx.publish(&t, b"x")
+}
+
+/// Panics when dropped: a panic inside a destroy.
+struct PanicOnDrop;
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        rec("drop panics");
+        panic!("scenario: panic in a destroy");
+    }
+}
+
+/// F7: a panic in a destroy is reported as a fault: the plugin is
+/// quarantined once the callback that cancelled returns (no stop).
+fn panic_in_destroy(me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let t = ctx.topic("t")?;
+    let p = PanicOnDrop;
+    let s = ctx.subscribe(&t, move |_: &mut Scn, _, _: &Event| {
+        let _p = &p;
+        Ok(())
+    })?;
+    me.subs.push(Some(s));
+    let n = Note("other");
+    ctx.every(Duration::from_secs(3600), move |_: &mut Scn, _| {
+        let _n = &n;
+        Ok(())
+    })?
+    .detach();
+    ctx.after(Duration::from_millis(1), |me: &mut Scn, ctx| {
+        let s = me.subs[0].take().ok_or(Error::Invalid)?;
+        let r = s.cancel();
+        rec(format!("cancel {}", st(r)));
+        let t = ctx.topic("t")?;
+        ctx.publish(&t, b"late")?;
+        rec("callback returns");
+        Ok(())
+    })?
+    .detach();
+    Ok(())
+}
+
+/// F7: a panic in stop is reported as a fault and only counted: the
+/// unload goes on (destroys, state dropped).
+fn panic_in_stop(me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let n = Note("timer");
+    ctx.every(Duration::from_secs(3600), move |_: &mut Scn, _| {
+        let _n = &n;
+        Ok(())
+    })?
+    .detach();
+    me.n = 99; // stop panics
+    finish();
+    Ok(())
+}
+
+/// F1, W2, U3: a plugin panics while its work runs: its registrations end
+/// at once, the work's done hears Canceled once the work returned, then
+/// the state is dropped (no stop).
+fn quarantine_running_work(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let (tx, rx) = mpsc::channel::<()>();
+    let n = Note("done closure");
+    ctx.spawn_work(
+        move || rx.recv_timeout(Duration::from_secs(5)).is_ok(),
+        move |_: &mut Scn, _, r: Result<bool>| {
+            let _n = &n;
+            rec(format!("done {r:?}"));
+            Ok(())
+        },
+    )?;
+    let t = ctx.topic("t")?;
+    let n = Note("handler");
+    let tx = std::sync::Mutex::new(Some(tx));
+    ctx.subscribe(&t, move |_: &mut Scn, _, _: &Event| {
+        let _n = &n;
+        rec("handler panics");
+        // let the work return, but only after this callback panicked
+        let tx = tx.lock().ok().and_then(|mut g| g.take());
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            if let Some(t) = tx {
+                let _ = t.send(());
+            }
+        });
+        panic!("scenario: quarantine while work runs");
+    })?
+    .detach();
+    ctx.publish(&t, b"x")
+}
+
+/// D6: a repeating timer is re-queued after each call with a new start
+/// order: at a tie it comes after a timer started before that call.
+fn repeat_rearm_order(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let id = Rc::new(Cell::new(0u64));
+    let own = id.clone();
+    let r = ctx.every(Duration::from_millis(2), move |me: &mut Scn, ctx| {
+        me.n += 1;
+        rec(format!("R {}", me.n));
+        if me.n == 2 {
+            rec(format!("R cancel {}", st(ctx.cancel(own.get()))));
+            finish();
+        }
+        Ok(())
+    })?;
+    id.set(r.id());
+    r.detach();
+    ctx.after(Duration::from_millis(4), |_: &mut Scn, _| {
+        rec("O");
+        Ok(())
+    })?
+    .detach();
+    Ok(())
+}
+
+export_plugin!(Scn, name = "scenarios", version = env!("CARGO_PKG_VERSION"));
