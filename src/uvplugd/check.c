@@ -152,6 +152,7 @@ int uvpd_check_all(const uvpd_config *cfg) {
       dlog(UVP_LOG_INFO, "check: %s: disabled, not checked", name);
       continue;
     }
+    if (pc->resolved == NULL) continue; /* no path: a config error */
     char why[1300];
     checked++;
     if (uvpd_check_plugin(cfg, pc, why, sizeof why) == 0) {

@@ -373,10 +373,13 @@ static char *reader(char *str, int num, void *stream) {
     st->skip_line = 1;
     return str;
   }
-  char *s = str;
+  char *start = str;
+  if (st->line == 1 && strncmp(start, "\xEF\xBB\xBF", 3) == 0)
+    start += 3; /* a UTF-8 BOM, which libinih skips too */
+  char *s = start;
   while (isspace((unsigned char)*s)) s++;
   if (*s == '\0' || *s == ';' || *s == '#') return str;
-  if (s != str) {
+  if (s != start) {
     /* inih would take it as a continuation of the previous value */
     perr(st, "indented line; expected 'key = value' at the start of a line");
     str[0] = '\0';
@@ -507,6 +510,8 @@ int uvpd_config_resolve(uvpd_config *cfg) {
   for (size_t i = 0; i < cfg->n_plugins; i++) {
     uvpd_plugin_conf *p = &cfg->plugins[i];
     free(p->resolved);
+    p->resolved = NULL;
+    if (p->path == NULL) continue; /* reported: "has no path" */
     int as_given = p->path[0] == '/' || (p->from_cli && strchr(p->path, '/'));
     p->resolved = as_given ? strdup(p->path) : join(dir, p->path);
     if (p->resolved == NULL) return -1;

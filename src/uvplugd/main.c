@@ -144,7 +144,9 @@ static int build_config(uvpd *d) {
     d->cfg.plugin_dir = strdup(d->cli.plugin_dir);
   }
   if (d->cli.log_level >= 0) d->cfg.log_level = d->cli.log_level;
-  if (errs == 0 && uvpd_config_resolve(&d->cfg) != 0) errs++;
+  /* resolved even after errors: --check goes on with the plugins that
+   * parsed */
+  if (uvpd_config_resolve(&d->cfg) != 0) errs++;
   return errs;
 }
 

@@ -83,4 +83,12 @@ rc=0
 assert_eq "--check of a good file" 0 "$rc"
 grep -qF "check: p1: ok ($T/plugins/probe.so)" "$T/good.log" || fail "p1 not resolved in plugin_dir: $(cat "$T/good.log")"
 grep -qF "check: p2: disabled, not checked" "$T/good.log" || fail "p2 not disabled"
+
+# A UTF-8 BOM and CRLF line ends (a file from a Windows editor) are fine.
+printf '\xef\xbb\xbf[host]\r\nmetrics_listen =\r\n[plugin p]\r\npath = %s\r\n' \
+  "$PROBE" >"$T/crlf.ini"
+rc=0
+"$UVPLUGD" --check -c "$T/crlf.ini" >"$T/crlf.log" 2>&1 || rc=$?
+assert_eq "--check of a BOM+CRLF file" 0 "$rc"
+grep -qF "check: p: ok ($PROBE)" "$T/crlf.log" || fail "p not checked: $(cat "$T/crlf.log")"
 echo ok
