@@ -231,11 +231,15 @@ static void status_line(uvpd *d) {
        running, d->n_inst, UVPD_VERSION, uvp_version_string());
 }
 
-static int run(uvpd *d) {
-  if (d->cfg.unsafe_loading)
+static void warn_unsafe(const uvpd_config *cfg) {
+  if (cfg->unsafe_loading)
     dlog(UVP_LOG_WARN,
          "UNSAFE LOADING: unsafe_loading = yes turns off the file mode and "
          "owner checks (strict_modes); use it for development only");
+}
+
+static int run(uvpd *d) {
+  warn_unsafe(&d->cfg);
   int rc = uv_loop_init(&d->loop);
   if (rc != 0) {
     dlog(UVP_LOG_ERROR, "uv_loop_init: %s", uv_strerror(rc));
@@ -279,6 +283,7 @@ int main(int argc, char **argv) {
   int status;
   if (d.cli.check) {
     dlog_set_level(d.cfg.log_level);
+    warn_unsafe(&d.cfg);
     errs += uvpd_check_all(&d.cfg);
     status = errs ? UVPD_EXIT_FAILURE : UVPD_EXIT_OK;
   } else if (errs != 0) {

@@ -65,4 +65,16 @@ expect "check: 7 plugin\(s\) checked, 6 problem\(s\)$"
 rc=0
 "$UVPLUGD" -c "$T/bad.ini" >"$T/run.log" 2>&1 || rc=$?
 assert_eq "start-up with a missing plugin" 4 "$rc"
+
+# unsafe_loading = yes: the mode check is off (the pin is still checked),
+# and the daemon says so loudly.
+sed 's/^metrics_listen =$/metrics_listen =\nunsafe_loading = yes/' "$T/bad.ini" >"$T/unsafe.ini"
+rc=0
+"$UVPLUGD" --check -c "$T/unsafe.ini" >"$T/unsafe.log" 2>&1 || rc=$?
+DAEMON_LOG="$T/unsafe.log"
+assert_eq "--check with unsafe_loading" 1 "$rc"
+assert_eq "warnings" 1 "$(count_lines "$T/unsafe.log" "warn uvplugd: UNSAFE LOADING: unsafe_loading = yes turns off")"
+grep -q "check: perms: ok ($T/p/insecure.so)" "$T/unsafe.log" || fail "perms still refused"
+grep -q "check: pin: .*(UVP_EHASH)$" "$T/unsafe.log" || fail "pin not checked"
+grep -q "check: 7 plugin(s) checked, 5 problem(s)$" "$T/unsafe.log" || fail "wrong summary"
 echo ok
