@@ -80,15 +80,18 @@ static void free_plan(plan *p) {
 /* Every added or changed plugin loads in a child first. */
 static int precheck(uvpd *d, plan *p) {
   int bad = 0;
+  /* checked as they will load: unsafe_loading changes at a restart only */
+  uvpd_config as_loaded = p->nc;
+  as_loaded.unsafe_loading = d->cfg.unsafe_loading;
   for (size_t i = 0; i < p->nc.n_plugins; i++) {
     if (p->act[i] != ACT_ADD && p->act[i] != ACT_CHANGE) continue;
     char why[1300];
-    if (uvpd_check_plugin(&p->nc, &p->nc.plugins[i], why, sizeof why) != 0) {
+    if (uvpd_check_plugin(&as_loaded, &p->nc.plugins[i], why, sizeof why) !=
+        0) {
       dlog(UVP_LOG_ERROR, "reload: %s: %s", p->nc.plugins[i].name, why);
       bad++;
     }
   }
-  (void)d;
   return bad;
 }
 
