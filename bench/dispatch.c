@@ -7,6 +7,9 @@
  *   fanoutN.array        peer: for (i < N) a[i].cb(a[i].ud, ev)
  *   metrics.*            the same with the host's per-plugin counters on and
  *                        off (uvp_host_options.no_metrics), interleaved
+ *   metrics.mixed4       4 loaded C plugins with one subscriber each on one
+ *                        topic, on vs off: every delivery is another
+ *                        plugin, the worst case of the timing spans
  *   payloadS.publish     one subscriber, S-byte payload (copied by publish)
  *
  * An event is published from the embedder's ctx, `round` at a time (the
@@ -164,6 +167,55 @@ static int run_metrics(const bench_case *c, uint64_t n, bench_sample *out) {
   return 0;
 }
 
+/* Times `events` publishes to nplugins instances of the C bench plugin,
+ * one subscriber each: consecutive deliveries are never one plugin's, so
+ * each one starts a timing span (timing.c). Returns ns per delivery. */
+static double time_mixed(const bench_case *c, uint32_t nplugins,
+                         uint64_t events, int no_metrics) {
+  const char *path = bench_c_plugin_path();
+  if (path == NULL) return bench_fail(c, "bench_c_plugin.so not found"), -1;
+  bench_host b;
+  uvp_host_options o = UVP_HOST_OPTIONS_INIT;
+  o.no_metrics = no_metrics;
+  if (bench_host_open(c, &b, &o) < 0) return -1;
+  for (uint32_t i = 0; i < nplugins; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "mix%u", (unsigned)i);
+    int rc = uvp_host_load(b.host, path, name, "topic=bench.mix subs=1", NULL);
+    if (rc < 0) return bench_fail(c, "load: %s", uvp_strerror(rc)), -1;
+  }
+  void *dl = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+  const uint64_t *count = dl ? dlsym(dl, "uvp_bench_c_counter") : NULL;
+  if (count == NULL) return bench_fail(c, "no uvp_bench_c_counter"), -1;
+  uvp_topic t;
+  if (uvp_host_topic(b.host, "bench.mix", &t) < 0) return -1;
+  uint64_t payload = 42, before = *count;
+  uint64_t ns =
+      pump(c, &b, t, &payload, sizeof payload, events, count, nplugins);
+  int ok = ns != 0 && check_count(c, *count - before, events * nplugins) == 0;
+  dlclose(dl);
+  if (!ok || bench_host_close(c, &b) < 0) return -1;
+  return (double)ns / (double)(events * nplugins);
+}
+
+static int run_metrics_mixed(const bench_case *c, uint64_t n,
+                             bench_sample *out) {
+  uint32_t plugins = (uint32_t)c->arg;
+  uint64_t events = n / plugins / 3;
+  double on = INFINITY, off = INFINITY;
+  for (int i = 0; i < 3; i++) {
+    double a = time_mixed(c, plugins, events, 0);
+    double b = time_mixed(c, plugins, events, 1);
+    if (a < 0 || b < 0) return -1;
+    if (a < on) on = a;
+    if (b < off) off = b;
+  }
+  out->ns = on;
+  out->x[BX_PEER_NS] = off;
+  out->x[BX_PER_PUBLISH_NS] = on * plugins;
+  return 0;
+}
+
 static int run_payload(const bench_case *c, uint64_t n, bench_sample *out) {
   double p = time_host(c, 1, (size_t)c->arg, n, 0);
   if (p < 0) return -1;
@@ -315,6 +367,16 @@ const bench_case bench_dispatch_cases[] = {
      .n = 18000000,
      .n_quick = 192000,
      .arg = 64,
+     .flags = BENCH_SELF_PEER},
+    {.name = "metrics.mixed4",
+     .what = "publish -> 4 plugins, 1 subscriber each, on vs off, per "
+             "delivery",
+     .target = "",
+     .check = check_metrics,
+     .run = run_metrics_mixed,
+     .n = 8000000,
+     .n_quick = 48000,
+     .arg = 4,
      .flags = BENCH_SELF_PEER},
     {.name = "payload8.publish",
      .what = "publish 8 bytes -> 1 subscriber (inline copy)",
