@@ -41,12 +41,10 @@ rss1=$(rss_kb "$DAEMON_PID")
 echo "after 100 reloads: fds $fd0 -> $fd1, maps $maps0 -> $maps1, RSS ${rss0} kB -> ${rss1} kB"
 
 assert_eq "open fds after 100 reloads" "$fd0" "$fd1"
-# ASan's allocator maps fresh regions for its quarantine: only the plain
-# build holds the mapping count exactly.
-if daemon_is_asan; then bound=65536; else
-  assert_eq "mappings after 100 reloads" "$maps0" "$maps1"
-  bound=1024
-fi
+assert_eq "mappings after 100 reloads" "$maps0" "$maps1"
+# RSS: 1 MiB; under ASan 16 MiB, for its quarantine of freed memory
+# (measured: +2.1 MiB over 100 reloads).
+if daemon_is_asan; then bound=16384; else bound=1024; fi
 [ $((rss1 - rss0)) -le "$bound" ] || fail "RSS grew by $((rss1 - rss0)) kB (bound $bound kB)"
 stop_daemon TERM
 assert_eq "exit code" 0 "$DAEMON_RC"
