@@ -370,6 +370,8 @@ struct State {
     in_flight: Option<usize>,
     /// Plugins whose on_unload waits for `in_flight`.
     unload_waiting: Vec<usize>,
+    /// Real time waited for work not yet on the virtual clock (under 1 ms).
+    slack: Duration,
     /// Set when the host drops: queued events of an unloading publisher
     /// are dropped, not copied (L8, S2).
     closing: bool,
@@ -1270,10 +1272,10 @@ impl Inner {
         w.finished.load(Ordering::Acquire).then_some(i)
     }
 
-    /// While work runs and the loop has nothing else to do: waits (a
-    /// bounded while) for a post or a work function's return. False if no
-    /// work runs.
-    fn wait_for_work(&self) -> bool {
+    /// While work runs and the loop has nothing else to do: waits, at most
+    /// `cap`, for a post or a work function's return. False if no work
+    /// runs.
+    fn wait_for_work(&self, cap: Duration) -> bool {
         let st = self.st.borrow();
         if st.work_threads.is_empty() {
             return false;
@@ -1285,7 +1287,7 @@ impl Inner {
             .any(|w| w.finished.load(Ordering::Acquire));
         if q.is_empty() && !any_finished {
             drop(st);
-            let _ = self.inbox.wake.wait_timeout(q, Duration::from_millis(50));
+            let _ = self.inbox.wake.wait_timeout(q, cap);
         }
         true
     }
@@ -1307,7 +1309,7 @@ impl Inner {
                 continue;
             }
             self.drop_posts(Some(plugin));
-            if !self.wait_for_work() {
+            if !self.wait_for_work(Duration::from_millis(50)) {
                 // never started and not cancelled: cancel it (U1)
                 let (_, i, _, _) = items[0];
                 if let Some(r) = self.st.borrow_mut().slots[i].reg.as_mut() {
@@ -1485,8 +1487,9 @@ impl Inner {
         }
     }
 
-    /// Runs one queued post or remote publish; false if none.
-    fn run_post_one(&self) -> (bool, Option<usize>) {
+    /// Runs one queued post, or takes a remote publish for the caller to
+    /// deliver now; false if none.
+    fn run_post_one(&self) -> (bool, Option<usize>, Option<Queued>) {
         let next = {
             let mut q = self.inbox.lock();
             let next = q.pop_front();
@@ -1494,7 +1497,7 @@ impl Inner {
             next
         };
         let Some(p) = next else {
-            return (false, None);
+            return (false, None, None);
         };
         self.posted_done(p.plugin);
         let live = {
@@ -1523,13 +1526,27 @@ impl Inner {
                 }
             }
             Item::Publish { topic, data } => {
-                if live && self.enqueue(Some(p.plugin), topic, Payload::Copied(data)) < 0 {
-                    // an unknown topic or a full queue: dropped and counted
+                if !live {
+                } else if !self.topic_known(topic) {
+                    // a topic of no host of ours: dropped and counted
                     self.st.borrow_mut().plugins[p.plugin].stats.errors += 1;
+                } else {
+                    // R1: delivered as the post queue is run, in order with
+                    // the posts around it, never through the event queue
+                    // (src/remote.c, run_cell: uvp__deliver).
+                    self.st.borrow_mut().published.push((topic, data.clone()));
+                    return (
+                        true,
+                        None,
+                        Some(Queued {
+                            topic,
+                            payload: Payload::Copied(data),
+                        }),
+                    );
                 }
             }
         }
-        (true, quarantine)
+        (true, quarantine, None)
     }
 }
 
@@ -1598,6 +1615,7 @@ impl TestHost {
                     in_flight: None,
                     unload_waiting: Vec::new(),
                     closing: false,
+                    slack: Duration::ZERO,
                 }),
             }),
         }
@@ -2157,11 +2175,31 @@ impl TestHost {
             if self.turn() {
                 continue;
             }
-            if self.inner.wait_for_work() {
+            if self.wait_for_work() {
                 continue;
             }
             break;
         }
+    }
+
+    /// The loop blocks while work runs and nothing else is due: the real
+    /// time it waits passes on the virtual clock too, as it would on the
+    /// host's, so a timer that comes due while work runs fires meanwhile.
+    /// False if no work runs.
+    fn wait_for_work(&mut self) -> bool {
+        let now = self.now_ms();
+        let until_timer = self.next_due().map_or(50, |due| due.saturating_sub(now));
+        let cap = Duration::from_millis(until_timer.clamp(1, 50));
+        let start = Instant::now();
+        if !self.inner.wait_for_work(cap) {
+            return false;
+        }
+        let mut st = self.inner.st.borrow_mut();
+        let waited = start.elapsed() + st.slack;
+        let whole = ms(waited);
+        st.slack = waited.saturating_sub(Duration::from_millis(whole));
+        st.now = st.now.saturating_add(whole);
+        true
     }
 
     /// One loop turn, in the real host's order (a libuv turn): the idle
@@ -2185,9 +2223,12 @@ impl TestHost {
         }
         let posts = self.inner.inbox.lock().len();
         for _ in 0..posts {
-            let (one, quarantine) = self.inner.run_post_one();
+            let (one, quarantine, publish) = self.inner.run_post_one();
             if let Some(p) = quarantine {
                 self.quarantine(p);
+            }
+            if let Some(q) = publish {
+                self.deliver(q);
             }
             self.unload_requested();
             ran |= one;
@@ -2282,11 +2323,21 @@ impl TestHost {
     }
 
     fn dispatch_one(&mut self) -> bool {
+        let q = self.inner.st.borrow_mut().queue.pop_front();
+        match q {
+            Some(q) => {
+                self.deliver(q);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Calls every subscriber of the event's topic, then releases its
+    /// payload (L8).
+    fn deliver(&mut self, q: Queued) {
         let (q, subs, name) = {
-            let mut st = self.inner.st.borrow_mut();
-            let Some(q) = st.queue.pop_front() else {
-                return false;
-            };
+            let st = self.inner.st.borrow();
             let mut subs: Vec<(u64, usize, u32)> = st
                 .slots
                 .iter()
@@ -2337,7 +2388,6 @@ impl TestHost {
         for p in waiting {
             self.run_on_unload(p);
         }
-        true
     }
 
     /// The earliest due time of a live timer of a running plugin.

@@ -184,6 +184,13 @@ const SCENARIOS: &[(&str, When, Body)] = &[
         quarantine_running_work,
     ),
     ("repeat_rearm_order", When::Start, repeat_rearm_order),
+    ("remote_order", When::Start, remote_order),
+    (
+        "owned_in_flight_unload",
+        When::Start,
+        owned_in_flight_unload,
+    ),
+    ("work_cancel_waiting", When::Start, work_cancel_waiting),
 ];
 
 /// The plugin: the scenario's name and whatever its handlers keep.
@@ -194,6 +201,7 @@ pub struct Scn {
     timers: Vec<Option<Timer>>,
     n: u32,
     peer: Option<UnixStream>,
+    work: Vec<WorkHandle>,
 }
 
 impl Drop for Scn {
@@ -217,6 +225,7 @@ impl Plugin for Scn {
             timers: Vec::new(),
             n: 0,
             peer: None,
+            work: Vec::new(),
         };
         if when == When::Init {
             body(&mut me, ctx)?;
@@ -771,6 +780,127 @@ fn repeat_rearm_order(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
     r.detach();
     ctx.after(Duration::from_millis(4), |_: &mut Scn, _| {
         rec("O");
+        Ok(())
+    })?
+    .detach();
+    Ok(())
+}
+
+/// R1, D2: posts and remote publishes of one thread run in order on the
+/// loop: a remote publish is delivered as the post queue is run, between
+/// the posts around it; a local event queued before is delivered first.
+fn remote_order(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let r = ctx.topic("r")?;
+    ctx.subscribe(&r, |_: &mut Scn, _, ev: &Event| {
+        rec(format!("event {}", text(ev)));
+        Ok(())
+    })?
+    .detach();
+    ctx.publish(&r, b"local")?;
+    let remote = ctx.remote()?;
+    let posted = std::thread::spawn(move || {
+        let p1 = remote.post(
+            |_: &mut Scn, _| {
+                rec("p1");
+                Ok(())
+            },
+            PostMode::NonBlock,
+        );
+        let e1 = remote.publish(&r, b"remote", PostMode::NonBlock);
+        let p2 = remote.post(
+            |_: &mut Scn, _| {
+                rec("p2");
+                finish();
+                Ok(())
+            },
+            PostMode::NonBlock,
+        );
+        p1.and(e1).and(p2)
+    })
+    .join()
+    .map_err(|_| Error::Panic)?;
+    rec(format!("posted {}", st(posted)));
+    Ok(())
+}
+
+/// L8, S3: the plugin unloads itself while its own owned payload is being
+/// delivered: the rest of the fan-out skips it, and the payload is freed
+/// when the delivery ends, before on_unload (state dropped).
+fn owned_in_flight_unload(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let o = ctx.topic("o")?;
+    let n = Note("sub");
+    ctx.subscribe(&o, move |_: &mut Scn, ctx, ev: &Event| {
+        let _n = &n;
+        rec(format!("got {}", text(ev)));
+        rec(format!("unload_self {}", st(ctx.unload_self())));
+        Ok(())
+    })?
+    .detach();
+    let n = Note("second sub");
+    ctx.subscribe(&o, move |_: &mut Scn, _, ev: &Event| {
+        let _n = &n;
+        rec(format!("second got {}", text(ev)));
+        Ok(())
+    })?
+    .detach();
+    let raw = ctx.raw();
+    // SAFETY: the instance is loaded for this call; OWNED is static and
+    // never written.
+    let rc = unsafe {
+        match raw.api().publish_owned {
+            Some(f) => f(
+                raw.ctx,
+                o.id(),
+                OWNED.as_ptr() as *mut c_void,
+                OWNED.len(),
+                Some(note_free),
+                std::ptr::null_mut(),
+            ),
+            None => -1,
+        }
+    };
+    rec(format!("publish_owned {rc}"));
+    Ok(())
+}
+
+/// W4, W5: with the default bound of 2 held by A and B (waiting for a
+/// signal), C waits; cancelled, it never runs and its done hears Canceled
+/// on a later turn; then A and B are let go in turn.
+fn work_cancel_waiting(me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let (txa, rxa) = mpsc::channel::<()>();
+    let (txb, rxb) = mpsc::channel::<()>();
+    ctx.spawn_work(
+        move || rxa.recv_timeout(Duration::from_secs(5)).is_ok(),
+        move |_: &mut Scn, _, r: Result<bool>| {
+            rec(format!("A done {r:?}"));
+            let _ = txb.send(());
+            Ok(())
+        },
+    )?;
+    ctx.spawn_work(
+        move || rxb.recv_timeout(Duration::from_secs(5)).is_ok(),
+        |_: &mut Scn, _, r: Result<bool>| {
+            rec(format!("B done {r:?}"));
+            finish();
+            Ok(())
+        },
+    )?;
+    let ran = Arc::new(AtomicBool::new(false));
+    let ran2 = ran.clone();
+    let c = ctx.spawn_work(
+        move || ran2.store(true, Ordering::SeqCst),
+        move |_: &mut Scn, _, r: Result<()>| {
+            rec(format!("C done {r:?} ran {}", ran.load(Ordering::SeqCst)));
+            let _ = txa.send(());
+            Ok(())
+        },
+    )?;
+    me.work.push(c);
+    ctx.after(Duration::from_millis(1), |me: &mut Scn, _| {
+        let c = me.work.pop().ok_or(Error::Invalid)?;
+        rec(format!("cancel C {}", st(c.cancel())));
         Ok(())
     })?
     .detach();
