@@ -53,6 +53,8 @@ assert_eq "keep and tick untouched" 0 "$(count_lines "$T/after" "(keep|tick): pr
 wait_for_line "$T/log" "tick: probe: sent $N" 20
 kill -USR1 "$DAEMON_PID"
 wait_for_line "$T/log" "stats daemon: instances=5 running=5 reloads_ok=1 reloads_failed=0"
+# SIGUSR1's line for the untouched counter: every tick, one subscription.
+grep -q "stats keep: state=running calls=$N events=$N published=0 errors=0 panics=0 registrations=1 " "$T/log" || fail "wrong stats line for keep: $(grep 'stats keep' "$T/log")"
 stop_daemon TERM
 assert_eq "exit code" 0 "$DAEMON_RC"
 # The untouched counter saw every event: no gap across the reload.

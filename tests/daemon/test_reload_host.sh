@@ -31,4 +31,12 @@ grep -q "info uvplugd: stats cli: state=running" "$T/log" || fail "the --plugin 
 stop_daemon TERM
 assert_eq "exit code" 0 "$DAEMON_RC"
 assert_eq "cli destroys" 2 "$(count_lines "$T/log" "cli: probe: destroy$")"
+
+# Without -c, SIGHUP only says there is nothing to reload.
+start_daemon "$T/cli.log" --plugin "$PROBE:solo"
+wait_for_line "$T/cli.log" "started: 1 of 1 instances running"
+kill -HUP "$DAEMON_PID"
+wait_for_line "$T/cli.log" "SIGHUP: no config file \(-c\); nothing to reload$"
+stop_daemon TERM
+assert_eq "exit code without -c" 0 "$DAEMON_RC"
 echo ok
