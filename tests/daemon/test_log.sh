@@ -53,4 +53,13 @@ rc=0
 "$UVPLUGD" --log-level warn --plugin "$T/none.so:n" >"$T/err" 2>&1 || rc=$?
 assert_eq "exit code of a missing plugin" 4 "$rc"
 grep -qE " error uvplugd: cannot load n: $T/none.so: cannot open" "$T/err" || fail "no error line: $(cat "$T/err")"
+
+# Plugins' debug lines come through at --log-level debug only.
+for lvl in info debug; do
+  rc=0
+  "$UVPLUGD" --run-ms 50 --log-level $lvl --plugin "$PROBE:p:debug=1" >"$T/$lvl" 2>&1 || rc=$?
+  assert_eq "exit code at $lvl" 0 "$rc"
+done
+assert_eq "debug line at info" 0 "$(count_lines "$T/info" "debug p: probe: a debug line$")"
+assert_eq "debug line at debug" 1 "$(count_lines "$T/debug" "debug p: probe: a debug line$")"
 echo ok

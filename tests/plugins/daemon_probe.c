@@ -7,6 +7,7 @@
  *   count=N        (default 10)      every_ms=M   (default 20)
  *   subs=K         K more subscriptions (on probe.idle), each with a destroy
  *   panic=1        the in= subscriber returns UVP_EPANIC (quarantine)
+ *   debug=1        log "probe: a debug line" at debug level at start
  *   saylen=N       log one line of N 'x' at start
  *   stop_sleep_ms=N  block N ms in on_stop (a slow shutdown)
  *   say=TEXT       log TEXT (the rest of the config, as is) at start
@@ -95,6 +96,8 @@ static int token(probe *p, const char *k, const char *v, size_t vlen) {
         return rc;
     return 0;
   }
+  if (strcmp(k, "debug") == 0)
+    return p->api->log(p->ctx, UVP_LOG_DEBUG, "probe: a debug line", 19), 0;
   if (strcmp(k, "saylen") == 0) {
     size_t n = strtoul(buf, NULL, 10);
     char *line = malloc(n + 1);
