@@ -33,13 +33,14 @@ stop_daemon INT
 assert_eq "exit code after SIGINT" 0 "$DAEMON_RC"
 assert_eq "destroys after SIGINT" 10 "$(count_lines "$T/log2" ": probe: destroy$")"
 
-# A stop that hangs in on_stop: the second SIGTERM forces exit 5.
+# A stop that waits (the host drains a plugin's running work, up to
+# work_drain_ms, with the loop running): a second SIGTERM forces exit 5.
 cat >"$T/slow.ini" <<INI
 [host]
 metrics_listen =
 [plugin slow]
 path = $PROBE
-config = stop_sleep_ms=3000
+config = work_ms=5000
 INI
 start_daemon "$T/log3" -c "$T/slow.ini"
 wait_for_line "$T/log3" "started: 1 of 1 instances running"
@@ -49,4 +50,5 @@ kill -TERM "$DAEMON_PID"
 stop_daemon TERM
 assert_eq "exit code after a second SIGTERM" 5 "$DAEMON_RC"
 grep -q "second SIGTERM while stopping: exiting at once (5)" "$T/log3" || fail "no forced-exit line"
+assert_eq "stopped lines" 0 "$(count_lines "$T/log3" "uvplugd: stopped$")"
 echo ok

@@ -10,6 +10,8 @@
  *   debug=1        log "probe: a debug line" at debug level at start
  *   saylen=N       log one line of N 'x' at start
  *   stop_sleep_ms=N  block N ms in on_stop (a slow shutdown)
+ *   work_ms=N      at start, queue work that sleeps N ms on the pool (an
+ *                  unload then drains it: the loop runs meanwhile)
  *   say=TEXT       log TEXT (the rest of the config, as is) at start
  *
  * Every destroy logs "probe: destroy"; on_unload logs nothing (ctx gone).
@@ -29,8 +31,24 @@ typedef struct probe {
   uint64_t seen, sent, count, every_ms;
   uvp_id timer;
   int panic, ticking;
-  unsigned long stop_sleep_ms;
+  unsigned long stop_sleep_ms, work_ms;
 } probe;
+
+static void sleep_ms(unsigned long ms) {
+  struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+}
+
+/* Pool thread: only sleeps (no API call off the loop thread). */
+static void slow_work(void *user_data) {
+  sleep_ms(((probe *)user_data)->work_ms);
+}
+
+static int work_done(uvp_ctx *ctx, int status, void *user_data) {
+  (void)ctx, (void)status, (void)user_data;
+  return 0;
+}
 
 static void say(probe *p, const char *fmt, unsigned long long v) {
   char line[128];
@@ -86,6 +104,7 @@ static int token(probe *p, const char *k, const char *v, size_t vlen) {
   if (strcmp(k, "count") == 0) return p->count = strtoull(buf, NULL, 10), 0;
   if (strcmp(k, "every_ms") == 0)
     return p->every_ms = strtoull(buf, NULL, 10), 0;
+  if (strcmp(k, "work_ms") == 0) return p->work_ms = strtoul(buf, NULL, 10), 0;
   if (strcmp(k, "stop_sleep_ms") == 0)
     return p->stop_sleep_ms = strtoul(buf, NULL, 10), 0;
   if (strcmp(k, "panic") == 0) return p->panic = buf[0] == '1', 0;
@@ -141,6 +160,11 @@ static int on_init(uvp_ctx *ctx, const uvp_api *api, const char *config,
 static int on_start(uvp_ctx *ctx, void *state) {
   probe *p = state;
   p->api->log(ctx, UVP_LOG_INFO, "probe: started", 14);
+  uvp_id id;
+  int rc;
+  if (p->work_ms > 0 &&
+      (rc = p->api->work_queue(ctx, slow_work, work_done, p, NULL, &id)) < 0)
+    return rc;
   if (!p->ticking) return 0;
   return p->api->timer_start(ctx, p->every_ms, p->every_ms, on_tick, p, NULL,
                              &p->timer);
@@ -150,12 +174,7 @@ static void on_stop(uvp_ctx *ctx, void *state) {
   (void)ctx;
   probe *p = state;
   say(p, "probe: seen %llu events", (unsigned long long)p->seen);
-  if (p->stop_sleep_ms > 0) {
-    struct timespec ts = {(time_t)(p->stop_sleep_ms / 1000),
-                          (long)(p->stop_sleep_ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-  }
+  if (p->stop_sleep_ms > 0) sleep_ms(p->stop_sleep_ms);
 }
 
 static void on_unload(void *state) { free(state); }
