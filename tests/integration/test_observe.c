@@ -4,11 +4,17 @@
  * 60 ms against a 20 ms threshold is behaviour, one that returns at once is
  * counted, not measured.
  *
+ * Which bucket a fast callback lands in is not asserted either: under
+ * valgrind the first run of the plugin's code (on_init) can take longer
+ * than the threshold. The counts are exact; the sleeping callback's bucket
+ * and watchdog count are asserted as deltas.
+ *
  * Plugin: counter_plugin.so. Its "hook" command on counter.cmd calls the
  * embedder's hook (here: sleep) inside the subscriber callback.
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "uvp_test.h"
 
@@ -53,7 +59,7 @@ static uvp_host_options slow_opts(void) {
 }
 
 /* O2: every timed callback lands in one bucket: on_init, on_start and each
- * event; fast ones never in the last bucket, the sleeping one there. */
+ * event; the sleeping one in the last bucket, counted as slow. */
 START_TEST(histogram_counts_every_callback) {
   uvp_host_options o = slow_opts();
   uvt_fx fx;
@@ -65,14 +71,14 @@ START_TEST(histogram_counts_every_callback) {
   st = stats_of(&fx, "counter-a");
   ck_assert_uint_eq(st.events, 5);
   ck_assert_uint_eq(hist_sum(&st), 2 + 5);
-  ck_assert_uint_eq(st.cb_hist[UVP_CB_HIST_BUCKETS - 1], 0);
-  ck_assert_uint_eq(st.slow_callbacks, 0);
+  uint64_t last = st.cb_hist[UVP_CB_HIST_BUCKETS - 1], slow = st.slow_callbacks;
+  ck_assert_uint_le(slow, last); /* over 20 ms is in the last bucket */
 
   publish_turn(&fx, "counter.cmd", "hook");
   st = stats_of(&fx, "counter-a");
   ck_assert_uint_eq(hist_sum(&st), 2 + 6);
-  ck_assert_uint_eq(st.cb_hist[UVP_CB_HIST_BUCKETS - 1], 1);
-  ck_assert_uint_eq(st.slow_callbacks, 1);
+  ck_assert_uint_eq(st.cb_hist[UVP_CB_HIST_BUCKETS - 1], last + 1);
+  ck_assert_uint_eq(st.slow_callbacks, slow + 1);
   ck_assert_uint_ge(st.cb_ns_total, UINT64_C(60000000)); /* it slept 60 ms */
   uvt_fx_close(&fx);
 }
@@ -86,6 +92,10 @@ START_TEST(watchdog_log_is_bounded) {
   uvt_fx fx;
   uvt_fx_init(&fx, &o);
   load_counter(&fx, "counter-a");
+  /* A slow on_init or on_start (valgrind) was logged: let its interval
+   * pass, so that the first slow event is logged. */
+  uint64_t pre = stats_of(&fx, "counter-a").slow_callbacks;
+  if (pre != 0) uv_sleep(1100);
   publish_turn(&fx, "counter.cmd", "hook");
   ck_assert_int_eq(uvt_log_count(&fx.log, 0, SLOW_LINE), 1);
   int line = -1;
@@ -97,23 +107,23 @@ START_TEST(watchdog_log_is_bounded) {
   /* two more within the second (each takes 60 ms): counted, not logged */
   publish_turn(&fx, "counter.cmd", "hook");
   publish_turn(&fx, "counter.cmd", "hook");
-  ck_assert_uint_eq(stats_of(&fx, "counter-a").slow_callbacks, 3);
+  ck_assert_uint_eq(stats_of(&fx, "counter-a").slow_callbacks, pre + 3);
   ck_assert_int_eq(uvt_log_count(&fx.log, 0, SLOW_LINE), 1);
 
   uv_sleep(1000); /* past the per-plugin interval */
   publish_turn(&fx, "counter.cmd", "hook");
-  ck_assert_uint_eq(stats_of(&fx, "counter-a").slow_callbacks, 4);
+  ck_assert_uint_eq(stats_of(&fx, "counter-a").slow_callbacks, pre + 4);
   ck_assert_int_eq(uvt_log_count(&fx.log, 0, SLOW_LINE), 2);
   ck_assert_int_eq(uvt_log_count(&fx.log, 0, "(2 more since the last line)"),
                    1);
 
   uvp_host_stats hs = {.size = sizeof hs};
   ck_assert_int_eq(uvp_host_get_stats(fx.host, &hs), 0);
-  ck_assert_uint_eq(hs.slow_callbacks, 4);
-  /* O1: still counted once the plugin is gone */
+  ck_assert_uint_eq(hs.slow_callbacks, pre + 4);
+  /* O1: still counted once the plugin is gone (on_stop may add one) */
   ck_assert_int_eq(uvp_host_unload(fx.host, "counter-a"), 0);
   ck_assert_int_eq(uvp_host_get_stats(fx.host, &hs), 0);
-  ck_assert_uint_eq(hs.slow_callbacks, 4);
+  ck_assert_uint_ge(hs.slow_callbacks, pre + 4);
   ck_assert_uint_eq(hs.plugins, 0);
   uvt_fx_close(&fx);
 }
@@ -132,7 +142,10 @@ START_TEST(no_metrics_no_timing) {
     publish_turn(&fx, "counter.cmd", "hook");
     uvp_plugin_stats st = stats_of(&fx, "counter-a");
     ck_assert_uint_eq(st.slow_callbacks, 0);
-    ck_assert_uint_eq(st.cb_hist[UVP_CB_HIST_BUCKETS - 1], no_metrics ? 0 : 1);
+    if (no_metrics)
+      ck_assert_uint_eq(st.cb_hist[UVP_CB_HIST_BUCKETS - 1], 0);
+    else
+      ck_assert_uint_ge(st.cb_hist[UVP_CB_HIST_BUCKETS - 1], 1);
     ck_assert_uint_eq(hist_sum(&st), no_metrics ? 0 : 3);
     if (no_metrics) ck_assert_uint_eq(st.cb_ns_total, 0);
     ck_assert_int_eq(uvt_log_count(&fx.log, 0, "slow callback"), 0);
@@ -192,7 +205,8 @@ START_TEST(plugin_info_and_states) {
   ck_assert_uint_eq(hs.plugins_by_state[UVP_PLUGIN_LOADING], 0);
   ck_assert_uint_eq(hs.subscriptions, 4); /* two each */
 
-  const char *copy = "/tmp/uvp-observe-counter.so";
+  char copy[64]; /* per process: ctest runs integration. and valgrind. */
+  snprintf(copy, sizeof copy, "/tmp/uvp-observe-%ld.so", (long)getpid());
   uvt_copy_file(COUNTER_PATH, copy);
   ck_assert_int_eq(uvp_host_reload(fx.host, "counter-a", copy, "", NULL), 0);
   ck_assert_int_eq(uvp_host_plugin_info(fx.host, "counter-a", &pi), 0);
