@@ -370,6 +370,14 @@ struct State {
     in_flight: Option<usize>,
     /// Plugins whose on_unload waits for `in_flight`.
     unload_waiting: Vec<usize>,
+    /// How long unload waits for running work before abandoning it (W6).
+    work_drain: Duration,
+    /// Abandoned work still running (W6): counted against the concurrency.
+    work_abandoned: Vec<Started>,
+    /// Work items abandoned so far.
+    abandoned_total: u64,
+    /// Events, and posts, run per loop turn at most (D5, R6).
+    batch: usize,
     /// Real time waited for work not yet on the virtual clock (under 1 ms).
     slack: Duration,
     /// Set when the host drops: queued events of an unloading publisher
@@ -1244,10 +1252,16 @@ impl Inner {
     /// Hands queued work to helper threads in FIFO order while fewer than
     /// `work_concurrency` run (W4).
     fn pump_work(&self) {
+        self.st
+            .borrow_mut()
+            .work_abandoned
+            .retain(|w| !w.finished.load(Ordering::Acquire));
         for (_, index, ended, started) in self.work_items(None) {
-            if self.st.borrow().work_threads.len() >= self.st.borrow().work_concurrency {
+            let st = self.st.borrow();
+            if st.work_threads.len() + st.work_abandoned.len() >= st.work_concurrency {
                 break;
             }
+            drop(st);
             if !ended && !started {
                 self.start_work(index);
             }
@@ -1296,10 +1310,15 @@ impl Inner {
     /// waiting for running ones; posts of the closed remote are destroyed
     /// meanwhile (R4), so a work function blocked on one gets free.
     fn drain_work(&self, plugin: usize) {
+        let start = Instant::now();
         loop {
             let items = self.work_items(Some(plugin));
             if items.is_empty() {
                 return;
+            }
+            if start.elapsed() >= self.st.borrow().work_drain {
+                self.abandon(plugin);
+                continue;
             }
             let next = self
                 .next_cancelled_work(Some(plugin))
@@ -1317,6 +1336,48 @@ impl Inner {
                 }
             }
         }
+    }
+
+    /// W6: gives up on the plugin's work still running after
+    /// `work_drain`: its slot is freed without done or destroy (the work
+    /// function may still use its user_data, which is leaked), and it
+    /// counts against the concurrency until its function returns.
+    fn abandon(&self, plugin: usize) {
+        let mut st = self.st.borrow_mut();
+        let mine: Vec<usize> = st
+            .work_threads
+            .iter()
+            .filter(|w| {
+                st.slots[w.index]
+                    .reg
+                    .as_ref()
+                    .is_some_and(|r| r.plugin == plugin && !r.running)
+            })
+            .map(|w| w.index)
+            .collect();
+        for &index in &mine {
+            let pos = st.work_threads.iter().position(|w| w.index == index);
+            if let Some(pos) = pos {
+                let w = st.work_threads.remove(pos);
+                st.work_abandoned.push(w);
+            }
+            let slot = &mut st.slots[index];
+            slot.reg = None;
+            slot.gen = slot.gen.wrapping_add(1).max(1);
+            st.free_slots.push(index);
+        }
+        let drain_ms = ms(st.work_drain);
+        let name = st.plugins[plugin].name.clone();
+        st.logs.push(LogLine {
+            plugin: "host".into(),
+            level: Level::Error,
+            msg: format!(
+                "plugin {name}: {} work item(s) still running after {drain_ms} ms: abandoned \
+                 (their done and destroy never run)",
+                mine.len()
+            ),
+        });
+        st.abandoned_total += mine.len() as u64;
     }
 
     /// Ends every registration of `plugin` in slot order, as the host's
@@ -1616,6 +1677,10 @@ impl TestHost {
                     unload_waiting: Vec::new(),
                     closing: false,
                     slack: Duration::ZERO,
+                    batch: 1024,
+                    work_drain: Duration::from_secs(30),
+                    work_abandoned: Vec::new(),
+                    abandoned_total: 0,
                 }),
             }),
         }
@@ -1635,6 +1700,13 @@ impl TestHost {
             .inbox
             .max_payload
             .store(max_payload, Ordering::Relaxed);
+    }
+
+    /// Sets how many events, and how many posts, one loop turn runs at
+    /// most (D5, R6; default 1024, the host's `batch`): a due timer fires
+    /// between two batches.
+    pub fn set_batch(&mut self, batch: usize) {
+        self.inner.st.borrow_mut().batch = batch.max(1);
     }
 
     /// Sets how many posts and remote publishes one plugin may have queued
@@ -2218,10 +2290,14 @@ impl TestHost {
         ran |= self.unload_due();
         let now = self.now_ms();
         ran |= self.fire_round(now);
-        while self.dispatch_one() {
+        let batch = self.inner.st.borrow().batch;
+        for _ in 0..batch {
+            if !self.dispatch_one() {
+                break;
+            }
             ran = true;
         }
-        let posts = self.inner.inbox.lock().len();
+        let posts = self.inner.inbox.lock().len().min(batch);
         for _ in 0..posts {
             let (one, quarantine, publish) = self.inner.run_post_one();
             if let Some(p) = quarantine {
@@ -2259,6 +2335,19 @@ impl TestHost {
         let before = self.inner.st.borrow().work_threads.len();
         self.inner.pump_work();
         self.inner.st.borrow().work_threads.len() - before
+    }
+
+    /// Sets how long an unload waits for running work before abandoning it
+    /// (W6; default 30 s, the host's `work_drain_ms`): an abandoned item's
+    /// done and destroy never run.
+    pub fn set_work_drain(&mut self, d: Duration) {
+        self.inner.st.borrow_mut().work_drain = d;
+    }
+
+    /// Work items abandoned so far (W6; the host's `work_abandoned`
+    /// counts those still running).
+    pub fn work_abandoned(&self) -> u64 {
+        self.inner.st.borrow().abandoned_total
     }
 
     /// Sets how many work functions may run at once (W4; default 2, the
@@ -2889,7 +2978,11 @@ mod agrees_with_the_host {
         h.publish("t", b"y").unwrap();
         h.run_until_idle();
         h.advance(Duration::from_millis(10));
-        assert_eq!(take(), ["sub ok", "done ok", "once ok", "every ok"]);
+        // (the order depends on how long the work takes: time passes while
+        // the loop waits for it, as on the host)
+        let mut got = take();
+        got.sort();
+        assert_eq!(got, ["done ok", "every ok", "once ok", "sub ok"]);
         assert_eq!(h.live_registrations(), 0);
     }
 
@@ -3188,5 +3281,157 @@ mod agrees_with_the_host {
             take(),
             ["timer T1", "timer T2", "event T1", "event T2", "R 1", "O", "R 2"]
         );
+    }
+
+    // D5: at most `batch` events per loop turn, so a due timer fires
+    // between two batches (src/dispatch.c, drain).
+    #[test]
+    fn a_timer_fires_between_event_batches() {
+        struct P(u32);
+        impl Plugin for P {
+            fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+                let e = ctx.topic("e")?;
+                ctx.subscribe(&e, |me: &mut P, ctx, _: &Event| {
+                    me.0 += 1;
+                    if me.0 == 1 {
+                        ctx.after(Duration::ZERO, |me: &mut P, _| {
+                            rec(format!("timer after {}", me.0));
+                            Ok(())
+                        })?
+                        .detach();
+                    }
+                    Ok(())
+                })?
+                .detach();
+                for _ in 0..10 {
+                    ctx.publish(&e, b"")?;
+                }
+                Ok(P(0))
+            }
+        }
+        take();
+        let mut h = TestHost::new();
+        h.set_batch(4);
+        h.load::<P>("").unwrap();
+        h.run_until_idle();
+        assert_eq!(take(), ["timer after 4"]);
+    }
+
+    // W6: an unload waits for running work at most the drain time, then
+    // abandons it: its done and destroy never run; the unload goes on.
+    #[test]
+    fn unload_abandons_work_after_the_drain_time() {
+        struct P;
+        impl Drop for P {
+            fn drop(&mut self) {
+                rec("state dropped");
+            }
+        }
+        impl Plugin for P {
+            fn init(_: &mut Ctx<Self>, _: &str) -> Result<Self> {
+                Ok(P)
+            }
+        }
+        take();
+        let mut h = TestHost::new();
+        h.set_work_drain(Duration::from_millis(20));
+        let p = h.load::<P>("").unwrap();
+        let (tx, rx) = mpsc::channel::<()>();
+        let (started_tx, started_rx) = mpsc::channel::<()>();
+        // Queued outside a handler: `with` would run until the work ended.
+        let mut core = None;
+        h.with(&p, |_, ctx| core = Some(ctx.core.clone()));
+        let ctx = crate::Ctx::<P>::new(core.unwrap());
+        let n = Note("done closure");
+        ctx.spawn_work(
+            move || {
+                started_tx.send(()).unwrap();
+                let _ = rx.recv_timeout(Duration::from_secs(10));
+            },
+            move |_: &mut P, _, _: Result<()>| {
+                let _n = &n;
+                rec("done");
+                Ok(())
+            },
+        )
+        .unwrap();
+        drop(ctx);
+        assert_eq!(h.start_work(), 1);
+        started_rx.recv().unwrap();
+        h.unload(p.id()).unwrap();
+        assert_eq!(take(), ["state dropped"]);
+        assert_eq!(h.work_abandoned(), 1);
+        assert!(h.logged("1 work item(s) still running after 20 ms: abandoned"));
+        assert_eq!(h.live_registrations(), 0);
+        tx.send(()).unwrap(); // the work function returns; nothing runs
+        h.run_until_idle();
+        assert_eq!(take(), Vec::<String>::new());
+    }
+
+    // R1: a remote publish is delivered as the post queue runs, between
+    // the posts around it (src/remote.c, run_cell), after the events
+    // already queued.
+    #[test]
+    fn remote_publish_is_delivered_between_posts() {
+        struct P;
+        impl Plugin for P {
+            fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+                let r = ctx.topic("r")?;
+                ctx.subscribe(&r, |_: &mut P, _, ev: &Event| {
+                    rec(String::from_utf8_lossy(ev.data()).into_owned());
+                    Ok(())
+                })?
+                .detach();
+                Ok(P)
+            }
+            fn start(&mut self, ctx: &mut Ctx<Self>) -> Result<()> {
+                let r = ctx.topic("r")?;
+                ctx.publish(&r, b"local")?;
+                let remote = ctx.remote()?;
+                std::thread::spawn(move || {
+                    remote.post(|_: &mut P, _| Ok(rec("p1")), PostMode::NonBlock)?;
+                    remote.publish(&r, b"remote", PostMode::NonBlock)?;
+                    remote.post(|_: &mut P, _| Ok(rec("p2")), PostMode::NonBlock)
+                })
+                .join()
+                .unwrap()
+            }
+        }
+        take();
+        let mut h = TestHost::new();
+        h.load::<P>("").unwrap();
+        h.run_until_idle();
+        assert_eq!(take(), ["local", "p1", "remote", "p2"]);
+    }
+
+    // The loop waits for running work in real time, which the virtual
+    // clock follows: a timer due meanwhile fires while the work runs.
+    #[test]
+    fn a_timer_fires_while_work_runs() {
+        struct P;
+        impl Plugin for P {
+            fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+                let (tx, rx) = mpsc::channel::<()>();
+                ctx.spawn_work(
+                    move || rx.recv_timeout(Duration::from_secs(10)).is_ok(),
+                    |_: &mut P, _, r: Result<bool>| {
+                        rec(format!("done {r:?}"));
+                        Ok(())
+                    },
+                )?;
+                ctx.after(Duration::from_millis(2), move |_: &mut P, _| {
+                    rec("timer");
+                    tx.send(()).map_err(|_| Error::Invalid)
+                })?
+                .detach();
+                Ok(P)
+            }
+        }
+        take();
+        let mut h = TestHost::new();
+        h.load::<P>("").unwrap();
+        h.run_until_idle();
+        assert_eq!(take(), ["timer", "done Ok(true)"]);
+        assert!(h.now_ms() >= 2);
     }
 }

@@ -191,6 +191,7 @@ const SCENARIOS: &[(&str, When, Body)] = &[
         owned_in_flight_unload,
     ),
     ("work_cancel_waiting", When::Start, work_cancel_waiting),
+    ("batch_timer", When::Start, batch_timer),
 ];
 
 /// The plugin: the scenario's name and whatever its handlers keep.
@@ -904,6 +905,32 @@ fn work_cancel_waiting(me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
         Ok(())
     })?
     .detach();
+    Ok(())
+}
+
+/// D5: at most `batch` (1024 by default) events per loop turn: a 0 ms
+/// timer started by the first of 1100 events fires after the first batch.
+fn batch_timer(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let e = ctx.topic("e")?;
+    ctx.subscribe(&e, |me: &mut Scn, ctx, _: &Event| {
+        me.n += 1;
+        if me.n == 1 {
+            ctx.after(Duration::ZERO, |me: &mut Scn, _| {
+                rec(format!("timer after {} events", me.n));
+                Ok(())
+            })?
+            .detach();
+        }
+        if me.n == 1100 {
+            rec("event 1100");
+            finish();
+        }
+        Ok(())
+    })?
+    .detach();
+    for _ in 0..1100 {
+        ctx.publish(&e, b"")?;
+    }
     Ok(())
 }
 
