@@ -3389,9 +3389,21 @@ mod agrees_with_the_host {
                 ctx.publish(&r, b"local")?;
                 let remote = ctx.remote()?;
                 std::thread::spawn(move || {
-                    remote.post(|_: &mut P, _| Ok(rec("p1")), PostMode::NonBlock)?;
+                    remote.post(
+                        |_: &mut P, _| {
+                            rec("p1");
+                            Ok(())
+                        },
+                        PostMode::NonBlock,
+                    )?;
                     remote.publish(&r, b"remote", PostMode::NonBlock)?;
-                    remote.post(|_: &mut P, _| Ok(rec("p2")), PostMode::NonBlock)
+                    remote.post(
+                        |_: &mut P, _| {
+                            rec("p2");
+                            Ok(())
+                        },
+                        PostMode::NonBlock,
+                    )
                 })
                 .join()
                 .unwrap()
