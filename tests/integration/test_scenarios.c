@@ -57,6 +57,10 @@ static void run_scenario(const char *name) {
   bool live = uvt_stats(&fx, "scn", &st) == 0 && st.state == UVP_PLUGIN_RUNNING;
   note("loaded %ld", live);
   if (live) {
+    char line[64];
+    snprintf(line, sizeof line, "errors %llu panics %llu",
+             (unsigned long long)st.errors, (unsigned long long)st.panics);
+    scn.note(line);
     scn.note("unload");
     ck_assert_int_eq(uvp_host_unload(fx.host, "scn"), 0);
     uvt_run_turns(&fx, 10);

@@ -2277,9 +2277,10 @@ impl TestHost {
     /// One loop turn, in the real host's order (a libuv turn): the idle
     /// phase runs the done of work cancelled before it started (W5), the
     /// unloads due (F1), one timer round (D6), then the event queue,
-    /// including what its subscribers publish (D5's batch aside); the poll
-    /// phase runs the posts queued when it began (R6), then the done of
-    /// work whose function returned. Whether anything ran.
+    /// including what its subscribers publish, at most `batch` (D5); the
+    /// poll phase runs the done of work whose function returned, then the
+    /// posts queued when it began, at most `batch` (R6). Whether anything
+    /// ran.
     fn turn(&mut self) -> bool {
         self.note_wrong_thread();
         let mut ran = false;
@@ -2297,6 +2298,14 @@ impl TestHost {
             }
             ran = true;
         }
+        // libuv runs the pool's completions before the host's own wake-up
+        // (its async handle is older), so work that returned comes first.
+        self.inner.pump_work();
+        while let Some(index) = self.inner.next_finished_work(None) {
+            self.complete(index);
+            self.inner.pump_work();
+            ran = true;
+        }
         let posts = self.inner.inbox.lock().len().min(batch);
         for _ in 0..posts {
             let (one, quarantine, publish) = self.inner.run_post_one();
@@ -2308,12 +2317,6 @@ impl TestHost {
             }
             self.unload_requested();
             ran |= one;
-        }
-        self.inner.pump_work();
-        while let Some(index) = self.inner.next_finished_work(None) {
-            self.complete(index);
-            self.inner.pump_work();
-            ran = true;
         }
         ran
     }

@@ -15,8 +15,9 @@
 //! Each driver does the same steps, noting each in the trace: load the
 //! instance `scn` with `scenario=NAME` (`load <status>`), run the loop
 //! until [`finished`] (a scenario says so, or the state was dropped),
-//! note whether the instance is still loaded (`loaded <0|1>`), unload it
-//! if it is (`unload`), close the host (`close`) and note `end`. The trace
+//! note whether the instance is still loaded (`loaded <0|1>`), and if it
+//! is, its fault counters (`errors N panics M`) and unload it (`unload`),
+//! close the host (`close`) and note `end`. The trace
 //! is then compared with tests/scenarios/NAME.trace.
 //!
 //! Every instance records `start` and `stop` when those hooks run, and
@@ -30,11 +31,15 @@ use std::rc::Rc;
 use std::sync::mpsc;
 
 use uvplug::prelude::*;
+use uvplug::RawCtx;
 
 thread_local! {
     static TRACE: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
     static FINISHED: Cell<bool> = const { Cell::new(false) };
     static TEXT: RefCell<CString> = RefCell::new(CString::default());
+    /// The instance's raw ctx, for code the host calls without one (a
+    /// payload's free_fn).
+    static RAW: Cell<Option<RawCtx>> = const { Cell::new(None) };
 }
 
 /// Appends a line to this thread's trace.
@@ -192,6 +197,8 @@ const SCENARIOS: &[(&str, When, Body)] = &[
     ),
     ("work_cancel_waiting", When::Start, work_cancel_waiting),
     ("batch_timer", When::Start, batch_timer),
+    ("unload_self_in_free", When::Start, unload_self_in_free),
+    ("errors_counted", When::Start, errors_counted),
 ];
 
 /// The plugin: the scenario's name and whatever its handlers keep.
@@ -932,6 +939,118 @@ fn batch_timer(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
         ctx.publish(&e, b"")?;
     }
     Ok(())
+}
+
+extern "C" fn free_and_unload(_data: *mut c_void, len: usize, _hint: *mut c_void) {
+    rec(format!("free {len}"));
+    if let Some(raw) = RAW.with(|r| r.take()) {
+        // SAFETY: the instance is still loaded: a free_fn runs before its
+        // publisher's on_unload (L8).
+        let rc = unsafe {
+            match raw.api().unload_self {
+                Some(f) => f(raw.ctx),
+                None => -1,
+            }
+        };
+        rec(format!("unload_self in free {rc}"));
+    }
+}
+
+/// S3: unload_self from a payload's free_fn, which returns into no
+/// callback: the unload starts on the next loop turn, so the events
+/// queued behind the payload are still delivered in this one.
+fn unload_self_in_free(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let t = ctx.topic("t")?;
+    let n = Note("sub");
+    ctx.subscribe(&t, move |_: &mut Scn, _, ev: &Event| {
+        let _n = &n;
+        rec(format!("got {}", text(ev)));
+        Ok(())
+    })?
+    .detach();
+    RAW.with(|r| r.set(Some(ctx.raw())));
+    let raw = ctx.raw();
+    // SAFETY: the instance is loaded for this call; OWNED is static and
+    // never written.
+    let rc = unsafe {
+        match raw.api().publish_owned {
+            Some(f) => f(
+                raw.ctx,
+                t.id(),
+                OWNED.as_ptr() as *mut c_void,
+                OWNED.len(),
+                Some(free_and_unload),
+                std::ptr::null_mut(),
+            ),
+            None => -1,
+        }
+    };
+    rec(format!("publish_owned {rc}"));
+    ctx.publish(&t, b"e1")?;
+    ctx.publish(&t, b"e2")
+}
+
+/// Reports a non-panic fault through `api->fault` when dropped (F7).
+struct FaultOnDrop;
+
+impl Drop for FaultOnDrop {
+    fn drop(&mut self) {
+        let Some(raw) = RAW.with(|r| r.get()) else {
+            return;
+        };
+        let msg = "scenario: fault from a destroy";
+        // SAFETY: dropped by a destroy, while the instance is loaded.
+        let rc = unsafe {
+            match raw.api().fault {
+                Some(f) => f(raw.ctx, Error::Busy.code(), msg.as_ptr().cast(), msg.len()),
+                None => -1,
+            }
+        };
+        rec(format!("fault {rc}"));
+    }
+}
+
+/// F2, F7: a failing subscriber, post, work done and timer are each
+/// counted in errors, and so is a fault reported from a destroy; the
+/// plugin keeps running. Each step starts the next, so the order is the
+/// same on every host.
+fn errors_counted(me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    RAW.with(|r| r.set(Some(ctx.raw())));
+    let t = ctx.topic("t")?;
+    let f = FaultOnDrop;
+    let s = ctx.subscribe(&t, move |_: &mut Scn, ctx, ev: &Event| {
+        let _f = &f;
+        rec(format!("sub {} fails", text(ev)));
+        ctx.remote()?.post(
+            |_: &mut Scn, ctx| {
+                rec("post fails");
+                ctx.spawn_work(
+                    || (),
+                    |_: &mut Scn, ctx, _: Result<()>| {
+                        rec("done fails");
+                        ctx.after(Duration::from_millis(1), |me: &mut Scn, ctx| {
+                            rec("timer cancels the sub, then fails");
+                            drop(me.subs[0].take());
+                            ctx.after(Duration::from_millis(1), |_: &mut Scn, _| {
+                                rec("end");
+                                finish();
+                                Ok(())
+                            })?
+                            .detach();
+                            Err(Error::NoEnt)
+                        })?
+                        .detach();
+                        Err(Error::Invalid)
+                    },
+                )?;
+                Err(Error::Again)
+            },
+            PostMode::NonBlock,
+        )?;
+        Err(Error::Busy)
+    })?;
+    me.subs.push(Some(s));
+    ctx.publish(&t, b"x")
 }
 
 export_plugin!(Scn, name = "scenarios", version = env!("CARGO_PKG_VERSION"));

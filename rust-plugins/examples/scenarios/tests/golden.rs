@@ -37,6 +37,8 @@ fn run_on_fake(name: &str) -> Vec<String> {
     let live = id.is_some_and(|id| h.is_loaded(id));
     scenarios::rec(format!("loaded {}", u8::from(live)));
     if let (true, Some(id)) = (live, id) {
+        let st = h.stats(id);
+        scenarios::rec(format!("errors {} panics {}", st.errors, st.panics));
         scenarios::rec("unload");
         h.unload(id).expect("unload");
         h.run_until_idle();
