@@ -147,7 +147,14 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int code,
                0);
 }
 
-/* MHD's request handler: runs inside MHD_run, on the loop thread. */
+/* Marks a request whose headers were seen (req_cls). */
+static int headers_seen;
+
+/* MHD's request handler: runs inside MHD_run, on the loop thread. MHD calls
+ * it once when the headers are in, then for each piece of body, then once
+ * more with *upload_size 0. Answering on that last call, not the first,
+ * keeps HTTP/1.1 connections alive: MHD closes a connection whose response
+ * was queued before the request was fully read. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
@@ -155,11 +162,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
   uvpd_metrics *m = cls;
   (void)version;
   (void)upload;
-  (void)req_cls;
   if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
       strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
     return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
-  if (*upload_size != 0) return MHD_NO; /* a GET with a body: drop it */
+  if (*req_cls == NULL) {
+    *req_cls = &headers_seen;
+    return MHD_YES;
+  }
+  if (*upload_size != 0) { /* a GET with a body: ignore the body */
+    *upload_size = 0;
+    return MHD_YES;
+  }
 
   if (strcmp(url, "/live") == 0) return reply_text(c, MHD_HTTP_OK, "live\n");
   if (strcmp(url, "/ready") == 0) {

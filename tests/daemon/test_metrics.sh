@@ -53,6 +53,9 @@ assert_eq "/ready body" "ready" "$(cat "$T/ready")"
 assert_eq "unknown path" 404 "$(get /nope "$T/nope")"
 code=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -X POST "$URL/metrics")
 assert_eq "POST /metrics" 405 "$code"
+# HTTP/1.1 keep-alive: a scraper's second request reuses the connection.
+conns=$(curl -sS --max-time 10 -o /dev/null -o /dev/null -w '%{num_connects} ' "$URL/live" "$URL/metrics")
+assert_eq "connections opened for two requests" "1 0 " "$conns"
 
 # Scrapes while events flow: valid text, counters that only grow.
 assert_eq "first scrape" 200 "$(get /metrics "$T/m1")"
