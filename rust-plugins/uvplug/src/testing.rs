@@ -33,7 +33,7 @@
 //! - each step of `run_until_idle` is one turn of the real host's loop:
 //!   cancelled work's done (W5), unloads of quarantined plugins (F1), one
 //!   timer round (timers due together fire before the events they
-//!   publish, D6), the event queue, then posts and finished work. The
+//!   publish, D6), the event queue, then finished work and posts. The
 //!   scenario suite (rust-plugins/examples/scenarios) checks that traces
 //!   match the C host's.
 //!
@@ -2199,11 +2199,17 @@ impl TestHost {
         }
     }
 
-    /// The loop turn's first step: unloads the plugins quarantined since
-    /// the last one (F1).
+    /// The loop turn's first step (the host's uvp__plugin_unload_due):
+    /// unloads the plugins quarantined before this turn (F1); quarantines
+    /// those that reported a panic and unloads those that asked for it
+    /// from code that returned into no callback (a free_fn, S3, F7).
     fn unload_due(&mut self) -> bool {
         let due = std::mem::take(&mut self.inner.st.borrow_mut().unloads_due);
-        let any = !due.is_empty();
+        let any = {
+            let st = self.inner.st.borrow();
+            !due.is_empty() || !st.quarantine_due.is_empty() || !st.unload_requests.is_empty()
+        };
+        self.unload_requested();
         for p in due {
             let _ = self.unload_index(p);
         }
