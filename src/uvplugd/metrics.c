@@ -220,6 +220,66 @@ static void on_handle_closed(uv_handle_t *h) {
   if (--m->open_handles == 0) free(m);
 }
 
+/* Parse listen and apply the loopback rule; 0 or UVP_EINVAL with err. */
+static int check_listen(const char *listen, int allow_public,
+                        struct sockaddr_storage *ss, char *err, size_t errlen) {
+  if (parse_listen(listen, ss) != 0) {
+    set_err(err, errlen,
+            "metrics: bad listen address '%s' (want ADDR:PORT, [V6]:PORT or "
+            "localhost:PORT)",
+            listen);
+    return UVP_EINVAL;
+  }
+  if (!allow_public && !is_loopback(ss)) {
+    set_err(err, errlen,
+            "metrics: %s is not a loopback address; set metrics_public = yes "
+            "to serve it",
+            listen);
+    return UVP_EINVAL;
+  }
+  return 0;
+}
+
+/* MHD on the bound fd, without a thread of its own: MHD_USE_EPOLL without
+ * MHD_USE_INTERNAL_POLLING_THREAD is the external epoll mode. A few
+ * connections and a short idle timeout are plenty for a scraper and a
+ * health checker. NULL on failure. */
+static struct MHD_Daemon *start_mhd(uvpd_metrics *m, int fd, int family) {
+  unsigned int flags = MHD_USE_EPOLL;
+  if (family == AF_INET6) flags |= MHD_USE_IPv6;
+  return MHD_start_daemon(
+      flags, 0, NULL, NULL, on_request, m, MHD_OPTION_LISTEN_SOCKET, fd,
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10, MHD_OPTION_END);
+}
+
+/* Put MHD's epoll fd in a uv_poll_t and start the timer handle. On failure
+ * nothing is left on the loop but what uvpd_metrics_stop closes. */
+static int watch_mhd(uvpd_metrics *m, char *err, size_t errlen) {
+  const union MHD_DaemonInfo *info =
+      MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+  if (info == NULL) {
+    set_err(err, errlen, "metrics: MHD has no epoll fd");
+    return -1;
+  }
+  int rc = uv_poll_init(m->loop, &m->poll, info->epoll_fd);
+  if (rc != 0) {
+    set_err(err, errlen, "metrics: cannot watch MHD's epoll fd: %s",
+            uv_strerror(rc));
+    return -1;
+  }
+  m->poll.data = m;
+  uv_timer_init(m->loop, &m->timer); /* cannot fail on Linux */
+  m->timer.data = m;
+  m->open_handles = 2;
+  rc = uv_poll_start(&m->poll, UV_READABLE, on_poll);
+  if (rc != 0) {
+    set_err(err, errlen, "metrics: uv_poll_start: %s", uv_strerror(rc));
+    return -1;
+  }
+  return 0;
+}
+
 int uvpd_metrics_start(uv_loop_t *loop, uvp_host *host,
                        const uvpd_daemon_view *view, const char *listen,
                        int allow_public, uvpd_metrics **out, char *err,
@@ -229,20 +289,8 @@ int uvpd_metrics_start(uv_loop_t *loop, uvp_host *host,
     return UVP_EINVAL;
   }
   struct sockaddr_storage ss;
-  if (parse_listen(listen, &ss) != 0) {
-    set_err(err, errlen,
-            "metrics: bad listen address '%s' (want ADDR:PORT, [V6]:PORT or "
-            "localhost:PORT)",
-            listen);
-    return UVP_EINVAL;
-  }
-  if (!allow_public && !is_loopback(&ss)) {
-    set_err(err, errlen,
-            "metrics: %s is not a loopback address; set metrics_public = yes "
-            "to serve it",
-            listen);
-    return UVP_EINVAL;
-  }
+  int rc = check_listen(listen, allow_public, &ss, err, errlen);
+  if (rc != 0) return rc;
   uvpd_metrics *m = calloc(1, sizeof(*m));
   if (m == NULL) {
     set_err(err, errlen, "metrics: out of memory");
@@ -257,15 +305,7 @@ int uvpd_metrics_start(uv_loop_t *loop, uvp_host *host,
     free(m);
     return fd;
   }
-  /* No MHD thread: MHD_USE_EPOLL without MHD_USE_INTERNAL_POLLING_THREAD
-   * is the external epoll mode. A few connections and a short timeout
-   * are plenty for a scraper and a health checker. */
-  unsigned int flags = MHD_USE_EPOLL;
-  if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
-  m->mhd = MHD_start_daemon(
-      flags, 0, NULL, NULL, on_request, m, MHD_OPTION_LISTEN_SOCKET, fd,
-      MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10, MHD_OPTION_END);
+  m->mhd = start_mhd(m, fd, ss.ss_family);
   if (m->mhd == NULL) {
     /* MHD may or may not have closed fd; a leaked fd on a start-up
      * failure beats closing a number that may be reused. */
@@ -273,24 +313,13 @@ int uvpd_metrics_start(uv_loop_t *loop, uvp_host *host,
     free(m);
     return -EIO;
   }
-  const union MHD_DaemonInfo *info =
-      MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-  int rc = info != NULL ? uv_poll_init(loop, &m->poll, info->epoll_fd) : -1;
-  if (rc != 0) {
-    set_err(err, errlen, "metrics: cannot watch MHD's epoll fd: %s",
-            rc < 0 && info != NULL ? uv_strerror(rc) : "no epoll fd");
-    MHD_stop_daemon(m->mhd);
-    free(m);
-    return -EIO;
-  }
-  m->poll.data = m;
-  uv_timer_init(loop, &m->timer); /* cannot fail on Linux */
-  m->timer.data = m;
-  m->open_handles = 2;
-  rc = uv_poll_start(&m->poll, UV_READABLE, on_poll);
-  if (rc != 0) {
-    set_err(err, errlen, "metrics: uv_poll_start: %s", uv_strerror(rc));
-    uvpd_metrics_stop(m);
+  if (watch_mhd(m, err, errlen) != 0) {
+    if (m->open_handles > 0) {
+      uvpd_metrics_stop(m); /* frees m once the handles closed */
+    } else {
+      MHD_stop_daemon(m->mhd);
+      free(m);
+    }
     return -EIO;
   }
   drive(m);
