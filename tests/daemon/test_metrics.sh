@@ -70,6 +70,9 @@ assert_match "counter events mid-flow" '^[0-9]+$' "$c1"
 [ "$c2" -le "$N" ] || fail "counter saw more than $N events: $c2"
 assert_eq "ticker state" 1 "$(val "$T/m1" 'uvplug_plugin_state{plugin="ticker",state="running"}')"
 assert_eq "ready gauge" 1 "$(val "$T/m1" 'uvplug_ready')"
+# Served from the loop thread: no MHD thread (and these plugins start no
+# work, so the libuv pool never starts either).
+assert_eq "threads in uvplugd" 1 "$(ls "/proc/$DAEMON_PID/task" | wc -l)"
 
 # The ticker's fixed count done: every counter is exact.
 wait_for_line "$T/log" "ticker: done after $N" 20
