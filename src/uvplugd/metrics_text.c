@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics_process.h"
+
 #ifndef UVPD_VERSION
 #define UVPD_VERSION "0.1.0"
 #endif
@@ -413,6 +415,9 @@ int uvpd_metrics_render(uvp_host *host, const uvpd_daemon_view *view,
   render_plugins(&b, p, n);
   render_info(&b, host, p, n);
   free(p);
+  char proc[UVPD_PROCESS_TEXT_MAX];
+  uvpd_metrics_process(proc, sizeof(proc));
+  sb_printf(&b, "%s", proc);
   if (b.oom || sb_reserve(&b, 0) != 0) {
     free(b.buf);
     return UVP_ENOMEM;

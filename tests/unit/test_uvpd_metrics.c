@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "metrics.h"
+#include "metrics_process.h"
 #include "metrics_text.h"
 #include "uvp_test.h"
 
@@ -186,6 +188,38 @@ END_TEST
 /* Exposition text                                                        */
 /* ---------------------------------------------------------------------- */
 
+START_TEST(process_metrics_read_this_process) {
+  char buf[UVPD_PROCESS_TEXT_MAX];
+  size_t n = uvpd_metrics_process(buf, sizeof(buf));
+  ck_assert_uint_eq(n, strlen(buf));
+  double fds = -1, start = -1, rss = -1;
+  for (char *l = strtok(buf, "\n"); l != NULL; l = strtok(NULL, "\n")) {
+    sscanf(l, "process_open_fds %lf", &fds);
+    sscanf(l, "process_start_time_seconds %lf", &start);
+    sscanf(l, "process_resident_memory_bytes %lf", &rss);
+  }
+  /* One more open fd is one more in the count. */
+  int fd = dup(2);
+  ck_assert_int_ge(fd, 0);
+  char buf2[UVPD_PROCESS_TEXT_MAX];
+  uvpd_metrics_process(buf2, sizeof(buf2));
+  double fds2 = -1;
+  for (char *l = strtok(buf2, "\n"); l != NULL; l = strtok(NULL, "\n"))
+    sscanf(l, "process_open_fds %lf", &fds2);
+  close(fd);
+  ck_assert_double_ge(fds, 3);
+  ck_assert_double_eq(fds2, fds + 1);
+  /* Started after 2020 and not in the future; some memory resident. */
+  ck_assert_double_gt(start, 1577836800.0);
+  ck_assert_double_le(start, (double)time(NULL) + 1);
+  ck_assert_double_gt(rss, 0);
+  /* A buffer too small for a family leaves it out whole. */
+  char tiny[40];
+  ck_assert_uint_eq(uvpd_metrics_process(tiny, sizeof(tiny)), 0);
+  ck_assert_str_eq(tiny, "");
+}
+END_TEST
+
 START_TEST(render_host_topics_and_daemon_view) {
   uvt_fx fx;
   uvt_fx_init(&fx, NULL);
@@ -237,6 +271,11 @@ START_TEST(render_host_topics_and_daemon_view) {
   ck_has_line(s, "uvplug_registrations{kind=\"subscription\"} 1");
   ck_has_line(s, "uvplug_plugins{state=\"running\"} 0");
   ck_has_line(s, "# TYPE uvplug_callback_duration_seconds histogram");
+  /* The standard process families, as client libraries name them. */
+  ck_has_line(s, "# TYPE process_cpu_seconds_total counter");
+  ck_has_line(s, "# TYPE process_resident_memory_bytes gauge");
+  ck_has_line(s, "# TYPE process_open_fds gauge");
+  ck_has_line(s, "# TYPE process_start_time_seconds gauge");
   ck_assert_int_ge(check_grouping(s), 30);
   free(s);
 
@@ -397,6 +436,7 @@ static Suite *metrics_suite(void) {
   Suite *s = suite_create("uvpd_metrics");
   TCase *tc = uvt_tcase(s, "text");
   tcase_add_test(tc, escape_backslash_quote_newline);
+  tcase_add_test(tc, process_metrics_read_this_process);
   tcase_add_test(tc, render_host_topics_and_daemon_view);
   tc = uvt_tcase(s, "server");
   tcase_add_test(tc, listen_refuses_public_and_bad_addresses);
