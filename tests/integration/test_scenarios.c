@@ -26,6 +26,7 @@ static struct {
   void (*reset)(void);
   void (*note)(const char *line);
   uint64_t (*finished)(void);
+  uint64_t (*kept)(void);
   const char *(*trace)(void);
   const char *(*names)(void);
 } scn;
@@ -61,6 +62,8 @@ static void run_scenario(const char *name) {
     snprintf(line, sizeof line, "errors %llu panics %llu",
              (unsigned long long)st.errors, (unsigned long long)st.panics);
     scn.note(line);
+  }
+  if (live && !scn.kept()) {
     scn.note("unload");
     ck_assert_int_eq(uvp_host_unload(fx.host, "scn"), 0);
     uvt_run_turns(&fx, 10);
@@ -153,9 +156,11 @@ static void open_plugin(void) {
   *(void **)&scn.reset = dlsym(dl, "uvp_scn_reset");
   *(void **)&scn.note = dlsym(dl, "uvp_scn_note");
   *(void **)&scn.finished = dlsym(dl, "uvp_scn_finished");
+  *(void **)&scn.kept = dlsym(dl, "uvp_scn_kept");
   *(void **)&scn.trace = dlsym(dl, "uvp_scn_trace");
   *(void **)&scn.names = dlsym(dl, "uvp_scn_names");
-  if (!scn.reset || !scn.note || !scn.finished || !scn.trace || !scn.names) {
+  if (!scn.reset || !scn.note || !scn.finished || !scn.kept || !scn.trace ||
+      !scn.names) {
     fprintf(stderr, "%s lacks a uvp_scn_* function\n", SCN_PATH);
     exit(1);
   }

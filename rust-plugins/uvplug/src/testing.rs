@@ -2260,6 +2260,27 @@ impl TestHost {
         }
     }
 
+    /// Runs one loop turn, as one `uv_run(UV_RUN_ONCE)` of the real host
+    /// would: if nothing was ready, waits for running work (a bounded
+    /// while; real time passes on the virtual clock) or, with no work
+    /// running, moves the clock to the next due timer, which the next
+    /// turn fires. False when nothing ran and nothing is pending (the real
+    /// loop would wait for I/O, see [`poll_io`](Self::poll_io)). For
+    /// drivers that must stop between two turns, as the scenario suite's.
+    pub fn run_once(&mut self) -> bool {
+        if self.turn() || self.wait_for_work() {
+            return true;
+        }
+        match self.next_due() {
+            Some(due) => {
+                let mut st = self.inner.st.borrow_mut();
+                st.now = st.now.max(due);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The loop blocks while work runs and nothing else is due: the real
     /// time it waits passes on the virtual clock too, as it would on the
     /// host's, so a timer that comes due while work runs fires meanwhile.
@@ -2285,8 +2306,7 @@ impl TestHost {
     /// unloads due (F1), one timer round (D6), then the event queue,
     /// including what its subscribers publish, at most `batch` (D5); the
     /// poll phase runs the done of work whose function returned, then the
-    /// posts queued when it began, at most `batch` (R6). Whether anything
-    /// ran.
+    /// posts, at most `batch` (R6). Whether anything ran.
     fn turn(&mut self) -> bool {
         self.note_wrong_thread();
         let mut ran = false;
@@ -2312,8 +2332,9 @@ impl TestHost {
             self.inner.pump_work();
             ran = true;
         }
-        let posts = self.inner.inbox.lock().len().min(batch);
-        for _ in 0..posts {
+        // R6: up to `batch` posts, those made meanwhile included, as the
+        // host's drain pops until the ring is empty.
+        for _ in 0..batch {
             let (one, quarantine, publish) = self.inner.run_post_one();
             if let Some(p) = quarantine {
                 self.quarantine(p);
@@ -2322,7 +2343,10 @@ impl TestHost {
                 self.deliver(q);
             }
             self.unload_requested();
-            ran |= one;
+            if !one {
+                break;
+            }
+            ran = true;
         }
         ran
     }
@@ -3454,5 +3478,60 @@ mod agrees_with_the_host {
         h.run_until_idle();
         assert_eq!(take(), ["timer", "done Ok(true)"]);
         assert!(h.now_ms() >= 2);
+    }
+
+    // R6: a turn runs posts until the queue is empty (at most `batch`),
+    // those posted meanwhile included, as the host's drain; run_once runs
+    // one turn, and with nothing ready moves the clock to the next timer.
+    #[test]
+    fn run_once_is_one_turn() {
+        struct P;
+        impl Plugin for P {
+            fn init(_: &mut Ctx<Self>, _: &str) -> Result<Self> {
+                Ok(P)
+            }
+            fn start(&mut self, ctx: &mut Ctx<Self>) -> Result<()> {
+                let remote = ctx.remote()?;
+                remote.post(
+                    |_: &mut P, ctx| {
+                        rec("post 1");
+                        ctx.remote()?.post(
+                            |_: &mut P, _| {
+                                rec("post 2");
+                                Ok(())
+                            },
+                            PostMode::NonBlock,
+                        )?;
+                        let e = ctx.topic("e")?;
+                        ctx.publish(&e, b"")
+                    },
+                    PostMode::NonBlock,
+                )?;
+                let e = ctx.topic("e")?;
+                ctx.subscribe(&e, |_: &mut P, _, _: &Event| {
+                    rec("event");
+                    Ok(())
+                })?
+                .detach();
+                ctx.after(Duration::from_millis(7), |_: &mut P, _| {
+                    rec("timer");
+                    Ok(())
+                })?
+                .detach();
+                Ok(())
+            }
+        }
+        take();
+        let mut h = TestHost::new();
+        h.load::<P>("").unwrap();
+        assert!(h.run_once());
+        assert_eq!(take(), ["post 1", "post 2"]);
+        assert!(h.run_once());
+        assert_eq!(take(), ["event"]);
+        assert!(h.run_once(), "moves the clock to the timer");
+        assert_eq!((take().len(), h.now_ms()), (0, 7));
+        assert!(h.run_once());
+        assert_eq!(take(), ["timer"]);
+        assert!(!h.run_once());
     }
 }

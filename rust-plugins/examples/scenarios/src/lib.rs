@@ -16,8 +16,11 @@
 //! instance `scn` with `scenario=NAME` (`load <status>`), run the loop
 //! until [`finished`] (a scenario says so, or the state was dropped),
 //! note whether the instance is still loaded (`loaded <0|1>`), and if it
-//! is, its fault counters (`errors N panics M`) and unload it (`unload`),
-//! close the host (`close`) and note `end`. The trace
+//! is, its fault counters (`errors N panics M`) and unload it (`unload`)
+//! unless the scenario asked to [`keep_loaded`], close the host (`close`)
+//! and note `end`. The loop runs one turn at a time (the fake host's
+//! `run_once`, the real host's `uv_run(UV_RUN_ONCE)`), checking
+//! [`finished`] after each. The trace
 //! is then compared with tests/scenarios/NAME.trace.
 //!
 //! Every instance records `start` and `stop` when those hooks run, and
@@ -36,6 +39,7 @@ use uvplug::RawCtx;
 thread_local! {
     static TRACE: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
     static FINISHED: Cell<bool> = const { Cell::new(false) };
+    static KEEP: Cell<bool> = const { Cell::new(false) };
     static TEXT: RefCell<CString> = RefCell::new(CString::default());
     /// The instance's raw ctx, for code the host calls without one (a
     /// payload's free_fn).
@@ -52,6 +56,16 @@ pub fn finish() {
     FINISHED.with(|f| f.set(true));
 }
 
+/// Asks the driver not to unload the instance: the host's close does.
+pub fn keep_loaded() {
+    KEEP.with(|k| k.set(true));
+}
+
+/// Whether the driver leaves the unload to the host's close.
+pub fn kept() -> bool {
+    KEEP.with(|k| k.get())
+}
+
 /// Whether the scenario finished (or its state was dropped).
 pub fn finished() -> bool {
     FINISHED.with(|f| f.get())
@@ -66,6 +80,7 @@ pub fn trace() -> Vec<String> {
 pub fn reset() {
     TRACE.with(|t| t.borrow_mut().clear());
     FINISHED.with(|f| f.set(false));
+    KEEP.with(|k| k.set(false));
 }
 
 /// The scenarios' names, in a fixed order.
@@ -93,6 +108,12 @@ pub unsafe extern "C" fn uvp_scn_note(line: *const c_char) {
     rec(unsafe { CStr::from_ptr(line) }
         .to_string_lossy()
         .into_owned());
+}
+
+/// 1 if the driver leaves the unload to the host's close, else 0.
+#[no_mangle]
+pub extern "C" fn uvp_scn_kept() -> u64 {
+    u64::from(kept())
 }
 
 /// 1 once the scenario finished, else 0.
@@ -199,6 +220,7 @@ const SCENARIOS: &[(&str, When, Body)] = &[
     ("batch_timer", When::Start, batch_timer),
     ("unload_self_in_free", When::Start, unload_self_in_free),
     ("errors_counted", When::Start, errors_counted),
+    ("close_with_queued", When::Start, close_with_queued),
 ];
 
 /// The plugin: the scenario's name and whatever its handlers keep.
@@ -1051,6 +1073,54 @@ fn errors_counted(me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
     })?;
     me.subs.push(Some(s));
     ctx.publish(&t, b"x")
+}
+
+/// S2, L8: the host closes with the instance loaded and an owned payload
+/// of it still queued: stop, every destroy, the payload freed (the event
+/// dropped: no delivery after close), then the state.
+fn close_with_queued(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let o = ctx.topic("o")?;
+    let n = Note("sub");
+    ctx.subscribe(&o, move |_: &mut Scn, _, ev: &Event| {
+        let _n = &n;
+        rec(format!("got {}", text(ev)));
+        Ok(())
+    })?
+    .detach();
+    // The last step of a turn is its posts: what this post publishes is
+    // still queued when the driver stops.
+    ctx.remote()?.post(
+        move |_: &mut Scn, ctx| {
+            let n = Note("timer");
+            ctx.every(Duration::from_secs(3600), move |_: &mut Scn, _| {
+                let _n = &n;
+                Ok(())
+            })?
+            .detach();
+            let raw = ctx.raw();
+            // SAFETY: the instance is loaded for this call; OWNED is static
+            // and never written.
+            let rc = unsafe {
+                match raw.api().publish_owned {
+                    Some(f) => f(
+                        raw.ctx,
+                        o.id(),
+                        OWNED.as_ptr() as *mut c_void,
+                        OWNED.len(),
+                        Some(note_free),
+                        std::ptr::null_mut(),
+                    ),
+                    None => -1,
+                }
+            };
+            rec(format!("publish_owned {rc}"));
+            keep_loaded();
+            finish();
+            Ok(())
+        },
+        PostMode::NonBlock,
+    )?;
+    Ok(())
 }
 
 export_plugin!(Scn, name = "scenarios", version = env!("CARGO_PKG_VERSION"));

@@ -23,15 +23,15 @@ fn run_on_fake(name: &str) -> Vec<String> {
         "load {}",
         loaded.as_ref().map_or_else(|e| e.code(), |_| 0)
     ));
-    let mut turns = 0;
-    while !scenarios::finished() && turns < 5000 {
-        h.run_until_idle();
-        h.poll_io(Duration::ZERO);
-        if scenarios::finished() {
+    // One turn at a time, as uv_run(UV_RUN_ONCE) in the C driver.
+    let mut idle = 0;
+    for _ in 0..50_000 {
+        if scenarios::finished() || idle == 1000 {
             break;
         }
-        h.advance(Duration::from_millis(1));
-        turns += 1;
+        if !h.run_once() && h.poll_io(Duration::from_millis(1)) == 0 {
+            idle += 1;
+        }
     }
     let id = loaded.ok().map(|p| p.id());
     let live = id.is_some_and(|id| h.is_loaded(id));
@@ -39,6 +39,8 @@ fn run_on_fake(name: &str) -> Vec<String> {
     if let (true, Some(id)) = (live, id) {
         let st = h.stats(id);
         scenarios::rec(format!("errors {} panics {}", st.errors, st.panics));
+    }
+    if let (true, false, Some(id)) = (live, scenarios::kept(), id) {
         scenarios::rec("unload");
         h.unload(id).expect("unload");
         h.run_until_idle();
