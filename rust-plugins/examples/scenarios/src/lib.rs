@@ -221,6 +221,8 @@ const SCENARIOS: &[(&str, When, Body)] = &[
     ("unload_self_in_free", When::Start, unload_self_in_free),
     ("errors_counted", When::Start, errors_counted),
     ("close_with_queued", When::Start, close_with_queued),
+    ("bad_input", When::Start, bad_input),
+    ("stop_calls", When::Start, stop_calls),
 ];
 
 /// The plugin: the scenario's name and whatever its handlers keep.
@@ -232,6 +234,7 @@ pub struct Scn {
     n: u32,
     peer: Option<UnixStream>,
     work: Vec<WorkHandle>,
+    remote: Option<Remote<Scn>>,
 }
 
 impl Drop for Scn {
@@ -256,6 +259,7 @@ impl Plugin for Scn {
             n: 0,
             peer: None,
             work: Vec::new(),
+            remote: None,
         };
         if when == When::Init {
             body(&mut me, ctx)?;
@@ -271,8 +275,11 @@ impl Plugin for Scn {
         Ok(())
     }
 
-    fn stop(&mut self, _ctx: &mut Ctx<Self>) {
+    fn stop(&mut self, ctx: &mut Ctx<Self>) {
         rec("stop");
+        if self.n == 77 {
+            stop_calls_in_stop(self, ctx);
+        }
         if self.n == 99 {
             panic!("scenario panic_in_stop: asked to panic");
         }
@@ -1121,6 +1128,100 @@ fn close_with_queued(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
         PostMode::NonBlock,
     )?;
     Ok(())
+}
+
+/// F3, F4, L4, L5: bad input gets its status, the same on both hosts: bad
+/// topic names, an oversized payload, ids never issued, a stale id and the
+/// free slot's next generation (never issued).
+fn bad_input(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    rec(format!("topic empty {}", st(ctx.topic(""))));
+    rec(format!("topic 256 {}", st(ctx.topic(&"a".repeat(256)))));
+    rec(format!("topic 255 {}", st(ctx.topic(&"a".repeat(255)))));
+    rec(format!("topic nul {}", st(ctx.topic("a\0b"))));
+    let t = ctx.topic("t")?;
+    rec(format!(
+        "publish 1 MiB {}",
+        st(ctx.publish(&t, &vec![0; 1 << 20]))
+    ));
+    rec(format!(
+        "publish 1 MiB + 1 {}",
+        st(ctx.publish(&t, &vec![0; (1 << 20) + 1]))
+    ));
+    rec(format!("cancel 0 {}", st(ctx.cancel(0))));
+    rec(format!("cancel max {}", st(ctx.cancel(u64::MAX))));
+    rec(format!(
+        "cancel slot 4000 {}",
+        st(ctx.cancel((1 << 32) | 4000))
+    ));
+    let s = ctx.subscribe(&t, |_: &mut Scn, _, _: &Event| Ok(()))?;
+    let id = s.id();
+    rec(format!("cancel live {}", st(ctx.cancel(id))));
+    rec(format!("cancel again {}", st(ctx.cancel(id))));
+    rec(format!(
+        "cancel next gen {}",
+        st(ctx.cancel(id + (1 << 32)))
+    ));
+    rec(format!("cancel gen + 2 {}", st(ctx.cancel(id + (2 << 32)))));
+    rec(format!("drop guard {}", st(s.cancel())));
+    rec(format!(
+        "every 0 {}",
+        st(ctx.every(Duration::ZERO, |_: &mut Scn, _| Ok(())))
+    ));
+    finish();
+    Ok(())
+}
+
+/// S1, U1: during stop, registrations are refused (Closed), publish and
+/// cancel still work, unload_self and remote are refused, and a post is
+/// accepted (until stop returns) and then destroyed unrun (R4, U4).
+fn stop_calls(me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let t = ctx.topic("t")?;
+    let n = Note("sub");
+    let s = ctx.subscribe(&t, move |_: &mut Scn, _, ev: &Event| {
+        let _n = &n;
+        rec(format!("got {}", text(ev)));
+        Ok(())
+    })?;
+    me.subs.push(Some(s));
+    let n = Note("other sub");
+    ctx.subscribe(&t, move |_: &mut Scn, _, _: &Event| {
+        let _n = &n;
+        Ok(())
+    })?
+    .detach();
+    me.remote = Some(ctx.remote()?);
+    me.n = 77;
+    finish();
+    Ok(())
+}
+
+fn stop_calls_in_stop(me: &mut Scn, ctx: &mut Ctx<Scn>) {
+    let t = ctx.topic("t").expect("topic");
+    rec(format!(
+        "subscribe in stop {}",
+        st(ctx.subscribe(&t, |_: &mut Scn, _, _: &Event| Ok(())))
+    ));
+    rec(format!(
+        "timer in stop {}",
+        st(ctx.after(Duration::ZERO, |_: &mut Scn, _| Ok(())))
+    ));
+    rec(format!("publish in stop {}", st(ctx.publish(&t, b"late"))));
+    let s = me.subs[0].take().expect("sub");
+    rec(format!("cancel in stop {}", st(s.cancel())));
+    rec(format!("unload_self in stop {}", st(ctx.unload_self())));
+    rec(format!("remote in stop {}", st(ctx.remote())));
+    if let Some(remote) = &me.remote {
+        let n = Note("post made in stop");
+        let r = remote.post(
+            move |_: &mut Scn, _| {
+                let _n = &n;
+                rec("post made in stop ran");
+                Ok(())
+            },
+            PostMode::NonBlock,
+        );
+        rec(format!("post in stop {}", st(r)));
+    }
 }
 
 export_plugin!(Scn, name = "scenarios", version = env!("CARGO_PKG_VERSION"));
