@@ -1167,7 +1167,28 @@ fn bad_input(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
         "every 0 {}",
         st(ctx.every(Duration::ZERO, |_: &mut Scn, _| Ok(())))
     ));
-    finish();
+    // T2: a loop-only call from another thread is refused.
+    let raw = ctx.raw();
+    let rc = std::thread::spawn(move || {
+        // SAFETY: the instance stays loaded: this thread is joined at once.
+        unsafe { raw.publish(t, b"from a thread") }
+    })
+    .join()
+    .map_err(|_| Error::Panic)?;
+    rec(format!("publish from a thread {rc}"));
+    // D8: copied payloads arrive aligned to max_align_t (16 here).
+    ctx.subscribe(&t, |_: &mut Scn, _, ev: &Event| {
+        let aligned = ev.data().is_empty() || ev.data().as_ptr() as usize % 16 == 0;
+        rec(format!("got {} bytes, aligned {aligned}", ev.data().len()));
+        if ev.data().len() == 1000 {
+            finish();
+        }
+        Ok(())
+    })?
+    .detach();
+    for len in [0, 1, 7, 40, 41, 1000] {
+        ctx.publish(&t, &vec![1u8; len])?;
+    }
     Ok(())
 }
 
