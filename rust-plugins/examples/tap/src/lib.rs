@@ -5,10 +5,12 @@
 //! (`tap: suppressed N events on TOPIC`), and in total when it stops.
 //!
 //! Config: `topic=ticks max_per_sec=10 preview=32` (space-separated
-//! key=value; those are the defaults). `max_per_sec` is at least 1:
-//! counting without logging is what `counter` is for.
+//! key=value, read with `uvplug::config::Config`; those are the defaults;
+//! an unknown key fails the load). `max_per_sec` is at least 1: counting
+//! without logging is what `counter` is for; `preview` is capped at 4096.
 
 use std::fmt::Write as _;
+use uvplug::config::Config;
 use uvplug::prelude::*;
 
 /// The tap's state.
@@ -26,37 +28,31 @@ pub struct Tap {
     _window: Option<Timer>,
 }
 
-struct Config {
+/// What the config string asks for.
+struct Settings {
     topic: String,
     max_per_sec: u64,
     preview: usize,
 }
 
-fn parse(config: &str) -> std::result::Result<Config, String> {
-    let mut c = Config {
-        topic: "ticks".into(),
-        max_per_sec: 10,
-        preview: 32,
-    };
-    for kv in config.split_whitespace() {
-        let (k, v) = kv
-            .split_once('=')
-            .ok_or_else(|| format!("expected key=value, got {kv:?}"))?;
-        let num = || {
-            v.parse::<u64>()
-                .map_err(|_| format!("{k}: not a number: {v:?}"))
-        };
-        match k {
-            "topic" if !v.is_empty() => c.topic = v.to_owned(),
-            "max_per_sec" => c.max_per_sec = num()?,
-            "preview" => c.preview = num()?.min(4096) as usize,
-            _ => return Err(format!("unknown key {k:?}")),
-        }
+/// Reads `topic`, `max_per_sec` and `preview`; any other key is an error.
+fn parse(config: &str) -> Result<Settings> {
+    let mut cfg = Config::parse(config)?;
+    let topic: String = cfg.get_or("topic", "ticks".to_owned())?;
+    let max_per_sec: u64 = cfg.get_or("max_per_sec", 10)?;
+    let preview: usize = cfg.get_or("preview", 32)?;
+    cfg.finish()?;
+    if topic.is_empty() {
+        return Err(Config::invalid("topic", "must not be empty"));
     }
-    if c.max_per_sec == 0 {
-        return Err("max_per_sec must be at least 1".into());
+    if max_per_sec == 0 {
+        return Err(Config::invalid("max_per_sec", "must be at least 1"));
     }
-    Ok(c)
+    Ok(Settings {
+        topic,
+        max_per_sec,
+        preview: preview.min(4096),
+    })
 }
 
 /// The first `max` bytes of `data` as printable ASCII: `\\`, `"` and every
@@ -117,7 +113,7 @@ impl Tap {
 impl Plugin for Tap {
     fn init(ctx: &mut Ctx<Self>, config: &str) -> Result<Self> {
         let c = parse(config).map_err(|e| {
-            ctx.log_error(format_args!("tap: bad config: {e}"));
+            ctx.log_error(format_args!("tap: {e}"));
             Error::Invalid
         })?;
         let t = ctx.topic(&c.topic)?;
@@ -233,8 +229,8 @@ mod tests {
         for bad in ["max_per_sec=0", "max_per_sec=x", "colour=red", "topic"] {
             assert_eq!(h.load::<Tap>(bad).err(), Some(Error::Init), "{bad}");
         }
-        assert!(h.logged("tap: bad config: max_per_sec must be at least 1"));
-        assert!(h.logged("tap: bad config: unknown key \"colour\""));
+        assert!(h.logged("tap: config: max_per_sec: must be at least 1"));
+        assert!(h.logged("tap: config: unknown key \"colour\""));
         assert_eq!(h.live_registrations(), 0);
     }
 
