@@ -3,6 +3,7 @@
 //!
 //! Config: `topic=ticks` (the default).
 
+use uvplug::config::Config;
 use uvplug::prelude::*;
 
 /// The counter's state.
@@ -13,17 +14,13 @@ pub struct Counter {
 
 impl Plugin for Counter {
     fn init(ctx: &mut Ctx<Self>, config: &str) -> Result<Self> {
-        let mut topic = "ticks";
-        for kv in config.split_whitespace() {
-            match kv.split_once('=') {
-                Some(("topic", v)) if !v.is_empty() => topic = v,
-                _ => {
-                    ctx.log_error(format_args!("counter: bad config: {kv:?}"));
-                    return Err(Error::Invalid);
-                }
-            }
+        let mut cfg = Config::parse(config)?;
+        let topic: String = cfg.get_or("topic", "ticks".to_owned())?;
+        cfg.finish()?;
+        if topic.is_empty() {
+            return Err(Config::invalid("topic", "must not be empty"));
         }
-        let t = ctx.topic(topic)?;
+        let t = ctx.topic(&topic)?;
         let sub = ctx.subscribe(&t, |me: &mut Counter, _ctx, _ev: &Event| {
             me.seen += 1;
             Ok(())
@@ -32,7 +29,7 @@ impl Plugin for Counter {
     }
 
     fn stop(&mut self, ctx: &mut Ctx<Self>) {
-        ctx.log_info(format_args!("counter: seen {} events", self.seen));
+        uvplug::info!(ctx, "counter: seen {} events", self.seen);
     }
 }
 
@@ -70,5 +67,8 @@ mod tests {
         h.run_until_idle();
         assert_eq!(h.state(&p).seen, 1);
         assert_eq!(h.load::<Counter>("nope").err(), Some(Error::Init));
+        assert!(h.logged(r#"init failed: config: expected key=value at byte 0, got "nope""#));
+        assert_eq!(h.load::<Counter>("topic=").err(), Some(Error::Init));
+        assert!(h.logged("init failed: config: topic: must not be empty"));
     }
 }

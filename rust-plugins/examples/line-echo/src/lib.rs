@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 
+use uvplug::config::Config;
 use uvplug::prelude::*;
 
 /// Longest line kept; a longer one closes the connection.
@@ -50,7 +51,7 @@ impl LineEcho {
                         Interest::READABLE,
                         move |me: &mut LineEcho, ctx, stream, r| me.readable(ctx, id, stream, r),
                     )?;
-                    ctx.log_debug(format_args!("line-echo: connection {id} from {peer}"));
+                    uvplug::debug!(ctx, "line-echo: connection {id} from {peer}");
                     self.conns.insert(
                         id,
                         Conn {
@@ -62,7 +63,7 @@ impl LineEcho {
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    ctx.log_warn(format_args!("line-echo: accept: {e}"));
+                    uvplug::warn!(ctx, "line-echo: accept: {e}");
                     return Ok(());
                 }
             }
@@ -133,29 +134,14 @@ fn write_all(stream: &mut TcpStream, mut data: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-fn parse_port(config: &str) -> std::result::Result<u16, String> {
-    let mut port = 0;
-    for kv in config.split_whitespace() {
-        match kv.split_once('=') {
-            Some(("port", v)) => port = v.parse().map_err(|_| format!("bad port {v:?}"))?,
-            _ => return Err(format!("unknown setting {kv:?}")),
-        }
-    }
-    Ok(port)
-}
-
 impl Plugin for LineEcho {
     fn init(ctx: &mut Ctx<Self>, config: &str) -> Result<Self> {
-        let port = parse_port(config).map_err(|e| {
-            ctx.log_error(format_args!("line-echo: bad config: {e}"));
-            Error::Invalid
-        })?;
+        let mut cfg = Config::parse(config)?;
+        let port: u16 = cfg.get_or("port", 0)?;
+        cfg.finish()?;
         let listener = TcpListener::bind(("127.0.0.1", port))
             .and_then(|l| l.set_nonblocking(true).map(|()| l))
-            .map_err(|e| {
-                ctx.log_error(format_args!("line-echo: bind 127.0.0.1:{port}: {e}"));
-                Error::Invalid
-            })?;
+            .map_err(|e| Error::msg(format!("line-echo: bind 127.0.0.1:{port}: {e}")))?;
         let port = listener.local_addr()?.port();
         let accept = ctx.watch_fd(
             listener,
@@ -173,19 +159,17 @@ impl Plugin for LineEcho {
     }
 
     fn start(&mut self, ctx: &mut Ctx<Self>) -> Result<()> {
-        ctx.log_info(format_args!(
-            "line-echo: listening on 127.0.0.1:{}",
-            self.port()
-        ));
+        uvplug::info!(ctx, "line-echo: listening on 127.0.0.1:{}", self.port);
         Ok(())
     }
 
     fn stop(&mut self, ctx: &mut Ctx<Self>) {
-        ctx.log_info(format_args!(
-            "line-echo: echoed {} lines, {} connections open",
-            self.echoed,
-            self.conns.len()
-        ));
+        let open = self.conns.len();
+        uvplug::info!(
+            ctx,
+            "line-echo: echoed {} lines, {open} connections open",
+            self.echoed
+        );
     }
 }
 
@@ -250,6 +234,7 @@ mod tests {
     fn bad_config_and_busy_port() {
         let mut h = TestHost::new();
         assert_eq!(h.load::<LineEcho>("port=x").err(), Some(Error::Init));
+        assert!(h.logged(r#"init failed: config: port: expected u16, got "x""#));
         let taken = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = taken.local_addr().unwrap().port();
         assert_eq!(

@@ -2,63 +2,35 @@
 //! topic every `every_ms`, `count` times, then cancels its timer and logs
 //! `ticker: done after N`.
 //!
-//! Config: `topic=ticks every_ms=50 count=40` (space-separated key=value;
-//! those are the defaults).
+//! Config: `topic=ticks every_ms=50 count=40` (those are the defaults; read
+//! with [`uvplug::config::Config`], so unknown keys fail the load).
 
+use uvplug::config::Config;
 use uvplug::prelude::*;
 
 /// The ticker's state.
 pub struct Ticker {
     topic: Topic,
-    every_ms: u64,
+    every: Duration,
     count: u64,
     sent: u64,
     timer: Option<Timer>,
 }
 
-struct Config {
-    topic: String,
-    every_ms: u64,
-    count: u64,
-}
-
-fn parse(config: &str) -> std::result::Result<Config, String> {
-    let mut c = Config {
-        topic: "ticks".into(),
-        every_ms: 50,
-        count: 40,
-    };
-    for kv in config.split_whitespace() {
-        let (k, v) = kv
-            .split_once('=')
-            .ok_or_else(|| format!("expected key=value, got {kv:?}"))?;
-        let num = || {
-            v.parse::<u64>()
-                .map_err(|_| format!("{k}: not a number: {v:?}"))
-        };
-        match k {
-            "topic" => c.topic = v.to_owned(),
-            "every_ms" => c.every_ms = num()?,
-            "count" => c.count = num()?,
-            _ => return Err(format!("unknown key {k:?}")),
-        }
-    }
-    if c.every_ms == 0 {
-        return Err("every_ms must be at least 1".into());
-    }
-    Ok(c)
-}
-
 impl Plugin for Ticker {
     fn init(ctx: &mut Ctx<Self>, config: &str) -> Result<Self> {
-        let c = parse(config).map_err(|e| {
-            ctx.log_error(format_args!("ticker: bad config: {e}"));
-            Error::Invalid
-        })?;
+        let mut cfg = Config::parse(config)?;
+        let topic: String = cfg.get_or("topic", "ticks".to_owned())?;
+        let every = cfg.get_duration_ms("every_ms", Duration::from_millis(50))?;
+        let count = cfg.get_or("count", 40)?;
+        cfg.finish()?;
+        if every.is_zero() {
+            return Err(Config::invalid("every_ms", "must be at least 1"));
+        }
         Ok(Ticker {
-            topic: ctx.topic(&c.topic)?,
-            every_ms: c.every_ms,
-            count: c.count,
+            topic: ctx.topic(&topic)?,
+            every,
+            count,
             sent: 0,
             timer: None,
         })
@@ -66,16 +38,15 @@ impl Plugin for Ticker {
 
     fn start(&mut self, ctx: &mut Ctx<Self>) -> Result<()> {
         if self.count == 0 {
-            ctx.log_info("ticker: done after 0");
+            uvplug::info!(ctx, "ticker: done after 0");
             return Ok(());
         }
-        let period = Duration::from_millis(self.every_ms);
-        self.timer = Some(ctx.every(period, |me: &mut Ticker, ctx| {
+        self.timer = Some(ctx.every(self.every, |me: &mut Ticker, ctx| {
             me.sent += 1;
             ctx.publish(&me.topic, &me.sent.to_le_bytes())?;
             if me.sent >= me.count {
                 me.timer = None; // cancels from inside its own callback (L2)
-                ctx.log_info(format_args!("ticker: done after {}", me.sent));
+                uvplug::info!(ctx, "ticker: done after {}", me.sent);
             }
             Ok(())
         })?);
@@ -116,8 +87,14 @@ mod tests {
         for bad in ["every_ms=abc", "count", "colour=red", "every_ms=0"] {
             assert_eq!(h.load::<Ticker>(bad).err(), Some(Error::Init), "{bad}");
         }
-        assert!(h.logged("ticker: bad config: every_ms: not a number"));
-        assert!(h.logged("ticker: bad config: unknown key \"colour\""));
+        assert!(
+            h.logged(r#"init failed: config: every_ms: expected milliseconds (u64), got "abc""#)
+        );
+        assert!(h.logged(r#"init failed: config: expected key=value at byte 0, got "count""#));
+        assert!(h.logged(
+            r#"init failed: config: unknown key "colour" (known: topic, every_ms, count)"#
+        ));
+        assert!(h.logged("init failed: config: every_ms: must be at least 1"));
         assert_eq!(h.live_registrations(), 0);
     }
 
