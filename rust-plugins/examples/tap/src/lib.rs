@@ -1,8 +1,9 @@
 //! `tap`: logs the events of one topic so an operator can see what flows,
 //! at most `max_per_sec` lines a second. For each event it logs the topic,
-//! the payload length and a printable preview of its first `preview` bytes;
-//! what the rate limit suppressed is counted and reported once a second
-//! (`tap: suppressed N events on TOPIC`), and in total when it stops.
+//! the payload length and a preview of its first `preview` bytes (text, or
+//! hex when they are not UTF-8); what the rate limit suppressed is counted
+//! and reported once a second (`tap: suppressed N events on TOPIC`), and in
+//! total when it stops.
 //!
 //! Config: `topic=ticks max_per_sec=10 preview=32` (space-separated
 //! key=value, read with `uvplug::config::Config`; those are the defaults;
@@ -55,24 +56,34 @@ fn parse(config: &str) -> Result<Settings> {
     })
 }
 
-/// The first `max` bytes of `data` as printable ASCII: `\\`, `"` and every
-/// byte outside 0x20..=0x7e escaped (`\n`, `\t`, `\xNN`), so a payload can
-/// never forge a log line or a terminal sequence; `...` marks a cut.
+/// How the first `max` bytes of `data` appear in the log: quoted text when
+/// they are UTF-8, else `hex=...`; `...` marks a cut. Control bytes and `\`
+/// are left as they are: the host escapes them in every log line (`\n`,
+/// `\xNN`, `\\`), so a payload can never forge a line or a terminal
+/// sequence, and escaping here too would show them escaped twice.
 pub fn preview(data: &[u8], max: usize) -> String {
-    let mut s = String::with_capacity(max.min(data.len()) + 8);
-    for &b in data.iter().take(max) {
-        match b {
-            b'\\' => s.push_str("\\\\"),
-            b'"' => s.push_str("\\\""),
-            b'\n' => s.push_str("\\n"),
-            b'\t' => s.push_str("\\t"),
-            0x20..=0x7e => s.push(b as char),
-            _ => {
-                let _ = write!(s, "\\x{b:02x}");
-            }
+    let cut = &data[..data.len().min(max)];
+    let more = data.len() > cut.len();
+    let text = match std::str::from_utf8(cut) {
+        Ok(t) => Some(t),
+        // Cut inside a multi-byte character: the characters before it.
+        Err(e) if more && e.error_len().is_none() => {
+            std::str::from_utf8(&cut[..e.valid_up_to()]).ok()
         }
-    }
-    if data.len() > max {
+        Err(_) => None,
+    };
+    let mut s = match text {
+        Some(t) => format!("\"{t}\""),
+        None => {
+            let mut h = String::with_capacity(4 + 2 * cut.len());
+            h.push_str("hex=");
+            for b in cut {
+                let _ = write!(h, "{b:02x}");
+            }
+            h
+        }
+    };
+    if more {
         s.push_str("...");
     }
     s
@@ -90,7 +101,7 @@ impl Tap {
         self.logged += 1;
         let data = ev.data();
         ctx.log_info(format_args!(
-            "tap: {} len={} \"{}\"",
+            "tap: {} len={} {}",
             ev.topic_name(),
             data.len(),
             preview(data, self.preview)
@@ -176,7 +187,7 @@ mod tests {
             .unwrap();
         h.run_until_idle();
         assert!(h.logged("tap: ticks len=5 \"hello\""));
-        assert!(h.logged("tap: ticks len=5 \"\\x01\\\"\\\\\\n\\xff\""));
+        assert!(h.logged("tap: ticks len=5 hex=01225c0aff"));
         assert_eq!(count_logged(&h, "tap: other"), 0);
         assert_eq!(count_logged(&h, "tap: ticks len="), 2);
     }
@@ -216,11 +227,17 @@ mod tests {
 
     #[test]
     fn preview_cuts_and_escapes() {
-        assert_eq!(preview(b"abcdef", 3), "abc...");
-        assert_eq!(preview(b"abc", 3), "abc");
-        assert_eq!(preview(b"\x1b[31m", 8), "\\x1b[31m");
-        assert_eq!(preview(b"", 8), "");
-        assert_eq!(preview(b"a\tb", 0), "...");
+        assert_eq!(preview(b"abcdef", 3), "\"abc\"...");
+        assert_eq!(preview(b"abc", 3), "\"abc\"");
+        assert_eq!(preview(b"", 8), "\"\"");
+        assert_eq!(preview(b"a\tb", 0), "\"\"...");
+        // Control bytes stay raw: the host's log escapes them once.
+        assert_eq!(preview(b"\x1b[31m\n", 8), "\"\x1b[31m\n\"");
+        // A cut inside a character keeps the characters before it.
+        assert_eq!(preview("xé".as_bytes(), 2), "\"x\"...");
+        // Not UTF-8: hex.
+        assert_eq!(preview(&[0xff, 0x00], 8), "hex=ff00");
+        assert_eq!(preview(&[0xff, 0x01, 0x02], 2), "hex=ff01...");
     }
 
     #[test]
