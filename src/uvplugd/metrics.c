@@ -183,7 +183,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
   if (strcmp(url, "/metrics") == 0) {
     char *buf = NULL;
     size_t len = 0;
-    if (uvpd_metrics_render(m->host, m->view, &buf, &len) != 0)
+    if (uvpd_metrics_render(m->host, m->loop, m->view, &buf, &len) != 0)
       return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
     return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
                  buf, len, 1);
@@ -299,6 +299,9 @@ int uvpd_metrics_start(uv_loop_t *loop, uvp_host *host,
   m->loop = loop;
   m->host = host;
   m->view = view;
+  /* libuv counts the loop's idle time only when asked; the cost is two
+   * clock reads per loop iteration. */
+  (void)uv_loop_configure(loop, UV_METRICS_IDLE_TIME);
 
   int fd = open_listener(&ss, listen, err, errlen);
   if (fd < 0) {

@@ -403,13 +403,26 @@ static void render_daemon(sb *b, const uvpd_daemon_view *v) {
             v->instances[i].restarts);
 }
 
-int uvpd_metrics_render(uvp_host *host, const uvpd_daemon_view *view,
-                        char **out_buf, size_t *out_len) {
+/* How long the loop waited for events (libuv's idle time, counted from
+ * the UV_METRICS_IDLE_TIME configure on): 1 - its rate is the share of
+ * time the loop thread was busy, callbacks and blocking calls alike. */
+static void render_loop(sb *b, uv_loop_t *loop) {
+  if (loop == NULL) return;
+  family(b, "uvplug_loop_idle_seconds_total", "counter",
+         "Time the event loop waited for events since metrics started.");
+  sb_printf(b, "uvplug_loop_idle_seconds_total %.9f\n",
+            (double)uv_metrics_idle_time(loop) / 1e9);
+}
+
+int uvpd_metrics_render(uvp_host *host, uv_loop_t *loop,
+                        const uvpd_daemon_view *view, char **out_buf,
+                        size_t *out_len) {
   sb b = {0};
   plug *p = NULL;
   size_t n = 0;
   if (read_plugins(host, &p, &n) != 0) return UVP_ENOMEM;
   render_daemon(&b, view);
+  render_loop(&b, loop);
   render_host(&b, host);
   render_topics(&b, host);
   render_plugins(&b, p, n);

@@ -4,6 +4,7 @@
 #define UVPD_METRICS_TEXT_H
 
 #include <stddef.h>
+#include <uv.h>
 #include <uvplug/uvplug.h>
 
 #include "metrics.h"
@@ -12,6 +13,8 @@
  * Render every uvplug_* metric family of host and view.
  *
  * @param host     the host; read through its public statistics calls.
+ * @param loop     the loop, for uvplug_loop_idle_seconds_total (configured
+ *                 with UV_METRICS_IDLE_TIME), or NULL to leave it out.
  * @param view     the daemon's view, or NULL to leave the daemon families
  *                 out.
  * @param out_buf  receives a malloc'd buffer (not NUL-terminated).
@@ -23,8 +26,9 @@
  * LIFETIME:  reads host and view during the call only.
  * SINCE:     0.1
  */
-int uvpd_metrics_render(uvp_host *host, const uvpd_daemon_view *view,
-                        char **out_buf, size_t *out_len);
+int uvpd_metrics_render(uvp_host *host, uv_loop_t *loop,
+                        const uvpd_daemon_view *view, char **out_buf,
+                        size_t *out_len);
 
 /**
  * Append s to out as a label value of the text format: backslash, double

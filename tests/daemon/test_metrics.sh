@@ -109,6 +109,7 @@ for p in ticker counter tap; do
 done
 cnt=$(val "$M" 'uvplug_callback_duration_seconds_count{plugin="counter"}')
 [ "$cnt" -ge "$N" ] || fail "counter histogram counts $cnt callbacks, fewer than $N events"
+assert_match "loop idle seconds" '^[0-9]+\.[0-9]{9}$' "$(val "$M" 'uvplug_loop_idle_seconds_total')"
 assert_eq "reloads ok" 0 "$(val "$M" 'uvplug_reloads_total{result="ok"}')"
 assert_eq "build info" 1 "$(grep -c '^uvplug_build_info{version="[0-9.]*",library="[0-9.]*"} 1$' "$M")"
 assert_match "content type" 'text/plain; version=0.0.4' \

@@ -25,10 +25,10 @@
 /* ---------------------------------------------------------------------- */
 
 /* The rendered text, NUL-terminated (caller frees). */
-static char *render(uvt_fx *fx, const uvpd_daemon_view *view) {
+static char *render(uvt_fx *fx, uv_loop_t *loop, const uvpd_daemon_view *view) {
   char *buf = NULL;
   size_t len = 0;
-  ck_assert_int_eq(uvpd_metrics_render(fx->host, view, &buf, &len), 0);
+  ck_assert_int_eq(uvpd_metrics_render(fx->host, loop, view, &buf, &len), 0);
   char *s = malloc(len + 1);
   ck_assert_ptr_nonnull(s);
   memcpy(s, buf, len);
@@ -240,7 +240,7 @@ START_TEST(render_host_topics_and_daemon_view) {
                            .n_instances = 2,
                            .instances = inst,
                            .ready = 1};
-  char *s = render(&fx, &view);
+  char *s = render(&fx, &fx.loop, &view);
   char line[256];
   snprintf(line, sizeof(line),
            "uvplug_build_info{version=\"%s\",library=\"%s\"} 1", UVPD_VERSION,
@@ -271,6 +271,7 @@ START_TEST(render_host_topics_and_daemon_view) {
   ck_has_line(s, "uvplug_registrations{kind=\"subscription\"} 1");
   ck_has_line(s, "uvplug_plugins{state=\"running\"} 0");
   ck_has_line(s, "# TYPE uvplug_callback_duration_seconds histogram");
+  ck_has_line(s, "# TYPE uvplug_loop_idle_seconds_total counter");
   /* The standard process families, as client libraries name them. */
   ck_has_line(s, "# TYPE process_cpu_seconds_total counter");
   ck_has_line(s, "# TYPE process_resident_memory_bytes gauge");
@@ -281,11 +282,12 @@ START_TEST(render_host_topics_and_daemon_view) {
 
   /* Not ready; no view at all leaves the daemon families out. */
   view.ready = 0;
-  s = render(&fx, &view);
+  s = render(&fx, NULL, &view);
   ck_has_line(s, "uvplug_ready 0");
   free(s);
-  s = render(&fx, NULL);
+  s = render(&fx, NULL, NULL);
   ck_assert_ptr_null(strstr(s, "uvplug_ready"));
+  ck_assert_ptr_null(strstr(s, "uvplug_loop_idle"));
   ck_assert_ptr_nonnull(strstr(s, "uvplug_build_info{"));
   check_grouping(s);
   free(s);
