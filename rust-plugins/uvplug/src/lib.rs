@@ -312,6 +312,7 @@ macro_rules! export_plugin {
 
 /// `use uvplug::prelude::*;` brings in what a plugin needs.
 pub mod prelude {
+    pub use crate::config::Config;
     pub use crate::{
         export_plugin, Ctx, Error, Event, FdWatch, Interest, Level, LogSink, Plugin, PostError,
         PostMode, Readiness, Remote, Result, Subscription, Timer, Topic, WorkHandle,
