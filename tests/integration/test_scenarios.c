@@ -27,6 +27,7 @@ static struct {
   void (*note)(const char *line);
   uint64_t (*finished)(void);
   uint64_t (*kept)(void);
+  uint64_t (*has_peer)(const char *name);
   const char *(*trace)(void);
   const char *(*names)(void);
 } scn;
@@ -53,6 +54,11 @@ static void run_scenario(const char *name) {
   char config[128];
   snprintf(config, sizeof config, "scenario=%s", name);
   note("load %ld", uvp_host_load(fx.host, SCN_PATH, "scn", config, NULL));
+  if (scn.has_peer(name)) {
+    strcat(config, ";peer");
+    note("load peer %ld",
+         uvp_host_load(fx.host, SCN_PATH, "scn-peer", config, NULL));
+  }
   uvt_run_until(&fx, finished, NULL, 5000);
   uvp_plugin_stats st;
   bool live = uvt_stats(&fx, "scn", &st) == 0 && st.state == UVP_PLUGIN_RUNNING;
@@ -157,10 +163,11 @@ static void open_plugin(void) {
   *(void **)&scn.note = dlsym(dl, "uvp_scn_note");
   *(void **)&scn.finished = dlsym(dl, "uvp_scn_finished");
   *(void **)&scn.kept = dlsym(dl, "uvp_scn_kept");
+  *(void **)&scn.has_peer = dlsym(dl, "uvp_scn_has_peer");
   *(void **)&scn.trace = dlsym(dl, "uvp_scn_trace");
   *(void **)&scn.names = dlsym(dl, "uvp_scn_names");
-  if (!scn.reset || !scn.note || !scn.finished || !scn.kept || !scn.trace ||
-      !scn.names) {
+  if (!scn.reset || !scn.note || !scn.finished || !scn.kept || !scn.has_peer ||
+      !scn.trace || !scn.names) {
     fprintf(stderr, "%s lacks a uvp_scn_* function\n", SCN_PATH);
     exit(1);
   }

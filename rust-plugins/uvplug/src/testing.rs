@@ -378,6 +378,10 @@ struct State {
     abandoned_total: u64,
     /// Events, and posts, run per loop turn at most (D5, R6).
     batch: usize,
+    /// The host's `timers.on_idle`: the earliest timer was due already
+    /// when the host last armed its timer, so the next round runs in the
+    /// idle phase, before the event queue (D6, src/timer.c).
+    timers_on_idle: bool,
     /// Real time waited for work not yet on the virtual clock (under 1 ms).
     slack: Duration,
     /// Set when the host drops: queued events of an unloading publisher
@@ -582,7 +586,7 @@ extern "C" fn api_timer_start(
         }
         let seq = inner.seq();
         let due = inner.st.borrow().now.saturating_add(timeout);
-        inner.register(
+        let rc = inner.register(
             plugin,
             Kind::Timer {
                 due,
@@ -593,7 +597,11 @@ extern "C" fn api_timer_start(
             ud,
             destroy,
             out,
-        )
+        );
+        if rc == 0 {
+            inner.rearm_if_earliest(seq);
+        }
+        rc
     })
 }
 
@@ -1097,6 +1105,28 @@ impl Inner {
         st.published.push((topic, copy));
         st.queue.push_back(Queued { topic, payload });
         0
+    }
+
+    /// As the host's timer_start: a timer that became the earliest re-arms
+    /// the host's timer, on the idle path if it is due already (0 ms).
+    fn rearm_if_earliest(&self, seq: u64) {
+        let mut st = self.st.borrow_mut();
+        let earliest = st
+            .slots
+            .iter()
+            .filter_map(|s| {
+                let r = s.reg.as_ref()?;
+                match r.kind {
+                    Kind::Timer { due, seq, .. } if !r.ended => Some((due, seq)),
+                    _ => None,
+                }
+            })
+            .min();
+        if let Some((due, top)) = earliest {
+            if top == seq {
+                st.timers_on_idle = due <= st.now;
+            }
+        }
     }
 
     /// Marks `index` running and returns what is needed to call it; with
@@ -1677,6 +1707,7 @@ impl TestHost {
                     unload_waiting: Vec::new(),
                     closing: false,
                     slack: Duration::ZERO,
+                    timers_on_idle: false,
                     batch: 1024,
                     work_drain: Duration::from_secs(30),
                     work_abandoned: Vec::new(),
@@ -2263,18 +2294,25 @@ impl TestHost {
     /// Runs one loop turn, as one `uv_run(UV_RUN_ONCE)` of the real host
     /// would: if nothing was ready, waits for running work (a bounded
     /// while; real time passes on the virtual clock) or, with no work
-    /// running, moves the clock to the next due timer, which the next
-    /// turn fires. False when nothing ran and nothing is pending (the real
+    /// running, moves the clock to the next due timer, and fires the
+    /// timers due then. False when nothing ran and nothing is pending (the real
     /// loop would wait for I/O, see [`poll_io`](Self::poll_io)). For
     /// drivers that must stop between two turns, as the scenario suite's.
     pub fn run_once(&mut self) -> bool {
-        if self.turn() || self.wait_for_work() {
+        if self.turn() {
+            return true;
+        }
+        if self.wait_for_work() {
+            self.timers_phase();
             return true;
         }
         match self.next_due() {
             Some(due) => {
-                let mut st = self.inner.st.borrow_mut();
-                st.now = st.now.max(due);
+                {
+                    let mut st = self.inner.st.borrow_mut();
+                    st.now = st.now.max(due);
+                }
+                self.timers_phase();
                 true
             }
             None => false,
@@ -2301,12 +2339,16 @@ impl TestHost {
         true
     }
 
-    /// One loop turn, in the real host's order (a libuv turn): the idle
+    /// One loop turn, in the real host's order (one libuv turn): the idle
     /// phase runs the done of work cancelled before it started (W5), the
-    /// unloads due (F1), one timer round (D6), then the event queue,
-    /// including what its subscribers publish, at most `batch` (D5); the
-    /// poll phase runs the done of work whose function returned, then the
-    /// posts, at most `batch` (R6). Whether anything ran.
+    /// unloads due (F1), a timer round if a timer was already due when the
+    /// host last armed its timer (src/timer.c: the idle path, e.g. 0 ms),
+    /// then the event queue, including what its subscribers publish, at
+    /// most `batch` (D5); the poll phase runs the done of work whose
+    /// function returned, then the posts, at most `batch` (R6); the timers
+    /// phase, last (libuv runs timers after the poll), a round of the
+    /// timers that came due meanwhile: what they publish is delivered on
+    /// the next turn. Whether anything ran.
     fn turn(&mut self) -> bool {
         self.note_wrong_thread();
         let mut ran = false;
@@ -2315,8 +2357,9 @@ impl TestHost {
             ran = true;
         }
         ran |= self.unload_due();
-        let now = self.now_ms();
-        ran |= self.fire_round(now);
+        if self.inner.st.borrow().timers_on_idle {
+            ran |= self.round();
+        }
         let batch = self.inner.st.borrow().batch;
         for _ in 0..batch {
             if !self.dispatch_one() {
@@ -2348,7 +2391,37 @@ impl TestHost {
             }
             ran = true;
         }
-        ran
+        ran | self.timers_phase()
+    }
+
+    /// The timers phase of a turn: a round of the timers due by now,
+    /// unless the idle path has them (then the next turn's idle phase).
+    fn timers_phase(&mut self) -> bool {
+        if self.inner.st.borrow().timers_on_idle {
+            return false;
+        }
+        match self.next_due() {
+            Some(due) if due <= self.now_ms() => self.round(),
+            _ => false,
+        }
+    }
+
+    /// A timer round at the current time, then the host's rearm: the idle
+    /// path if the earliest timer is due already, else the timers phase.
+    fn round(&mut self) -> bool {
+        let now = self.now_ms();
+        let fired = self.fire_round(now);
+        self.rearm();
+        fired
+    }
+
+    /// As the host's rearm (src/timer.c): the next round runs in the idle
+    /// phase when the earliest timer is due already, else in the timers
+    /// phase once it comes due.
+    fn rearm(&mut self) {
+        let due = self.next_due();
+        let mut st = self.inner.st.borrow_mut();
+        st.timers_on_idle = due.is_some_and(|d| d <= st.now);
     }
 
     /// Runs work item `index`'s done (and destroy); then what its status
@@ -3482,7 +3555,8 @@ mod agrees_with_the_host {
 
     // R6: a turn runs posts until the queue is empty (at most `batch`),
     // those posted meanwhile included, as the host's drain; run_once runs
-    // one turn, and with nothing ready moves the clock to the next timer.
+    // one turn, and with nothing ready waits for the next timer (the
+    // clock jumps) and fires it, as uv_run(UV_RUN_ONCE) does.
     #[test]
     fn run_once_is_one_turn() {
         struct P;
@@ -3528,10 +3602,41 @@ mod agrees_with_the_host {
         assert_eq!(take(), ["post 1", "post 2"]);
         assert!(h.run_once());
         assert_eq!(take(), ["event"]);
-        assert!(h.run_once(), "moves the clock to the timer");
-        assert_eq!((take().len(), h.now_ms()), (0, 7));
+        // nothing ready: waits for the timer (the clock jumps) and fires it
+        assert!(h.run_once());
+        assert_eq!((take(), h.now_ms()), (vec!["timer".to_string()], 7));
+        assert!(!h.run_once());
+    }
+
+    // D6 on libuv: a timer that came due later fires in the timers phase,
+    // last in its turn; what it publishes is delivered on the next turn,
+    // after that turn's unloads (src/timer.c: uv_timer, not the idle path).
+    #[test]
+    fn a_timer_due_later_fires_at_the_end_of_a_turn() {
+        struct P;
+        impl Plugin for P {
+            fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+                let e = ctx.topic("e")?;
+                ctx.subscribe(&e, |_: &mut P, _, _: &Event| {
+                    rec("event");
+                    Ok(())
+                })?
+                .detach();
+                ctx.after(Duration::from_millis(5), move |_: &mut P, ctx| {
+                    rec("timer");
+                    ctx.publish(&e, b"")
+                })?
+                .detach();
+                Ok(P)
+            }
+        }
+        take();
+        let mut h = TestHost::new();
+        h.load::<P>("").unwrap();
         assert!(h.run_once());
         assert_eq!(take(), ["timer"]);
+        assert!(h.run_once());
+        assert_eq!(take(), ["event"]);
         assert!(!h.run_once());
     }
 }

@@ -83,6 +83,28 @@ pub fn reset() {
     KEEP.with(|k| k.set(false));
 }
 
+/// Whether scenario `name` has a peer: a second instance, `scn-peer`,
+/// loaded right after the first with `scenario=NAME;peer` and left to the
+/// host's close. Its trace lines start with `peer `.
+pub fn has_peer(name: &str) -> bool {
+    PEERS.iter().any(|p| p.0 == name)
+}
+
+/// `has_peer` for the C driver: 1 or 0.
+///
+/// # Safety
+///
+/// `name` is NULL or a valid NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn uvp_scn_has_peer(name: *const c_char) -> u64 {
+    if name.is_null() {
+        return 0;
+    }
+    // SAFETY: per this function's contract.
+    let name = unsafe { CStr::from_ptr(name) }.to_string_lossy();
+    u64::from(has_peer(&name))
+}
+
 /// The scenarios' names, in a fixed order.
 pub fn names() -> Vec<&'static str> {
     SCENARIOS.iter().map(|s| s.0).collect()
@@ -223,10 +245,25 @@ const SCENARIOS: &[(&str, When, Body)] = &[
     ("close_with_queued", When::Start, close_with_queued),
     ("bad_input", When::Start, bad_input),
     ("stop_calls", When::Start, stop_calls),
+    ("peer_close_order", When::Start, close_order),
+    ("peer_owned_copy", When::Start, owned_copy),
+    ("peer_quarantine", When::Start, quarantine_beside_peer),
+];
+
+/// The peers' bodies, run in the peer instance's start.
+const PEERS: &[(&str, Body)] = &[
+    ("peer_close_order", peer_close_order),
+    ("peer_owned_copy", peer_listens),
+    ("peer_quarantine", peer_listens),
 ];
 
 /// The plugin: the scenario's name and whatever its handlers keep.
 pub struct Scn {
+    /// The second instance of a scenario with a peer.
+    is_peer: bool,
+    /// A scenario with a peer finishes explicitly, not when the first
+    /// instance's state is dropped.
+    peered: bool,
     body: Body,
     when: When,
     subs: Vec<Option<Subscription>>,
@@ -239,19 +276,35 @@ pub struct Scn {
 
 impl Drop for Scn {
     fn drop(&mut self) {
-        rec("state dropped");
-        finish();
+        if self.is_peer {
+            rec("peer state dropped");
+        } else {
+            rec("state dropped");
+            if !self.peered {
+                finish();
+            }
+        }
     }
 }
 
 impl Plugin for Scn {
     fn init(ctx: &mut Ctx<Self>, config: &str) -> Result<Self> {
         let name = config.strip_prefix("scenario=").ok_or(Error::Invalid)?;
-        let &(_, when, body) = SCENARIOS
+        let (name, is_peer) = match name.strip_suffix(";peer") {
+            Some(name) => (name, true),
+            None => (name, false),
+        };
+        let &(_, mut when, mut body) = SCENARIOS
             .iter()
             .find(|s| s.0 == name)
             .ok_or(Error::Invalid)?;
+        if is_peer {
+            when = When::Start;
+            body = PEERS.iter().find(|p| p.0 == name).ok_or(Error::Invalid)?.1;
+        }
         let mut me = Scn {
+            is_peer,
+            peered: has_peer(name),
             body,
             when,
             subs: Vec::new(),
@@ -268,7 +321,7 @@ impl Plugin for Scn {
     }
 
     fn start(&mut self, ctx: &mut Ctx<Self>) -> Result<()> {
-        rec("start");
+        rec(if self.is_peer { "peer start" } else { "start" });
         if self.when == When::Start {
             (self.body)(self, ctx)?;
         }
@@ -276,7 +329,7 @@ impl Plugin for Scn {
     }
 
     fn stop(&mut self, ctx: &mut Ctx<Self>) {
-        rec("stop");
+        rec(if self.is_peer { "peer stop" } else { "stop" });
         if self.n == 77 {
             stop_calls_in_stop(self, ctx);
         }
@@ -1243,6 +1296,93 @@ fn stop_calls_in_stop(me: &mut Scn, ctx: &mut Ctx<Scn>) {
         );
         rec(format!("post in stop {}", st(r)));
     }
+}
+
+/// S2: the host closes newest first: the peer (loaded second) stops and
+/// is dropped before the first instance.
+fn close_order(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let n = Note("timer");
+    ctx.every(Duration::from_secs(3600), move |_: &mut Scn, _| {
+        let _n = &n;
+        Ok(())
+    })?
+    .detach();
+    keep_loaded();
+    finish();
+    Ok(())
+}
+
+fn peer_close_order(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let n = Note("peer timer");
+    ctx.every(Duration::from_secs(3600), move |_: &mut Scn, _| {
+        let _n = &n;
+        Ok(())
+    })?
+    .detach();
+    Ok(())
+}
+
+/// The peer records every event on `t` and `o`.
+fn peer_listens(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    for name in ["t", "o"] {
+        let t = ctx.topic(name)?;
+        let n = Note("peer sub");
+        ctx.subscribe(&t, move |_: &mut Scn, _, ev: &Event| {
+            let _n = &n;
+            rec(format!("peer got {} {}", ev.topic_name(), text(ev)));
+            if text(ev) == "last" {
+                finish();
+            }
+            Ok(())
+        })?
+        .detach();
+    }
+    Ok(())
+}
+
+/// L8, U2: the first instance publishes an owned payload and unloads
+/// itself in the same callback: the payload is freed before its state is
+/// dropped, and the peer still gets the event, from the host's copy.
+fn owned_copy(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    // a timer: the peer is loaded (and subscribed) by the time it fires
+    ctx.after(Duration::from_millis(1), |_: &mut Scn, ctx| {
+        let o = ctx.topic("o")?;
+        let raw = ctx.raw();
+        // SAFETY: the instance is loaded for this call; OWNED is static and
+        // never written.
+        let rc = unsafe {
+            match raw.api().publish_owned {
+                Some(f) => f(
+                    raw.ctx,
+                    o.id(),
+                    OWNED.as_ptr() as *mut c_void,
+                    OWNED.len(),
+                    Some(note_free),
+                    std::ptr::null_mut(),
+                ),
+                None => -1,
+            }
+        };
+        rec(format!("publish_owned {rc}"));
+        ctx.publish(&o, b"last")?;
+        rec(format!("unload_self {}", st(ctx.unload_self())));
+        Ok(())
+    })?
+    .detach();
+    Ok(())
+}
+
+/// F6, F1: the first instance panics; the peer keeps getting every event,
+/// those the quarantined instance published before its panic included.
+fn quarantine_beside_peer(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    ctx.after(Duration::from_millis(1), |_: &mut Scn, ctx| {
+        let t = ctx.topic("t")?;
+        ctx.publish(&t, b"before")?;
+        ctx.publish(&t, b"last")?;
+        panic!("scenario peer_quarantine: asked to panic");
+    })?
+    .detach();
+    Ok(())
 }
 
 export_plugin!(Scn, name = "scenarios", version = env!("CARGO_PKG_VERSION"));

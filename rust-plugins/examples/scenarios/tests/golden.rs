@@ -23,6 +23,13 @@ fn run_on_fake(name: &str) -> Vec<String> {
         "load {}",
         loaded.as_ref().map_or_else(|e| e.code(), |_| 0)
     ));
+    if scenarios::has_peer(name) {
+        let peer = h.load_as::<Scn>("scn-peer", &format!("scenario={name};peer"));
+        scenarios::rec(format!(
+            "load peer {}",
+            peer.map_or_else(|e| e.code(), |_| 0)
+        ));
+    }
     // One turn at a time, as uv_run(UV_RUN_ONCE) in the C driver.
     let mut idle = 0;
     for _ in 0..50_000 {
