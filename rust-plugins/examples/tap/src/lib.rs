@@ -100,21 +100,24 @@ impl Tap {
         self.logged_in_window += 1;
         self.logged += 1;
         let data = ev.data();
-        ctx.log_info(format_args!(
+        uvplug::info!(
+            ctx,
             "tap: {} len={} {}",
             ev.topic_name(),
             data.len(),
             preview(data, self.preview)
-        ));
+        );
     }
 
     /// The window ends: report what it suppressed, open the next one.
     fn on_window(&mut self, ctx: &mut Ctx<Self>) {
         if self.suppressed_in_window > 0 {
-            ctx.log_info(format_args!(
+            uvplug::info!(
+                ctx,
                 "tap: suppressed {} events on {}",
-                self.suppressed_in_window, self.topic
-            ));
+                self.suppressed_in_window,
+                self.topic
+            );
         }
         self.logged_in_window = 0;
         self.suppressed_in_window = 0;
@@ -123,10 +126,7 @@ impl Tap {
 
 impl Plugin for Tap {
     fn init(ctx: &mut Ctx<Self>, config: &str) -> Result<Self> {
-        let c = parse(config).map_err(|e| {
-            ctx.log_error(format_args!("tap: {e}"));
-            Error::Invalid
-        })?;
+        let c = parse(config)?;
         let t = ctx.topic(&c.topic)?;
         let sub = ctx.subscribe(&t, |me: &mut Tap, ctx, ev: &Event| {
             me.on_event(ctx, ev);
@@ -156,10 +156,13 @@ impl Plugin for Tap {
     }
 
     fn stop(&mut self, ctx: &mut Ctx<Self>) {
-        ctx.log_info(format_args!(
+        uvplug::info!(
+            ctx,
             "tap: {}: logged {}, suppressed {} events",
-            self.topic, self.logged, self.suppressed
-        ));
+            self.topic,
+            self.logged,
+            self.suppressed
+        );
     }
 }
 
@@ -246,8 +249,8 @@ mod tests {
         for bad in ["max_per_sec=0", "max_per_sec=x", "colour=red", "topic"] {
             assert_eq!(h.load::<Tap>(bad).err(), Some(Error::Init), "{bad}");
         }
-        assert!(h.logged("tap: config: max_per_sec: must be at least 1"));
-        assert!(h.logged("tap: config: unknown key \"colour\""));
+        assert!(h.logged("init failed: config: max_per_sec: must be at least 1"));
+        assert!(h.logged("init failed: config: unknown key \"colour\""));
         assert_eq!(h.live_registrations(), 0);
     }
 
