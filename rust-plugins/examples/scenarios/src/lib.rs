@@ -245,6 +245,9 @@ const SCENARIOS: &[(&str, When, Body)] = &[
     ("close_with_queued", When::Start, close_with_queued),
     ("bad_input", When::Start, bad_input),
     ("stop_calls", When::Start, stop_calls),
+    ("init_fails", When::Init, init_fails),
+    ("start_fails", When::Start, start_fails),
+    ("init_panics", When::Init, init_panics),
     ("peer_close_order", When::Start, close_order),
     ("peer_owned_copy", When::Start, owned_copy),
     ("peer_quarantine", When::Start, quarantine_beside_peer),
@@ -1383,6 +1386,49 @@ fn quarantine_beside_peer(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
     })?
     .detach();
     Ok(())
+}
+
+/// A9, U6: init registers, asks for its unload, then fails: the load
+/// fails with EINIT, the registration is destroyed, the unload request is
+/// void, no start, stop or state.
+fn init_fails(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let t = ctx.topic("t")?;
+    let n = Note("sub of init");
+    ctx.subscribe(&t, move |_: &mut Scn, _, _: &Event| {
+        let _n = &n;
+        Ok(())
+    })?
+    .detach();
+    rec(format!("unload_self {}", st(ctx.unload_self())));
+    finish();
+    Err(Error::Busy)
+}
+
+/// A9: start fails: the load fails with EINIT, registrations are
+/// destroyed, no stop, the state is dropped.
+fn start_fails(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let t = ctx.topic("t")?;
+    let n = Note("sub of start");
+    ctx.subscribe(&t, move |_: &mut Scn, _, _: &Event| {
+        let _n = &n;
+        Ok(())
+    })?
+    .detach();
+    Err(Error::Again)
+}
+
+/// A9, F1: a panic in init fails the load (EINIT), it quarantines
+/// nothing: the registration made before it is destroyed.
+fn init_panics(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let t = ctx.topic("t")?;
+    let n = Note("sub of init");
+    ctx.subscribe(&t, move |_: &mut Scn, _, _: &Event| {
+        let _n = &n;
+        Ok(())
+    })?
+    .detach();
+    finish();
+    panic!("scenario init_panics: asked to panic");
 }
 
 export_plugin!(Scn, name = "scenarios", version = env!("CARGO_PKG_VERSION"));
