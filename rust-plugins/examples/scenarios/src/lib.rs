@@ -248,6 +248,7 @@ const SCENARIOS: &[(&str, When, Body)] = &[
     ("init_fails", When::Init, init_fails),
     ("start_fails", When::Start, start_fails),
     ("init_panics", When::Init, init_panics),
+    ("queues_full", When::Start, queues_full),
     ("peer_close_order", When::Start, close_order),
     ("peer_owned_copy", When::Start, owned_copy),
     ("peer_quarantine", When::Start, quarantine_beside_peer),
@@ -1429,6 +1430,41 @@ fn init_panics(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
     .detach();
     finish();
     panic!("scenario init_panics: asked to panic");
+}
+
+/// D4, R2: the event queue (65536 by default) and the post queue (65536)
+/// refuse the next one with Again; every accepted one is then run.
+fn queues_full(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let t = ctx.topic("t")?;
+    let mut n = 0u32;
+    let err = loop {
+        match ctx.publish(&t, b"") {
+            Ok(()) => n += 1,
+            Err(e) => break e,
+        }
+    };
+    rec(format!("published {n}, then {err:?}"));
+    let remote = ctx.remote()?;
+    let mut n = 0u32;
+    let err = loop {
+        let r = remote.post(
+            |me: &mut Scn, _| {
+                me.n += 1;
+                if me.n == 65536 {
+                    rec("post 65536 ran");
+                    finish();
+                }
+                Ok(())
+            },
+            PostMode::NonBlock,
+        );
+        match r {
+            Ok(()) => n += 1,
+            Err(e) => break e,
+        }
+    };
+    rec(format!("posted {n}, then {err:?}"));
+    Ok(())
 }
 
 export_plugin!(Scn, name = "scenarios", version = env!("CARGO_PKG_VERSION"));
