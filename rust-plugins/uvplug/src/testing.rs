@@ -30,12 +30,16 @@
 //!   [`start_work`](TestHost::start_work) starts them without waiting, so
 //!   that a test can cancel work while it runs (W2). Unload cancels queued
 //!   work and waits for running work (U3);
-//! - each step of `run_until_idle` is one turn of the real host's loop:
-//!   cancelled work's done (W5), unloads of quarantined plugins (F1), one
-//!   timer round (timers due together fire before the events they
-//!   publish, D6), the event queue, then finished work and posts. The
-//!   scenario suite (rust-plugins/examples/scenarios) checks that traces
-//!   match the C host's.
+//! - each step of `run_until_idle` ([`run_once`](TestHost::run_once) runs
+//!   one) is one turn of the real host's loop on libuv: the idle phase
+//!   (cancelled work's done, W5; unloads of quarantined plugins, F1; a
+//!   round of timers that were due already when armed, e.g. 0 ms, D6; the
+//!   event queue, at most [`set_batch`](TestHost::set_batch), D5), the
+//!   poll phase (finished work's done, then posts and remote publishes,
+//!   R1, R6), then the timers phase (timers that came due meanwhile: what
+//!   they publish is delivered on the next turn). The scenario suite
+//!   (rust-plugins/examples/scenarios, tests/scenarios) checks that its
+//!   traces match the C host's line by line.
 //!
 //! ```
 //! use uvplug::prelude::*;
