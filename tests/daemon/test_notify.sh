@@ -28,8 +28,11 @@ INI
 SOCK=$T/notify.sock
 OUT=$T/notify.out
 : >"$OUT"
-"$UVPD_NOTIFY_LISTEN" "$SOCK" "$OUT" &
+# Its own output in a file: a listener left behind must not hold ctest's
+# pipe open; and it goes with the test, whatever the way out.
+"$UVPD_NOTIFY_LISTEN" "$SOCK" "$OUT" >"$T/listen.log" 2>&1 &
 LISTEN_PID=$!
+trap 'kill "$LISTEN_PID" 2>/dev/null; _uvpd_cleanup' EXIT
 for _ in $(seq 1 200); do
   [ -S "$SOCK" ] && break
   sleep 0.02
