@@ -43,8 +43,8 @@ int uvp__publish(uvp_ctx *ctx, uvp_topic topic, const void *data, size_t len,
   if (tp == NULL) return UVP_ENOENT;                  /* F5 */
   if (len > h->opts.max_payload) return UVP_EMSGSIZE; /* F4 */
   if (q->count == q->max) {
-    q->refused++;      /* O1 */
-    return UVP_EAGAIN; /* D4 */
+    h->queue_refused++; /* O1 */
+    return UVP_EAGAIN;  /* D4 */
   }
   int rc;
   if (q->count == q->cap && (rc = queue_grow(q)) < 0) return rc;
@@ -72,7 +72,7 @@ int uvp__publish(uvp_ctx *ctx, uvp_topic topic, const void *data, size_t len,
   ctx->published++;
   tp->published++; /* O1 */
   if (q->count++ == 0) uvp__host_schedule(h);
-  if (q->count > q->high_water) q->high_water = q->count;
+  if (q->count > h->queue_high_water) h->queue_high_water = q->count;
   return 0;
 }
 
@@ -150,8 +150,7 @@ static inline void end_run(uvp_host *h, uvp__topic *tp, uvp_ctx *ctx,
   if (h->metrics) {
     ctx->calls += calls;
     ctx->events += calls;
-    tp->delivered += calls; /* O1 */
-    h->span.calls += calls; /* O2: the run is in the span of ctx */
+    tp->delivered += calls; /* O1; the span counts ctx->calls (O2) */
   }
 }
 

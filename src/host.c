@@ -80,7 +80,8 @@ int uvp__ctx_new(uvp_host *h, const char *name, uvp_ctx **out_ctx) {
 
 void uvp__ctx_free(uvp_ctx *ctx) {
   assert(ctx->registrations == 0 && ctx->pending_owned == 0);
-  if (ctx->host->span.ctx == ctx) uvp__span_close(ctx->host); /* O2 */
+  if (uvp__span_ctx(&ctx->host->span) == ctx) /* O2 */
+    uvp__span_close(ctx->host);
   ctx->host->ctxs[ctx->index] = NULL;
   ctx->magic = 0;
   free(ctx->path);

@@ -41,7 +41,7 @@ int uvp_host_get_stats(uvp_host *host, uvp_host_stats *out) {
     return UVP_EINVAL; /* F3 */
   int rc = check_host(host);
   if (rc < 0) return rc;
-  const uint32_t *kind = host->reg.by_kind;
+  const uint32_t *kind = host->by_kind;
   uvp_host_stats st = {
       .size = out->size,
       .topics = host->topics.count,
@@ -51,8 +51,8 @@ int uvp_host_get_stats(uvp_host *host, uvp_host_stats *out) {
       .fd_watches = kind[UVP__FD],
       .work_items = kind[UVP__WORK],
       .queue_depth = host->queue.count,
-      .queue_high_water = host->queue.high_water,
-      .queue_refused = host->queue.refused,
+      .queue_high_water = host->queue_high_water,
+      .queue_refused = host->queue_refused,
       .slow_callbacks = host->slow_callbacks,
   };
   for (uint32_t i = 0; i < host->norder; i++) {

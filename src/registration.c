@@ -22,7 +22,7 @@ int uvp__reg_begin(uvp_ctx *ctx, int kind, void *user_data,
   s->destroy = destroy;
   s->owner = ctx->index;
   s->kind = (uint8_t)kind;
-  h->reg.by_kind[kind]++; /* O1 */
+  h->by_kind[kind]++; /* O1 */
   ctx->registrations++;
   *out_idx = idx;
   return 0;
@@ -41,7 +41,7 @@ void uvp__reg_abort(uvp_host *h, uint32_t idx) {
   uvp__slot *s = uvp__registry_at(&h->reg, idx);
   uvp_ctx *ctx = uvp__slot_ctx(h, s);
   retire(s);
-  h->reg.by_kind[s->kind]--;
+  h->by_kind[s->kind]--;
   uvp__registry_release(&h->reg, idx);
   ctx->registrations--;
 }
@@ -51,7 +51,7 @@ void uvp__reg_finish(uvp_host *h, uint32_t idx) {
   uvp_ctx *ctx = uvp__slot_ctx(h, s);
   uvp_destroy_fn destroy = s->destroy;
   void *user_data = s->user_data;
-  h->reg.by_kind[s->kind]--;
+  h->by_kind[s->kind]--;
   uvp__registry_release(&h->reg, idx);
   ctx->registrations--;
   if (destroy != NULL) {

@@ -471,7 +471,7 @@ static int run_cell(uvp_host *h, uvp_ctx *ctx, bool live, cell *c) {
     uvp__call_enter(ctx);
     if (live && h->metrics) { /* O2 */
       uvp__span_enter(h, ctx, UVP__CB_POST);
-      h->span.calls++;
+      h->span.posts++;
     }
     if (live) rc = c->u.post.cb(ctx, c->u.post.user_data);
     if (c->u.post.destroy != NULL) c->u.post.destroy(c->u.post.user_data);

@@ -28,6 +28,10 @@
  * here) would only halve that; sampling would make the counts inexact.
  * Such a host can set no_metrics.
  *
+ * A span counts its events and timers as the growth of ctx->calls, which
+ * the dispatcher adds up anyway, so staying in a span costs one compare
+ * and no store; posts, not in calls, are counted in the span.
+ *
  * Callbacks run from inside a span's callback (on_init or on_stop reached
  * from a callback of the embedder's ctx, say) are timed on their own and
  * their time is taken out of the enclosing span.
@@ -88,17 +92,24 @@ static void record(uvp_host *h, uvp_ctx *ctx, int kind, uint64_t ns,
 
 static void end_at(uvp_host *h, uint64_t now) {
   uvp__span sp = h->span;
-  h->span.ctx = NULL; /* first: the watchdog's log hook may run code */
-  record(h, sp.ctx, sp.kind, now - sp.start, sp.calls, now);
+  h->span.key = 0; /* first: the watchdog's log hook may run code */
+  uvp_ctx *ctx = uvp__span_ctx(&sp);
+  uint64_t calls = sp.posts + (ctx->calls - sp.calls0);
+  record(h, ctx, (int)(sp.key & UVP__SPAN_KIND_MASK), now - sp.start,
+         calls > UINT32_MAX ? UINT32_MAX : (uint32_t)calls, now);
 }
 
 void uvp__span_close(uvp_host *h) { end_at(h, uv_hrtime()); }
 
+STATIC_ASSERT(_Alignof(uvp_ctx) > UVP__SPAN_KIND_MASK);
+STATIC_ASSERT(UVP__CB_STOP <= UVP__SPAN_KIND_MASK);
+
 void uvp__span_switch(uvp_host *h, uvp_ctx *ctx, int kind) {
   uint64_t now = uv_hrtime();
-  if (h->span.ctx != NULL) end_at(h, now);
-  h->span =
-      (uvp__span){.ctx = ctx, .start = now, .calls = 0, .kind = (uint8_t)kind};
+  if (h->span.key != 0) end_at(h, now);
+  h->span = (uvp__span){.key = (uintptr_t)ctx | (uintptr_t)kind,
+                        .start = now,
+                        .calls0 = ctx->calls};
 }
 
 /* Lone callbacks (fd, work done, on_init, on_start, on_stop): two reads. */
@@ -109,6 +120,6 @@ uint64_t uvp__time_begin(const uvp_host *h) {
 void uvp__time_end(uvp_host *h, uvp_ctx *ctx, int kind, uint64_t t0) {
   if (!h->metrics) return;
   uint64_t now = uv_hrtime(), ns = now - t0;
-  if (h->span.ctx != NULL) h->span.start += ns; /* not the enclosing one's */
+  if (h->span.key != 0) h->span.start += ns; /* not the enclosing one's */
   record(h, ctx, kind, ns, 1, now);
 }

@@ -92,11 +92,10 @@ STATIC_ASSERT(sizeof(uvp__slot) == 40);
 typedef struct uvp__registry {
   uvp__slot **chunks;
   uint32_t nchunks;
-  uint32_t used;                   /* slots ever handed out: [0, used) */
-  uint32_t free_head;              /* first free slot, or UVP__NONE */
-  uint32_t live;                   /* allocated slots */
-  uint32_t exhausted;              /* slots retired for good at UVP__GEN_LAST */
-  uint32_t by_kind[UVP__WORK + 1]; /* live slots of each uvp__kind (O1) */
+  uint32_t used;      /* slots ever handed out: [0, used) */
+  uint32_t free_head; /* first free slot, or UVP__NONE */
+  uint32_t live;      /* allocated slots */
+  uint32_t exhausted; /* slots retired for good at UVP__GEN_LAST */
 } uvp__registry;
 
 /* The generation a slot is retired to when its ids must never come back. */
@@ -191,8 +190,6 @@ typedef struct uvp__queue {
   uint32_t cap; /* power of two; grows up to max */
   uint32_t max;
   uint32_t head, count;
-  uint32_t high_water; /* most events queued at once (O1) */
-  uint64_t refused;    /* publishes refused with UVP_EAGAIN (O1) */
 } uvp__queue;
 
 /* ---------------------------------------------------------------------- */
@@ -289,13 +286,21 @@ enum uvp__cb_kind {
 };
 
 /* Consecutive callbacks of one plugin and kind, timed together: see
- * timing.c for why. */
+ * timing.c for why. The ctx and the kind share one word (a ctx is 8-byte
+ * aligned, a kind takes 3 bits), so that staying in the span is one
+ * compare on the dispatch path. */
 typedef struct uvp__span {
-  uvp_ctx *ctx;   /* charged when the span ends; NULL: none open */
-  uint64_t start; /* uv_hrtime() */
-  uint32_t calls; /* callbacks in it so far */
-  uint8_t kind;   /* enum uvp__cb_kind */
+  uintptr_t key;   /* (uintptr_t)ctx | kind, charged at the end; 0: none */
+  uint64_t start;  /* uv_hrtime() */
+  uint64_t calls0; /* ctx->calls at the start: events and timers count */
+  uint32_t posts;  /* posts in it (they are not in ctx->calls) */
 } uvp__span;
+
+#define UVP__SPAN_KIND_MASK ((uintptr_t)7)
+
+static inline uvp_ctx *uvp__span_ctx(const uvp__span *sp) {
+  return (uvp_ctx *)(sp->key & ~UVP__SPAN_KIND_MASK);
+}
 
 /* Bytes kept of a failed load's message, escaped, NUL included (A15). */
 #define UVP__LOAD_ERROR_MAX 512
@@ -338,7 +343,10 @@ struct uvp_host {
   uint32_t work_running; /* on the pool, abandoned ones included */
   bool work_timer_open;  /* work_timer initialized, in handles_open */
   uv_timer_t work_timer; /* work_drain_ms deadlines */
-  /* timing.c (O2) */
+  /* O1, O2: last, so that the hot fields above keep their cache lines */
+  uint32_t by_kind[UVP__WORK + 1]; /* live slots of each uvp__kind */
+  uint32_t queue_high_water;       /* most events queued at once */
+  uint64_t queue_refused;          /* publishes refused with UVP_EAGAIN */
   uvp__span span;
   uint64_t slow_ns; /* opts.slow_callback_ms in ns; 0: watchdog off */
   uint64_t slow_callbacks;
@@ -373,14 +381,14 @@ void uvp__time_end(uvp_host *h, uvp_ctx *ctx, int kind, uint64_t t0);
 /* Charges the callbacks from here on to ctx: one compare while the span
  * goes on. Only with h->metrics. */
 static inline void uvp__span_enter(uvp_host *h, uvp_ctx *ctx, int kind) {
-  if (h->span.ctx != ctx || h->span.kind != kind)
+  if (h->span.key != ((uintptr_t)ctx | (uintptr_t)kind))
     uvp__span_switch(h, ctx, kind);
 }
 
 /* Ends the open span, if any: at the end of every libuv callback of ours
  * that opened one, so that no span ever covers the loop's waiting. */
 static inline void uvp__span_end(uvp_host *h) {
-  if (h->span.ctx != NULL) uvp__span_close(h);
+  if (h->span.key != 0) uvp__span_close(h);
 }
 
 /* errno.c */
