@@ -119,7 +119,13 @@ maps_count() { wc -l <"/proc/$1/maps"; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 # True when the daemon binary is built with AddressSanitizer.
-daemon_is_asan() { ldd "$UVPLUGD" 2>/dev/null | grep -q libasan; }
+# (Not `ldd | grep -q`: grep -q exits at the first match, ldd then dies of
+# SIGPIPE, and pipefail turns the match into a failure.)
+daemon_is_asan() {
+  local libs
+  libs=$(ldd "$UVPLUGD" 2>/dev/null || true)
+  [[ $libs == *libasan* ]]
+}
 
 # Wait until the daemon catches SIGHUP and SIGUSR1 (its handlers are in
 # place: before that, SIGUSR1's default action would kill it). For runs

@@ -67,7 +67,7 @@ wait "$LISTEN_PID" || fail "notify_listen failed"
 order=$(grep -E ' (READY|RELOADING|STOPPING)=1$' "$OUT" | awk '{print $2}' | tr '\n' ' ')
 assert_eq "notification order" "READY=1 RELOADING=1 READY=1 STOPPING=1 " "$order"
 # RELOADING=1 carries the reload's start time for Type=notify-reload.
-grep -A1 ' RELOADING=1$' "$OUT" | grep -qE ' MONOTONIC_USEC=[0-9]+$' ||
+[[ $(grep -A1 ' RELOADING=1$' "$OUT") =~ \ MONOTONIC_USEC=[0-9]+ ]] ||
   fail "no MONOTONIC_USEC with RELOADING=1: $(cat "$OUT")"
 # Every datagram came from the daemon itself (kernel credentials).
 pid_of_daemon=$(grep ' READY=1$' "$OUT" | head -1 | awk '{print $1}')
