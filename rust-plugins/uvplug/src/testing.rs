@@ -28,8 +28,13 @@
 //!   wait for the loop; `run_until_idle` returns once no work is queued or
 //!   running, and runs the dones oldest first (W1);
 //!   [`start_work`](TestHost::start_work) starts them without waiting, so
-//!   that a test can cancel work while it runs (W2). Unload cancels queued
-//!   work and waits for running work (U3);
+//!   that a test can cancel work while it runs (W2);
+//! - [`unload`](TestHost::unload) runs a whole unload before it returns
+//!   (stop, destroys, queued posts destroyed, running work waited for,
+//!   U3, at most [`set_work_drain`](TestHost::set_work_drain), W6); an
+//!   unload the plugin asks for (`unload_self`) or a quarantine's starts
+//!   when its callback returns and drains as the loop turns, other plugins
+//!   running meanwhile (U2), as in the host;
 //! - each step of `run_until_idle` ([`run_once`](TestHost::run_once) runs
 //!   one) is one turn of the real host's loop on libuv: the idle phase
 //!   (cancelled work's done, W5; unloads of quarantined plugins, F1; a
@@ -153,6 +158,10 @@ enum Phase {
     /// without on_stop.
     Quarantined,
     Stopping,
+    /// Stopped; waits for its work and queued posts (U3, R4).
+    Draining,
+    /// on_unload waits for the delivery of one of its payloads (L8).
+    Finishing,
     Gone,
 }
 
@@ -982,7 +991,11 @@ impl Inner {
         let mut st = self.st.borrow_mut();
         match st.plugins[plugin].phase {
             Phase::Init | Phase::Running => {}
-            Phase::Quarantined | Phase::Stopping | Phase::Gone => return sys::UVP_ECLOSED,
+            Phase::Quarantined
+            | Phase::Stopping
+            | Phase::Draining
+            | Phase::Finishing
+            | Phase::Gone => return sys::UVP_ECLOSED,
         }
         let reg = Registration {
             plugin,
@@ -1818,11 +1831,12 @@ impl TestHost {
         }
         let (index, ctx) = {
             let mut st = self.inner.st.borrow_mut();
-            if st
-                .plugins
-                .iter()
-                .any(|p| p.name == name && p.phase != Phase::Gone)
-            {
+            if st.plugins.iter().any(|p| {
+                // A6: a stopping or draining instance no longer holds
+                // its name (the host's uvp__plugin_find, live only)
+                p.name == name
+                    && matches!(p.phase, Phase::Init | Phase::Running | Phase::Quarantined)
+            }) {
                 return Err(Error::DupName);
             }
             let index = st.plugins.len();
@@ -1894,6 +1908,8 @@ impl TestHost {
                     st.unload_requests.retain(|&x| x != index);
                     st.quarantine_due.retain(|&x| x != index);
                 }
+                // A9: no on_stop (it never started); on_unload runs.
+                self.teardown(index);
                 self.finish_unload(index);
                 self.host_log(format!(
                     "plugin {name}: start failed: {}",
@@ -1916,32 +1932,59 @@ impl TestHost {
         });
     }
 
-    /// Unload, after on_stop (S1, U1): closes the remote, ends every
-    /// registration in slot order (destroy runs), then work: cancelled
-    /// items that never started end through their done, queued posts are
-    /// destroyed (R4), running work is waited for (U3).
+    /// Unload, after on_stop (S1, U1), at once: ends every registration
+    /// in slot order (destroy runs; work is cancelled), closes the remote,
+    /// then waits for what drains: cancelled items that never started end
+    /// through their done, queued posts are destroyed (R4), running work
+    /// is waited for (U3).
     fn teardown(&self, plugin: usize) {
-        self.inner.close_remote(plugin);
         self.inner.cancel_all(plugin);
+        self.inner.close_remote(plugin);
+        self.finish_sync(plugin);
+    }
+
+    /// The draining part of an unload, at once (for `unload`, a failed
+    /// load and the host's drop): posts destroyed, work waited for.
+    fn finish_sync(&self, plugin: usize) {
         self.inner.drop_posts(Some(plugin));
         self.inner.drain_work(plugin);
         self.inner.drop_posts(Some(plugin));
     }
 
-    /// The rest of an unload after on_stop: teardown, owned payloads freed
-    /// (L8), then on_unload, unless a payload of the plugin is being
+    /// The end of an unload once nothing drains any more: owned payloads
+    /// freed (L8), then on_unload, unless a payload of the plugin is being
     /// delivered right now (then when its delivery ends).
     fn finish_unload(&self, plugin: usize) {
-        self.teardown(plugin);
         self.inner.release_owned(plugin);
         {
             let mut st = self.inner.st.borrow_mut();
+            st.plugins[plugin].phase = Phase::Finishing;
             if st.in_flight == Some(plugin) {
                 st.unload_waiting.push(plugin);
                 return;
             }
         }
         self.run_on_unload(plugin);
+    }
+
+    /// A draining plugin whose work ended and whose queued posts were
+    /// destroyed finishes its unload (the host's try_finish).
+    fn try_finish(&self, plugin: usize) {
+        if self.inner.st.borrow().plugins[plugin].phase != Phase::Draining
+            || !self.inner.work_items(Some(plugin)).is_empty()
+            || self.inner.inbox.lock().iter().any(|p| p.plugin == plugin)
+        {
+            return;
+        }
+        self.finish_unload(plugin);
+    }
+
+    /// `try_finish` for every draining plugin.
+    fn finish_drained(&mut self) {
+        let n = self.inner.st.borrow().plugins.len();
+        for p in 0..n {
+            self.try_finish(p);
+        }
     }
 
     fn run_on_unload(&self, plugin: usize) {
@@ -1960,7 +2003,11 @@ impl TestHost {
         }
     }
 
-    fn unload_index(&mut self, plugin: usize) -> Result<()> {
+    /// The first part of an unload, as the host's uvp__plugin_begin_unload:
+    /// on_stop (not for a quarantined plugin, F1), every registration
+    /// ended (destroy runs; work cancelled), the remote closed; the plugin
+    /// then drains.
+    fn begin_unload(&mut self, plugin: usize) -> Result<()> {
         let (hooks, ctx, state, stop) = {
             let mut st = self.inner.st.borrow_mut();
             let Some(p) = st.plugins.get_mut(plugin) else {
@@ -1988,14 +2035,30 @@ impl TestHost {
             // SAFETY: the plugin's hook with its own ctx and state (S1).
             unsafe { on_stop(ctx, state) };
         }
-        self.finish_unload(plugin);
+        self.inner.cancel_all(plugin);
+        self.inner.close_remote(plugin);
+        self.inner.st.borrow_mut().plugins[plugin].phase = Phase::Draining;
+        Ok(())
+    }
+
+    /// An unload the plugin asked for (unload_self) or a quarantine's: it
+    /// drains on later turns, as in the host (U3, R4): its queued posts
+    /// are destroyed and its work's done runs as the loop turns, other
+    /// plugins running meanwhile (U2); then on_unload.
+    fn unload_index(&mut self, plugin: usize) -> Result<()> {
+        self.begin_unload(plugin)?;
+        self.try_finish(plugin);
         Ok(())
     }
 
     /// Unloads a plugin: stop, cancel every registration (each destroy
-    /// runs), then on_unload (S1).
+    /// runs), destroy its queued posts, wait for its running work, then
+    /// on_unload (S1), all before it returns.
     pub fn unload(&mut self, id: PluginId) -> Result<()> {
-        self.unload_index(id.0)
+        self.begin_unload(id.0)?;
+        self.finish_sync(id.0);
+        self.finish_unload(id.0);
+        Ok(())
     }
 
     /// Whether the plugin is loaded (false after unload or quarantine).
@@ -2390,6 +2453,7 @@ impl TestHost {
                 self.deliver(q);
             }
             self.unload_requested();
+            self.finish_drained();
             if !one {
                 break;
             }
@@ -2435,6 +2499,7 @@ impl TestHost {
             self.quarantine(p);
         }
         self.unload_requested();
+        self.finish_drained();
     }
 
     /// Hands queued, uncancelled work functions to helper threads (at most
@@ -2797,7 +2862,21 @@ impl Drop for TestHost {
         self.inner.st.borrow_mut().closing = true;
         let n = self.inner.st.borrow().plugins.len();
         for i in (0..n).rev() {
-            let _ = self.unload_index(i);
+            let phase = self.inner.st.borrow().plugins[i].phase;
+            match phase {
+                Phase::Running | Phase::Quarantined => {
+                    if self.begin_unload(i).is_ok() {
+                        self.finish_sync(i);
+                        self.finish_unload(i);
+                    }
+                }
+                Phase::Draining => {
+                    self.finish_sync(i);
+                    self.finish_unload(i);
+                }
+                Phase::Finishing => self.run_on_unload(i),
+                Phase::Init | Phase::Stopping | Phase::Gone => {}
+            }
         }
         // Remotes outlive the host (R5): close every one that is left
         // (plugins whose init failed included) and destroy what is queued.
@@ -3642,5 +3721,70 @@ mod agrees_with_the_host {
         assert!(h.run_once());
         assert_eq!(take(), ["event"]);
         assert!(!h.run_once());
+    }
+
+    // U2, U3, R4: an unload asked for in a handler starts as the handler
+    // returns (stop, destroys) but drains on later turns: the rest of the
+    // fan-out still reaches the other plugin first, then the queued post
+    // is destroyed unrun and the state dropped (src/plugin.c, DRAINING).
+    #[test]
+    fn unload_self_drains_while_others_run() {
+        struct Quitter;
+        impl Drop for Quitter {
+            fn drop(&mut self) {
+                rec("quitter dropped");
+            }
+        }
+        impl Plugin for Quitter {
+            fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+                let t = ctx.topic("t")?;
+                ctx.subscribe(&t, |_: &mut Quitter, ctx, _: &Event| {
+                    let n = Note("post");
+                    ctx.remote()?.post(
+                        move |_: &mut Quitter, _| {
+                            let _n = &n;
+                            Ok(())
+                        },
+                        PostMode::NonBlock,
+                    )?;
+                    ctx.unload_self()
+                })?
+                .detach();
+                Ok(Quitter)
+            }
+            fn stop(&mut self, _: &mut Ctx<Self>) {
+                rec("quitter stop");
+            }
+        }
+        struct Other;
+        impl Plugin for Other {
+            fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+                let t = ctx.topic("t")?;
+                ctx.subscribe(&t, |_: &mut Other, _, _: &Event| {
+                    rec("other got t");
+                    Ok(())
+                })?
+                .detach();
+                Ok(Other)
+            }
+        }
+        take();
+        let mut h = TestHost::new();
+        let q = h.load::<Quitter>("").unwrap();
+        h.load::<Other>("").unwrap();
+        h.publish("t", b"").unwrap();
+        h.run_until_idle();
+        assert_eq!(
+            take(),
+            [
+                "quitter stop",
+                "other got t",
+                "drop post",
+                "quitter dropped"
+            ]
+        );
+        assert!(!h.is_loaded(q.id()));
+        // its name is free again as soon as it stopped (A6)
+        h.load_as::<Other>("plugin-0", "").unwrap();
     }
 }

@@ -250,6 +250,8 @@ const SCENARIOS: &[(&str, When, Body)] = &[
     ("init_panics", When::Init, init_panics),
     ("queues_full", When::Start, queues_full),
     ("peer_close_order", When::Start, close_order),
+    ("peer_unload_drains", When::Start, unload_drains),
+    ("peer_unload_posts", When::Start, unload_posts),
     ("peer_owned_copy", When::Start, owned_copy),
     ("peer_quarantine", When::Start, quarantine_beside_peer),
 ];
@@ -259,15 +261,17 @@ const PEERS: &[(&str, Body)] = &[
     ("peer_close_order", peer_close_order),
     ("peer_owned_copy", peer_listens),
     ("peer_quarantine", peer_listens),
+    ("peer_unload_drains", peer_listens),
+    ("peer_unload_posts", peer_listens),
 ];
 
 /// The plugin: the scenario's name and whatever its handlers keep.
 pub struct Scn {
     /// The second instance of a scenario with a peer.
     is_peer: bool,
-    /// A scenario with a peer finishes explicitly, not when the first
-    /// instance's state is dropped.
-    peered: bool,
+    /// Whether dropping the state finishes the scenario (not by default
+    /// when it has a peer: the peer may still have things to show).
+    finish_on_drop: bool,
     body: Body,
     when: When,
     subs: Vec<Option<Subscription>>,
@@ -276,6 +280,8 @@ pub struct Scn {
     peer: Option<UnixStream>,
     work: Vec<WorkHandle>,
     remote: Option<Remote<Scn>>,
+    /// Lets a waiting work function return (sent by stop).
+    release: Option<mpsc::Sender<()>>,
 }
 
 impl Drop for Scn {
@@ -284,7 +290,7 @@ impl Drop for Scn {
             rec("peer state dropped");
         } else {
             rec("state dropped");
-            if !self.peered {
+            if self.finish_on_drop {
                 finish();
             }
         }
@@ -308,7 +314,7 @@ impl Plugin for Scn {
         }
         let mut me = Scn {
             is_peer,
-            peered: has_peer(name),
+            finish_on_drop: !has_peer(name),
             body,
             when,
             subs: Vec::new(),
@@ -317,6 +323,7 @@ impl Plugin for Scn {
             peer: None,
             work: Vec::new(),
             remote: None,
+            release: None,
         };
         if when == When::Init {
             body(&mut me, ctx)?;
@@ -334,6 +341,9 @@ impl Plugin for Scn {
 
     fn stop(&mut self, ctx: &mut Ctx<Self>) {
         rec(if self.is_peer { "peer stop" } else { "stop" });
+        if let Some(tx) = self.release.take() {
+            let _ = tx.send(());
+        }
         if self.n == 77 {
             stop_calls_in_stop(self, ctx);
         }
@@ -1465,6 +1475,61 @@ fn queues_full(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
     };
     rec(format!("posted {n}, then {err:?}"));
     Ok(())
+}
+
+/// U1, U3, S3: the first instance unloads itself in its handler of an
+/// event the peer also gets, later in the same fan-out. The unload starts
+/// at once (stop, destroys) but drains: the peer still gets the event,
+/// then the running work's done hears Canceled, and only then is the
+/// state dropped.
+fn unload_drains(me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let (tx, rx) = mpsc::channel::<()>();
+    me.release = Some(tx);
+    let n = Note("done closure");
+    ctx.spawn_work(
+        move || rx.recv_timeout(Duration::from_secs(5)).is_ok(),
+        move |_: &mut Scn, _, r: Result<bool>| {
+            let _n = &n;
+            rec(format!("done {r:?}"));
+            finish();
+            Ok(())
+        },
+    )?;
+    unload_in_handler(ctx, false)
+}
+
+/// R4, U2: as peer_unload_drains with a queued post instead of work: the
+/// post is destroyed unrun after the fan-out, then the state is dropped.
+fn unload_posts(me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    me.finish_on_drop = true;
+    unload_in_handler(ctx, true)
+}
+
+/// Subscribes the first instance to `t` with a handler that (optionally
+/// posts, then) unloads it; publishes `go` on `t`.
+fn unload_in_handler(ctx: &mut Ctx<Scn>, post: bool) -> Result<()> {
+    let t = ctx.topic("t")?;
+    let n = Note("main sub");
+    ctx.subscribe(&t, move |_: &mut Scn, ctx, ev: &Event| {
+        let _n = &n;
+        rec(format!("main got {}", text(ev)));
+        if post {
+            let n = Note("post");
+            let r = ctx.remote()?.post(
+                move |_: &mut Scn, _| {
+                    let _n = &n;
+                    rec("post ran");
+                    Ok(())
+                },
+                PostMode::NonBlock,
+            );
+            rec(format!("post {}", st(r)));
+        }
+        rec(format!("unload_self {}", st(ctx.unload_self())));
+        Ok(())
+    })?
+    .detach();
+    ctx.publish(&t, b"go")
 }
 
 export_plugin!(Scn, name = "scenarios", version = env!("CARGO_PKG_VERSION"));
