@@ -130,10 +130,16 @@ daemon_is_asan() {
 # Wait until the daemon catches SIGHUP and SIGUSR1 (its handlers are in
 # place: before that, SIGUSR1's default action would kill it). For runs
 # whose log level hides the "started" line.
+# The exe check comes first: until it execs, the forked shell has the
+# shell's own handlers, SIGUSR1 among them.
 wait_for_handlers() {
-  local deadline=$((SECONDS + ${1:-15})) mask
+  local deadline=$((SECONDS + ${1:-15})) mask exe
+  exe=$(readlink -f "$UVPLUGD")
   while :; do
-    mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$DAEMON_PID/status" 2>/dev/null || true)
+    mask=""
+    if [ "$(readlink "/proc/$DAEMON_PID/exe" 2>/dev/null)" = "$exe" ]; then
+      mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$DAEMON_PID/status" 2>/dev/null || true)
+    fi
     if [ -n "$mask" ] && (( (0x$mask >> 0) & 1 )) && (( (0x$mask >> 9) & 1 )); then
       return 0
     fi
