@@ -64,9 +64,10 @@ static void run_scenario(const char *name) {
   bool live = uvt_stats(&fx, "scn", &st) == 0 && st.state == UVP_PLUGIN_RUNNING;
   note("loaded %ld", live);
   if (live) {
-    char line[64];
-    snprintf(line, sizeof line, "errors %llu panics %llu",
-             (unsigned long long)st.errors, (unsigned long long)st.panics);
+    char line[96];
+    snprintf(line, sizeof line, "errors %llu panics %llu registrations %u",
+             (unsigned long long)st.errors, (unsigned long long)st.panics,
+             (unsigned)st.registrations);
     scn.note(line);
   }
   if (live && !scn.kept()) {

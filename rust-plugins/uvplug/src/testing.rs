@@ -120,6 +120,16 @@ pub struct Stats {
     pub wrong_thread: u64,
     /// The last negative status a callback returned (0 if none).
     pub last_error: i32,
+    /// Live registrations: subscriptions, timers, fd watches and work
+    /// items whose done has not run (`uvp_plugin_stats.registrations`).
+    pub registrations: u32,
+    /// Work items queued or running (`work_pending`).
+    pub work_pending: u32,
+    /// Of those, on a helper thread (`work_running`, W4).
+    pub work_running: u32,
+    /// Of those, waiting for the bounds or, cancelled while waiting, for
+    /// their done (`work_queued`, W4, W5).
+    pub work_queued: u32,
 }
 
 /// Names a loaded plugin instance of any type.
@@ -2197,13 +2207,28 @@ impl TestHost {
     /// The plugin's fault and thread counters.
     pub fn stats(&self, id: PluginId) -> Stats {
         let st = self.inner.st.borrow();
-        match st.plugins.get(id.0) {
-            Some(p) => Stats {
-                wrong_thread: p.ctx.wrong_thread.load(Ordering::Relaxed),
-                ..p.stats
-            },
-            None => Stats::default(),
+        let Some(p) = st.plugins.get(id.0) else {
+            return Stats::default();
+        };
+        let mut out = Stats {
+            wrong_thread: p.ctx.wrong_thread.load(Ordering::Relaxed),
+            ..p.stats
+        };
+        for (i, slot) in st.slots.iter().enumerate() {
+            let Some(r) = slot.reg.as_ref().filter(|r| r.plugin == id.0) else {
+                continue;
+            };
+            out.registrations += 1;
+            if matches!(r.kind, Kind::Work { .. }) {
+                out.work_pending += 1;
+                if Inner::started(&st, i) {
+                    out.work_running += 1;
+                } else if !r.running {
+                    out.work_queued += 1;
+                }
+            }
         }
+        out
     }
 
     /// The virtual loop time in milliseconds.
@@ -3786,5 +3811,63 @@ mod agrees_with_the_host {
         assert!(!h.is_loaded(q.id()));
         // its name is free again as soon as it stopped (A6)
         h.load_as::<Other>("plugin-0", "").unwrap();
+    }
+
+    // W4: the stats count work as the host's do: pending, running on the
+    // pool (at most the concurrency), queued behind the bound.
+    #[test]
+    fn stats_count_work_and_registrations() {
+        struct P;
+        impl Plugin for P {
+            fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+                let t = ctx.topic("t")?;
+                ctx.subscribe(&t, |_: &mut P, _, _: &Event| Ok(()))?
+                    .detach();
+                Ok(P)
+            }
+        }
+        let mut h = TestHost::new();
+        let p = h.load::<P>("").unwrap();
+        let mut core = None;
+        h.with(&p, |_, ctx| core = Some(ctx.core.clone()));
+        let ctx = crate::Ctx::<P>::new(core.unwrap());
+        let (tx, rx) = mpsc::channel::<()>();
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        for _ in 0..3 {
+            let rx = rx.clone();
+            ctx.spawn_work(
+                move || {
+                    let _ = rx.lock().unwrap().recv_timeout(Duration::from_secs(10));
+                },
+                |_: &mut P, _, _: Result<()>| Ok(()),
+            )
+            .unwrap();
+        }
+        drop(ctx);
+        assert_eq!(h.start_work(), 2);
+        let s = h.stats(p.id());
+        assert_eq!(
+            (
+                s.registrations,
+                s.work_pending,
+                s.work_running,
+                s.work_queued
+            ),
+            (4, 3, 2, 1)
+        );
+        for _ in 0..3 {
+            tx.send(()).unwrap();
+        }
+        h.run_until_idle();
+        let s = h.stats(p.id());
+        assert_eq!(
+            (
+                s.registrations,
+                s.work_pending,
+                s.work_running,
+                s.work_queued
+            ),
+            (1, 0, 0, 0)
+        );
     }
 }

@@ -16,7 +16,8 @@
 //! instance `scn` with `scenario=NAME` (`load <status>`), run the loop
 //! until [`finished`] (a scenario says so, or the state was dropped),
 //! note whether the instance is still loaded (`loaded <0|1>`), and if it
-//! is, its fault counters (`errors N panics M`) and unload it (`unload`)
+//! is, its counters (`errors N panics M registrations R`) and unload it
+//! (`unload`)
 //! unless the scenario asked to [`keep_loaded`], close the host (`close`)
 //! and note `end`. The loop runs one turn at a time (the fake host's
 //! `run_once`, the real host's `uv_run(UV_RUN_ONCE)`), checking

@@ -45,7 +45,10 @@ fn run_on_fake(name: &str) -> Vec<String> {
     scenarios::rec(format!("loaded {}", u8::from(live)));
     if let (true, Some(id)) = (live, id) {
         let st = h.stats(id);
-        scenarios::rec(format!("errors {} panics {}", st.errors, st.panics));
+        scenarios::rec(format!(
+            "errors {} panics {} registrations {}",
+            st.errors, st.panics, st.registrations
+        ));
     }
     if let (true, false, Some(id)) = (live, scenarios::kept(), id) {
         scenarios::rec("unload");
