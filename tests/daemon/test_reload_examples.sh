@@ -33,9 +33,9 @@ conf ticks counter-new >"$T/u.ini.new"
 mv "$T/u.ini.new" "$T/u.ini"
 kill -HUP "$DAEMON_PID"
 wait_for_line "$T/log" "reload done: 1 added, 1 reloaded, 1 removed, 2 unchanged$"
-grep -q "counter-chg: counter: seen 0 events$" "$T/log" || fail "the old counter-chg did not stop"
-wait_for_line "$T/log" "ticker: ticker: done after $N" 20
+grep -q "counter-chg: seen 0 events$" "$T/log" || fail "the old counter-chg did not stop"
+wait_for_line "$T/log" "ticker: done after $N" 20
 stop_daemon TERM
 assert_eq "exit code" 0 "$DAEMON_RC"
-assert_eq "counter-keep saw every tick" 1 "$(count_lines "$T/log" "counter-keep: counter: seen $N events$")"
+assert_eq "counter-keep saw every tick" 1 "$(count_lines "$T/log" "counter-keep: seen $N events$")"
 echo ok

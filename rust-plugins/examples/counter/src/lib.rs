@@ -1,5 +1,5 @@
 //! `counter`: counts the events on a topic and logs
-//! `counter: seen N events` when it stops.
+//! `seen N events` when it stops.
 //!
 //! Config: `topic=ticks` (the default).
 
@@ -29,7 +29,7 @@ impl Plugin for Counter {
     }
 
     fn stop(&mut self, ctx: &mut Ctx<Self>) {
-        uvplug::info!(ctx, "counter: seen {} events", self.seen);
+        uvplug::info!(ctx, "seen {} events", self.seen);
     }
 }
 
@@ -55,7 +55,7 @@ mod tests {
         h.run_until_idle();
         assert_eq!(h.state(&p).seen, 7);
         h.unload(p.id()).unwrap();
-        assert!(h.logged("counter: seen 7 events"));
+        assert!(h.logged("seen 7 events"));
         assert_eq!(h.destroy_calls(), 1);
     }
 

@@ -1,7 +1,7 @@
 //! `line-echo`: a loopback TCP line echo server driven by fd watches.
 //!
 //! Binds `127.0.0.1:<port>` (config `port=N`, 0 = an ephemeral port; the
-//! default), logs `line-echo: listening on 127.0.0.1:<port>` at start,
+//! default), logs `listening on 127.0.0.1:<port>` at start,
 //! accepts connections, echoes every complete line (`\n`-terminated) back
 //! to its sender and publishes it (without the line ending) on `lines`.
 
@@ -51,7 +51,7 @@ impl LineEcho {
                         Interest::READABLE,
                         move |me: &mut LineEcho, ctx, stream, r| me.readable(ctx, id, stream, r),
                     )?;
-                    uvplug::debug!(ctx, "line-echo: connection {id} from {peer}");
+                    uvplug::debug!(ctx, "connection {id} from {peer}");
                     self.conns.insert(
                         id,
                         Conn {
@@ -63,7 +63,7 @@ impl LineEcho {
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    uvplug::warn!(ctx, "line-echo: accept: {e}");
+                    uvplug::warn!(ctx, "accept: {e}");
                     return Ok(());
                 }
             }
@@ -141,7 +141,7 @@ impl Plugin for LineEcho {
         cfg.finish()?;
         let listener = TcpListener::bind(("127.0.0.1", port))
             .and_then(|l| l.set_nonblocking(true).map(|()| l))
-            .map_err(|e| Error::msg(format!("line-echo: bind 127.0.0.1:{port}: {e}")))?;
+            .map_err(|e| Error::msg(format!("bind 127.0.0.1:{port}: {e}")))?;
         let port = listener.local_addr()?.port();
         let accept = ctx.watch_fd(
             listener,
@@ -159,7 +159,7 @@ impl Plugin for LineEcho {
     }
 
     fn start(&mut self, ctx: &mut Ctx<Self>) -> Result<()> {
-        uvplug::info!(ctx, "line-echo: listening on 127.0.0.1:{}", self.port);
+        uvplug::info!(ctx, "listening on 127.0.0.1:{}", self.port);
         Ok(())
     }
 
@@ -167,7 +167,7 @@ impl Plugin for LineEcho {
         let open = self.conns.len();
         uvplug::info!(
             ctx,
-            "line-echo: echoed {} lines, {open} connections open",
+            "echoed {} lines, {open} connections open",
             self.echoed
         );
     }
@@ -200,7 +200,7 @@ mod tests {
         let p = h.load::<LineEcho>("port=0").unwrap();
         let port = h.state(&p).port();
         assert_ne!(port, 0);
-        assert!(h.logged(&format!("line-echo: listening on 127.0.0.1:{port}")));
+        assert!(h.logged(&format!("listening on 127.0.0.1:{port}")));
 
         let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
         client.write_all(b"hello\nwor").unwrap();
@@ -226,7 +226,7 @@ mod tests {
         pump_until(&mut h, |h| h.live_registrations() == 1);
         assert_eq!(h.destroy_calls(), 1);
         h.unload(p.id()).unwrap();
-        assert!(h.logged("line-echo: echoed 2 lines, 0 connections open"));
+        assert!(h.logged("echoed 2 lines, 0 connections open"));
         assert_eq!(h.live_registrations(), 0);
     }
 
@@ -241,6 +241,6 @@ mod tests {
             h.load::<LineEcho>(&format!("port={port}")).err(),
             Some(Error::Init)
         );
-        assert!(h.logged("line-echo: bind 127.0.0.1:"));
+        assert!(h.logged("bind 127.0.0.1:"));
     }
 }

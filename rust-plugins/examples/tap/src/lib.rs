@@ -2,7 +2,7 @@
 //! at most `max_per_sec` lines a second. For each event it logs the topic,
 //! the payload length and a preview of its first `preview` bytes (text, or
 //! hex when they are not UTF-8); what the rate limit suppressed is counted
-//! and reported once a second (`tap: suppressed N events on TOPIC`), and in
+//! and reported once a second (`suppressed N events on TOPIC`), and in
 //! total when it stops.
 //!
 //! Config: `topic=ticks max_per_sec=10 preview=32` (space-separated
@@ -102,7 +102,7 @@ impl Tap {
         let data = ev.data();
         uvplug::info!(
             ctx,
-            "tap: {} len={} {}",
+            "{} len={} {}",
             ev.topic_name(),
             data.len(),
             preview(data, self.preview)
@@ -114,7 +114,7 @@ impl Tap {
         if self.suppressed_in_window > 0 {
             uvplug::info!(
                 ctx,
-                "tap: suppressed {} events on {}",
+                "suppressed {} events on {}",
                 self.suppressed_in_window,
                 self.topic
             );
@@ -158,7 +158,7 @@ impl Plugin for Tap {
     fn stop(&mut self, ctx: &mut Ctx<Self>) {
         uvplug::info!(
             ctx,
-            "tap: {}: logged {}, suppressed {} events",
+            "{}: logged {}, suppressed {} events",
             self.topic,
             self.logged,
             self.suppressed
@@ -189,10 +189,10 @@ mod tests {
         h.publish("ticks", &[0x01, b'"', b'\\', b'\n', 0xff])
             .unwrap();
         h.run_until_idle();
-        assert!(h.logged("tap: ticks len=5 \"hello\""));
-        assert!(h.logged("tap: ticks len=5 hex=01225c0aff"));
-        assert_eq!(count_logged(&h, "tap: other"), 0);
-        assert_eq!(count_logged(&h, "tap: ticks len="), 2);
+        assert!(h.logged("ticks len=5 \"hello\""));
+        assert!(h.logged("ticks len=5 hex=01225c0aff"));
+        assert_eq!(count_logged(&h, "other"), 0);
+        assert_eq!(count_logged(&h, "ticks len="), 2);
     }
 
     #[test]
@@ -203,26 +203,26 @@ mod tests {
             h.publish("t", &[b'a' + i]).unwrap();
         }
         h.run_until_idle();
-        assert_eq!(count_logged(&h, "tap: t len=1"), 3);
+        assert_eq!(count_logged(&h, "t len=1"), 3);
         assert_eq!(h.state(&p).suppressed, 7);
-        assert!(!h.logged("tap: suppressed"));
+        assert!(!h.logged("suppressed"));
 
         h.advance(Duration::from_millis(1000));
-        assert!(h.logged("tap: suppressed 7 events on t"));
+        assert!(h.logged("suppressed 7 events on t"));
         // A new window: three more lines, then suppression again.
         for _ in 0..4 {
             h.publish("t", b"z").unwrap();
         }
         h.run_until_idle();
-        assert_eq!(count_logged(&h, "tap: t len=1"), 6);
+        assert_eq!(count_logged(&h, "t len=1"), 6);
         h.advance(Duration::from_millis(1000));
-        assert!(h.logged("tap: suppressed 1 events on t"));
+        assert!(h.logged("suppressed 1 events on t"));
         // A quiet window reports nothing.
         h.advance(Duration::from_millis(1000));
-        assert_eq!(count_logged(&h, "tap: suppressed"), 2);
+        assert_eq!(count_logged(&h, "suppressed"), 2);
 
         h.unload(p.id()).unwrap();
-        assert!(h.logged("tap: t: logged 6, suppressed 8 events"));
+        assert!(h.logged("t: logged 6, suppressed 8 events"));
         assert_eq!(h.live_registrations(), 0);
         // Each registration's closure dropped once: subscription and timer.
         assert_eq!(h.destroy_calls(), 2);
@@ -262,7 +262,7 @@ mod tests {
         h.publish("x", b"1").unwrap();
         h.publish("x", b"2").unwrap();
         h.run_until_idle();
-        assert!(h.logged("tap: x len=1 \"1\""));
-        assert!(!h.logged("tap: x len=1 \"2\""));
+        assert!(h.logged("x len=1 \"1\""));
+        assert!(!h.logged("x len=1 \"2\""));
     }
 }

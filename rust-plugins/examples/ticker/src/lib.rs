@@ -1,6 +1,6 @@
 //! `ticker`: publishes an 8-byte little-endian counter (1..=count) on a
 //! topic every `every_ms`, `count` times, then cancels its timer and logs
-//! `ticker: done after N`.
+//! `done after N`.
 //!
 //! Config: `topic=ticks every_ms=50 count=40` (those are the defaults; read
 //! with [`uvplug::config::Config`], so unknown keys fail the load).
@@ -38,7 +38,7 @@ impl Plugin for Ticker {
 
     fn start(&mut self, ctx: &mut Ctx<Self>) -> Result<()> {
         if self.count == 0 {
-            uvplug::info!(ctx, "ticker: done after 0");
+            uvplug::info!(ctx, "done after 0");
             return Ok(());
         }
         self.timer = Some(ctx.every(self.every, |me: &mut Ticker, ctx| {
@@ -46,7 +46,7 @@ impl Plugin for Ticker {
             ctx.publish(&me.topic, &me.sent.to_le_bytes())?;
             if me.sent >= me.count {
                 me.timer = None; // cancels from inside its own callback (L2)
-                uvplug::info!(ctx, "ticker: done after {}", me.sent);
+                uvplug::info!(ctx, "done after {}", me.sent);
             }
             Ok(())
         })?);
@@ -75,7 +75,7 @@ mod tests {
         let ticks = h.published("ticks");
         let want: Vec<Vec<u8>> = (1..=40u64).map(|i| i.to_le_bytes().to_vec()).collect();
         assert_eq!(ticks, want);
-        assert!(h.logged("ticker: done after 40"));
+        assert!(h.logged("done after 40"));
         assert_eq!(h.state(&p).sent, 40);
         assert_eq!(h.live_registrations(), 0);
         assert_eq!(h.destroy_calls(), 1);
