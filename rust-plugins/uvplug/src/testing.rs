@@ -284,6 +284,9 @@ struct PluginSlot {
     wrong_thread_logged: bool,
     /// The host's reference on the plugin's remote, once it asked for one.
     remote: Option<Arc<FakeRemote>>,
+    /// When it began to drain (W6: its running work is abandoned after
+    /// `work_drain`).
+    drain_since: Option<Instant>,
 }
 
 #[derive(Clone, Copy)]
@@ -1868,6 +1871,7 @@ impl TestHost {
                 stats: Stats::default(),
                 wrong_thread_logged: false,
                 remote: None,
+                drain_since: None,
             });
             (index, ctx_ptr)
         };
@@ -1989,10 +1993,22 @@ impl TestHost {
         self.finish_unload(plugin);
     }
 
-    /// `try_finish` for every draining plugin.
+    /// `try_finish` for every draining plugin; one that drained for
+    /// `work_drain` abandons its running work first (W6).
     fn finish_drained(&mut self) {
         let n = self.inner.st.borrow().plugins.len();
         for p in 0..n {
+            let overdue = {
+                let st = self.inner.st.borrow();
+                let slot = &st.plugins[p];
+                slot.phase == Phase::Draining
+                    && slot
+                        .drain_since
+                        .is_some_and(|t| t.elapsed() >= st.work_drain)
+            };
+            if overdue && !self.inner.work_items(Some(p)).is_empty() {
+                self.inner.abandon(p);
+            }
             self.try_finish(p);
         }
     }
@@ -2047,7 +2063,11 @@ impl TestHost {
         }
         self.inner.cancel_all(plugin);
         self.inner.close_remote(plugin);
-        self.inner.st.borrow_mut().plugins[plugin].phase = Phase::Draining;
+        {
+            let mut st = self.inner.st.borrow_mut();
+            st.plugins[plugin].phase = Phase::Draining;
+            st.plugins[plugin].drain_since = Some(Instant::now());
+        }
         Ok(())
     }
 
@@ -2443,6 +2463,7 @@ impl TestHost {
     /// the next turn. Whether anything ran.
     fn turn(&mut self) -> bool {
         self.note_wrong_thread();
+        self.finish_drained();
         let mut ran = false;
         while let Some(index) = self.inner.next_cancelled_work(None) {
             self.complete(index);
@@ -3869,5 +3890,48 @@ mod agrees_with_the_host {
             ),
             (1, 0, 0, 0)
         );
+    }
+
+    // W6: an unload that drains on later turns (unload_self) abandons its
+    // running work after the drain time too: on_unload runs, the work's
+    // done and destroy never do.
+    #[test]
+    fn draining_unload_abandons_work_after_the_drain_time() {
+        struct P;
+        impl Drop for P {
+            fn drop(&mut self) {
+                rec("state dropped");
+            }
+        }
+        impl Plugin for P {
+            fn init(_: &mut Ctx<Self>, _: &str) -> Result<Self> {
+                Ok(P)
+            }
+            fn start(&mut self, ctx: &mut Ctx<Self>) -> Result<()> {
+                let (tx, rx) = mpsc::channel::<()>();
+                ctx.spawn_work(
+                    move || {
+                        let _ = rx.recv_timeout(Duration::from_millis(300));
+                    },
+                    |_: &mut P, _, _: Result<()>| {
+                        rec("done");
+                        Ok(())
+                    },
+                )?;
+                // the work only returns after its 300 ms wait
+                std::mem::forget(tx);
+                ctx.after(Duration::from_millis(1), |_: &mut P, ctx| ctx.unload_self())?
+                    .detach();
+                Ok(())
+            }
+        }
+        take();
+        let mut h = TestHost::new();
+        h.set_work_drain(Duration::from_millis(10));
+        let p = h.load::<P>("").unwrap();
+        h.run_until_idle();
+        assert_eq!(take(), ["state dropped"]);
+        assert_eq!(h.work_abandoned(), 1);
+        assert!(!h.is_loaded(p.id()));
     }
 }
