@@ -306,6 +306,9 @@ enum Kind {
         fd: c_int,
         events: c_int,
         cb: FdCb,
+        /// The fd was blocking: the watch made it non-blocking and clears
+        /// `O_NONBLOCK` again when it ends (D7).
+        restore: bool,
     },
     /// A work item; `ended` marks it cancelled (it still ends through done).
     Work {
@@ -646,7 +649,32 @@ extern "C" fn api_fd_watch(
         if out.is_null() || fd < 0 || events == 0 || events & !all != 0 {
             return sys::UVP_EINVAL;
         }
-        inner.register(plugin, Kind::Fd { fd, events, cb }, ud, destroy, out)
+        // D7, as the host's uvp__fd_watch: an fd that is not open or that
+        // cannot be polled (a regular file, a directory) is invalid; one
+        // this host watches already is busy; the watch makes it
+        // non-blocking while it lasts.
+        let Some(flags) = fd_flags(fd) else {
+            return sys::UVP_EINVAL;
+        };
+        if !pollable(fd) {
+            return sys::UVP_EINVAL;
+        }
+        if inner.watches(fd) {
+            return sys::UVP_EBUSY;
+        }
+        let restore = flags & O_NONBLOCK == 0;
+        let kind = Kind::Fd {
+            fd,
+            events,
+            cb,
+            restore,
+        };
+        let rc = inner.register(plugin, kind, ud, destroy, out);
+        if rc == 0 && restore {
+            // SAFETY: fcntl on an fd the caller keeps open (D7).
+            unsafe { fcntl(fd, F_SETFL, flags | O_NONBLOCK) };
+        }
+        rc
     })
 }
 
@@ -1080,8 +1108,9 @@ impl Inner {
         index: usize,
     ) -> Option<(unsafe extern "C" fn(*mut c_void), *mut c_void)> {
         let slot = &mut st.slots[index];
-        let reg = slot.reg.take()?;
+        let mut reg = slot.reg.take()?;
         slot.gen = slot.gen.wrapping_add(1).max(1);
+        end_watch(&mut reg);
         st.free_slots.push(index);
         st.destroy_calls += 1;
         reg.destroy.map(|d| (d, reg.user_data))
@@ -1109,8 +1138,10 @@ impl Inner {
                 return 0;
             }
             if reg.running {
-                // L2: destroy right after the callback returns.
+                // L2: destroy right after the callback returns; the fd is
+                // blocking again at once, as the host's uv_poll_stop.
                 reg.ended = true;
+                end_watch(reg);
                 return 0;
             }
             Inner::release(&mut st, index)
@@ -1135,6 +1166,15 @@ impl Inner {
         st.published.push((topic, copy));
         st.queue.push_back(Queued { topic, payload });
         0
+    }
+
+    /// Whether a live watch of this host is on `fd` (D7: `UVP_EBUSY`).
+    fn watches(&self, fd: c_int) -> bool {
+        self.st.borrow().slots.iter().any(|s| {
+            s.reg
+                .as_ref()
+                .is_some_and(|r| !r.ended && matches!(r.kind, Kind::Fd { fd: f, .. } if f == fd))
+        })
     }
 
     /// As the host's timer_start: a timer that became the earliest re-arms
@@ -1464,6 +1504,7 @@ impl Inner {
                 let reg = st.slots[i].reg.as_mut().expect("found");
                 if matches!(reg.kind, Kind::Work { .. }) || reg.running {
                     reg.ended = true;
+                    end_watch(reg);
                     None
                 } else {
                     Inner::release(&mut st, i)
@@ -1687,6 +1728,68 @@ struct PollFd {
 
 extern "C" {
     fn poll(fds: *mut PollFd, nfds: c_ulong, timeout: c_int) -> c_int;
+    fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
+}
+
+const F_GETFL: c_int = 3;
+const F_SETFL: c_int = 4;
+#[cfg(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly"
+))]
+const O_NONBLOCK: c_int = 0x4;
+#[cfg(not(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly"
+)))]
+const O_NONBLOCK: c_int = 0o4000;
+
+/// The fd's status flags, or None if it is not open.
+fn fd_flags(fd: c_int) -> Option<c_int> {
+    // SAFETY: F_GETFL reads the flags of any fd number; a closed one
+    // gives -1 (EBADF).
+    let fl = unsafe { fcntl(fd, F_GETFL) };
+    (fl >= 0).then_some(fl)
+}
+
+/// Whether epoll could watch the open fd: not a regular file or a
+/// directory (libuv's uv_poll_init gets EPERM for those).
+fn pollable(fd: c_int) -> bool {
+    use std::os::unix::io::BorrowedFd;
+    // SAFETY: fd is open (fd_flags said so) and only borrowed to dup it.
+    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    match fd.try_clone_to_owned() {
+        Ok(dup) => std::fs::File::from(dup)
+            .metadata()
+            .map(|m| !m.is_file() && !m.is_dir())
+            .unwrap_or(false),
+        Err(_) => false,
+    }
+}
+
+/// D7: an ending watch clears the `O_NONBLOCK` it set, once.
+fn end_watch(reg: &mut Registration) {
+    if let Kind::Fd {
+        fd,
+        ref mut restore,
+        ..
+    } = reg.kind
+    {
+        if std::mem::take(restore) {
+            if let Some(fl) = fd_flags(fd).filter(|fl| fl & O_NONBLOCK != 0) {
+                // SAFETY: fcntl on the watched fd, still open (D7).
+                unsafe { fcntl(fd, F_SETFL, fl & !O_NONBLOCK) };
+            }
+        }
+    }
 }
 
 const POLLIN: c_short = 0x1;
@@ -3933,5 +4036,55 @@ mod agrees_with_the_host {
         assert_eq!(take(), ["state dropped"]);
         assert_eq!(h.work_abandoned(), 1);
         assert!(!h.is_loaded(p.id()));
+    }
+
+    // D7: a watch makes its fd non-blocking and clears that again when it
+    // ends; a second watch of the fd is Busy; a regular file or a closed
+    // fd is Invalid (src/fdwatch.c, uv_poll_init).
+    #[test]
+    fn fd_watch_rules() {
+        use std::os::unix::io::AsRawFd;
+        struct P(Option<std::os::unix::net::UnixStream>);
+        impl Plugin for P {
+            fn init(_: &mut Ctx<Self>, _: &str) -> Result<Self> {
+                Ok(P(None))
+            }
+        }
+        let nonblocking = |fd| super::fd_flags(fd).unwrap() & super::O_NONBLOCK != 0;
+        let mut h = TestHost::new();
+        let p = h.load::<P>("").unwrap();
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let fd = a.as_raw_fd();
+        let file = std::fs::File::open("/proc/self/exe").unwrap();
+        let got = h
+            .with(&p, |me, ctx| {
+                me.0 = Some(a);
+                // SAFETY: the fds stay open for these calls; the watch of
+                // `fd` ends below, before the state drops the socket.
+                unsafe {
+                    let w = ctx.watch_raw_fd(fd, Interest::READABLE, |_: &mut P, _, _| Ok(()));
+                    let again = ctx.watch_raw_fd(fd, Interest::READABLE, |_: &mut P, _, _| Ok(()));
+                    let reg = ctx.watch_raw_fd(
+                        file.as_raw_fd(),
+                        Interest::READABLE,
+                        |_: &mut P, _, _| Ok(()),
+                    );
+                    let closed =
+                        ctx.watch_raw_fd(1 << 20, Interest::READABLE, |_: &mut P, _, _| Ok(()));
+                    (w, again.err(), reg.err(), closed.err())
+                }
+            })
+            .unwrap();
+        assert_eq!(
+            (got.1, got.2, got.3),
+            (
+                Some(Error::Busy),
+                Some(Error::Invalid),
+                Some(Error::Invalid)
+            )
+        );
+        assert!(nonblocking(fd));
+        drop(got.0);
+        assert!(!nonblocking(fd));
     }
 }

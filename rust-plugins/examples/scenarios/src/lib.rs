@@ -30,6 +30,8 @@
 use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::io::{Read, Write};
+use std::os::raw::c_int;
+use std::os::unix::io::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::rc::Rc;
 use std::sync::mpsc;
@@ -250,6 +252,7 @@ const SCENARIOS: &[(&str, When, Body)] = &[
     ("start_fails", When::Start, start_fails),
     ("init_panics", When::Init, init_panics),
     ("queues_full", When::Start, queues_full),
+    ("fd_rules", When::Start, fd_rules),
     ("peer_close_order", When::Start, close_order),
     ("peer_unload_drains", When::Start, unload_drains),
     ("peer_unload_posts", When::Start, unload_posts),
@@ -283,6 +286,8 @@ pub struct Scn {
     remote: Option<Remote<Scn>>,
     /// Lets a waiting work function return (sent by stop).
     release: Option<mpsc::Sender<()>>,
+    /// The watched end of a socketpair (fd_rules).
+    mine: Option<UnixStream>,
 }
 
 impl Drop for Scn {
@@ -325,6 +330,7 @@ impl Plugin for Scn {
             work: Vec::new(),
             remote: None,
             release: None,
+            mine: None,
         };
         if when == When::Init {
             body(&mut me, ctx)?;
@@ -1531,6 +1537,79 @@ fn unload_in_handler(ctx: &mut Ctx<Scn>, post: bool) -> Result<()> {
     })?
     .detach();
     ctx.publish(&t, b"go")
+}
+
+extern "C" {
+    fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
+}
+
+/// Whether `fd` is non-blocking (`O_NONBLOCK`, Linux value).
+fn nonblocking(fd: RawFd) -> bool {
+    // SAFETY: F_GETFL (3) only reads the flags of an open fd.
+    let fl = unsafe { fcntl(fd, 3) };
+    fl >= 0 && fl & 0o4000 != 0
+}
+
+/// D7: a watched fd is non-blocking while watched (a handler reads until
+/// WouldBlock) and blocking again once the watch ends; a second watch of
+/// it is Busy; a regular file and a closed fd are Invalid.
+fn fd_rules(me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    let (mine, mut theirs) = UnixStream::pair().map_err(|_| Error::Invalid)?;
+    theirs.write_all(b"ping").map_err(|_| Error::Invalid)?;
+    let fd = mine.as_raw_fd();
+    me.mine = Some(mine);
+    me.peer = Some(theirs);
+    rec(format!("nonblocking before {}", nonblocking(fd)));
+    let id = Rc::new(Cell::new(0u64));
+    let own = id.clone();
+    // SAFETY: the fd is the state's `mine`, open until the state is
+    // dropped, after every destroy.
+    let w = unsafe {
+        ctx.watch_raw_fd(
+            fd,
+            Interest::READABLE,
+            move |me: &mut Scn, ctx, _: Readiness| {
+                let io = me.mine.as_mut().ok_or(Error::Invalid)?;
+                let mut buf = [0u8; 16];
+                let mut got = Vec::new();
+                let end = loop {
+                    match io.read(&mut buf) {
+                        Ok(0) => break "eof".to_string(),
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                        Err(e) => break format!("{:?}", e.kind()),
+                    }
+                };
+                rec(format!(
+                    "read {}, then {end}",
+                    String::from_utf8_lossy(&got)
+                ));
+                rec(format!("watch cancel {}", st(ctx.cancel(own.get()))));
+                rec(format!("nonblocking after {}", nonblocking(io.as_raw_fd())));
+                finish();
+                Ok(())
+            },
+        )?
+    };
+    id.set(w.id());
+    w.detach();
+    rec(format!("nonblocking while watched {}", nonblocking(fd)));
+    // SAFETY: as above; a refused watch keeps nothing.
+    let again = unsafe { ctx.watch_raw_fd(fd, Interest::READABLE, |_: &mut Scn, _, _| Ok(())) };
+    rec(format!("watch again {}", st(again)));
+    let file = std::fs::File::open("/proc/self/exe").map_err(|_| Error::Invalid)?;
+    // SAFETY: the file is open for the call; a refused watch keeps nothing.
+    let reg = unsafe {
+        ctx.watch_raw_fd(file.as_raw_fd(), Interest::READABLE, |_: &mut Scn, _, _| {
+            Ok(())
+        })
+    };
+    rec(format!("watch regular file {}", st(reg)));
+    // SAFETY: an fd number no process has open; a refused watch keeps
+    // nothing.
+    let closed =
+        unsafe { ctx.watch_raw_fd(1 << 20, Interest::READABLE, |_: &mut Scn, _, _| Ok(())) };
+    rec(format!("watch closed fd {}", st(closed)));
+    Ok(())
 }
 
 export_plugin!(Scn, name = "scenarios", version = env!("CARGO_PKG_VERSION"));
