@@ -12,7 +12,9 @@
 //!   fires due timers in due order, ties in start order (D6); a repeating
 //!   timer is re-queued after each call, as the host does;
 //! - fd readiness is injected ([`fd_ready`](TestHost::fd_ready)) or taken
-//!   from real `poll(2)` ([`poll_io`](TestHost::poll_io));
+//!   from real `poll(2)` ([`poll_io`](TestHost::poll_io)); a watch needs a
+//!   real fd the host could poll (a socket, a pipe: not a regular file),
+//!   which is non-blocking while watched, as in the host (D7);
 //! - cancel, destroy and payload frees follow L1-L10; loop-only calls from
 //!   another thread get `UVP_EWRONGTHREAD` (T2); a callback returning
 //!   `UVP_EPANIC` quarantines its plugin by default (F1);
