@@ -75,7 +75,7 @@
 
 use std::any::TypeId;
 use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::ffi::CString;
 use std::marker::PhantomData;
 use std::os::raw::{c_char, c_int, c_short, c_ulong, c_void};
@@ -372,6 +372,8 @@ struct Queued {
 struct State {
     now: u64,
     topics: Vec<CString>,
+    /// Topic name to id.
+    topic_ids: HashMap<Vec<u8>, u32>,
     slots: Vec<Slot>,
     free_slots: Vec<usize>,
     queue: VecDeque<Queued>,
@@ -468,6 +470,8 @@ pub struct TestHost {
 }
 
 const MS_MAX: u64 = u32::MAX as u64;
+/// The host's default `max_topics`.
+const MAX_TOPICS: usize = 65_536;
 
 fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
@@ -1015,12 +1019,17 @@ impl Inner {
             return Err(Error::Invalid);
         }
         let mut st = self.st.borrow_mut();
-        if let Some(i) = st.topics.iter().position(|t| t.as_bytes() == name) {
-            return Ok(i as u32 + 1);
+        if let Some(&id) = st.topic_ids.get(name) {
+            return Ok(id);
+        }
+        if st.topics.len() >= MAX_TOPICS {
+            return Err(Error::NoSpace); // the host's max_topics
         }
         st.topics
             .push(CString::new(name).map_err(|_| Error::Invalid)?);
-        Ok(st.topics.len() as u32)
+        let id = st.topics.len() as u32;
+        st.topic_ids.insert(name.to_vec(), id);
+        Ok(id)
     }
 
     fn register(
@@ -1821,6 +1830,7 @@ impl TestHost {
                 st: RefCell::new(State {
                     now: 0,
                     topics: Vec::new(),
+                    topic_ids: HashMap::new(),
                     slots: Vec::new(),
                     free_slots: Vec::new(),
                     queue: VecDeque::new(),

@@ -1450,7 +1450,8 @@ fn init_panics(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
 }
 
 /// D4, R2: the event queue (65536 by default) and the post queue (65536)
-/// refuse the next one with Again; every accepted one is then run.
+/// refuse the next one with Again; every accepted one is then run. The
+/// topic table (65536) refuses the next new name with NoSpace.
 fn queues_full(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
     let t = ctx.topic("t")?;
     let mut n = 0u32;
@@ -1481,6 +1482,16 @@ fn queues_full(_me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
         }
     };
     rec(format!("posted {n}, then {err:?}"));
+    // F3: the topic table (max_topics, 65536 by default; `t` is one)
+    let mut n = 1u32;
+    let err = loop {
+        match ctx.topic(&format!("topic-{n}")) {
+            Ok(_) => n += 1,
+            Err(e) => break e,
+        }
+    };
+    rec(format!("topics {n}, then {err:?}"));
+    rec(format!("known topic still {}", st(ctx.topic("t"))));
     Ok(())
 }
 
