@@ -144,7 +144,7 @@ void uvp__queue_drop_all(uvp_host *h) {
 
 /* Ends a run of deliveries to one plugin (see uvp__deliver). */
 static inline void end_run(uvp_host *h, uvp__topic *tp, uvp_ctx *ctx,
-                           uint32_t calls) {
+                           uint64_t calls) {
   if (ctx == NULL) return;
   ctx->depth--;
   if (h->metrics) {
@@ -173,7 +173,7 @@ int uvp__deliver(uvp_host *h, uvp_topic topic, const void *data, size_t len) {
    * read-modify-writes on the ctx around every call costs more than the
    * call itself. A run ends before any other code may run. */
   uvp_ctx *run = NULL;
-  uint32_t run_calls = 0;
+  uint64_t run_calls = 0;
   tp->dispatching++;
   for (uint32_t i = 0; i < n; i++) {
     uint32_t idx = tp->subs[i];     /* re-read: callbacks may grow the list */
