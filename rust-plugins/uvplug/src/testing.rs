@@ -1118,13 +1118,22 @@ impl Inner {
         st: &mut State,
         index: usize,
     ) -> Option<(unsafe extern "C" fn(*mut c_void), *mut c_void)> {
-        let slot = &mut st.slots[index];
-        let mut reg = slot.reg.take()?;
-        slot.gen = slot.gen.wrapping_add(1).max(1);
+        let mut reg = st.slots[index].reg.take()?;
+        Inner::retire(st, index);
         end_watch(&mut reg);
-        st.free_slots.push(index);
         st.destroy_calls += 1;
         reg.destroy.map(|d| (d, reg.user_data))
+    }
+
+    /// Makes every id of the slot stale and frees it, unless its
+    /// generation reached the last one: then it is never reused, so that
+    /// an id never comes back (L4, as the host's registry).
+    fn retire(st: &mut State, index: usize) {
+        let slot = &mut st.slots[index];
+        slot.gen += 1;
+        if slot.gen != u32::MAX {
+            st.free_slots.push(index);
+        }
     }
 
     fn run_destroy(d: Option<(unsafe extern "C" fn(*mut c_void), *mut c_void)>) {
@@ -1472,10 +1481,8 @@ impl Inner {
                 let w = st.work_threads.remove(pos);
                 st.work_abandoned.push(w);
             }
-            let slot = &mut st.slots[index];
-            slot.reg = None;
-            slot.gen = slot.gen.wrapping_add(1).max(1);
-            st.free_slots.push(index);
+            st.slots[index].reg = None;
+            Inner::retire(&mut st, index);
         }
         let drain_ms = ms(st.work_drain);
         let name = st.plugins[plugin].name.clone();
@@ -4098,5 +4105,39 @@ mod agrees_with_the_host {
         assert!(nonblocking(fd));
         drop(got.0);
         assert!(!nonblocking(fd));
+    }
+
+    // L4: a slot whose generation reaches the last one is retired for
+    // good: its ids never come back (src/registry.c, GEN_LAST).
+    #[test]
+    fn a_slot_at_the_last_generation_is_never_reused() {
+        struct P;
+        impl Plugin for P {
+            fn init(_: &mut Ctx<Self>, _: &str) -> Result<Self> {
+                Ok(P)
+            }
+        }
+        let mut h = TestHost::new();
+        let p = h.load::<P>("").unwrap();
+        let t = h.with(&p, |_, ctx| ctx.topic("t").unwrap()).unwrap();
+        let sub = |h: &mut TestHost| {
+            h.with(&p, |_, ctx| {
+                ctx.subscribe(&t, |_: &mut P, _, _: &Event| Ok(())).unwrap()
+            })
+            .unwrap()
+        };
+        let first = sub(&mut h);
+        let slot = first.id() & 0xffff_ffff;
+        drop(first);
+        h.inner.st.borrow_mut().slots[slot as usize - 1].gen = u32::MAX - 1;
+        let last = sub(&mut h);
+        assert_eq!(last.id() >> 32, u64::from(u32::MAX - 1));
+        drop(last);
+        let next = sub(&mut h);
+        assert_ne!(
+            next.id() & 0xffff_ffff,
+            slot,
+            "the retired slot is not reused"
+        );
     }
 }
