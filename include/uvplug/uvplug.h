@@ -84,10 +84,11 @@ typedef struct uvp_host_options {
   uint32_t work_drain_ms;
 
   /* SINCE 0.3. Slow-callback watchdog, in ms; 0 (the default): off. A
-   * plugin holding the loop thread at least this long in one span of
-   * callbacks (see uvp_plugin_stats.cb_hist) is counted in its
-   * slow_callbacks and logged at warn level, at most one line per plugin
-   * per second (the rest are counted, and the next line says how many).
+   * plugin (or the embedder's ctx, logged as "host") holding the loop
+   * thread longer than this in one span of callbacks (see
+   * uvp_plugin_stats.cb_hist) is counted in its slow_callbacks and in the
+   * host's, and logged at warn level, at most one line per plugin per
+   * second (the rest are counted, and the next line says how many).
    * Needs the timing, so no_metrics turns it off too. */
   uint32_t slow_callback_ms;
 } uvp_host_options;
@@ -204,7 +205,8 @@ typedef struct uvp_host_stats {
    * callbacks run (0 with no_metrics). */
   uint64_t published;
   uint64_t delivered;
-  uint64_t slow_callbacks; /* of every plugin, unloaded ones included */
+  /* of every plugin, unloaded ones included, and of the embedder's ctx */
+  uint64_t slow_callbacks;
 } uvp_host_stats;
 
 /* Per-topic counters, size-prefixed (set size before the call). */
