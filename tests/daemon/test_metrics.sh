@@ -59,6 +59,7 @@ assert_eq "connections opened for two requests" "1 0 " "$conns"
 
 # Scrapes while events flow: valid text, counters that only grow.
 assert_eq "first scrape" 200 "$(get /metrics "$T/m1")"
+# M3: the exposition format, mid-flow and after.
 promtool check metrics <"$T/m1" >"$T/promtool1" 2>&1 ||
   fail "promtool check metrics (mid-flow): $(cat "$T/promtool1")"
 sleep 0.3
@@ -70,7 +71,7 @@ assert_match "counter events mid-flow" '^[0-9]+$' "$c1"
 [ "$c2" -le "$N" ] || fail "counter saw more than $N events: $c2"
 assert_eq "ticker state" 1 "$(val "$T/m1" 'uvplug_plugin_state{plugin="ticker",state="running"}')"
 assert_eq "ready gauge" 1 "$(val "$T/m1" 'uvplug_ready')"
-# Served from the loop thread: no MHD thread (and these plugins start no
+# M1: served from the loop thread: no MHD thread (and these plugins start no
 # work, so the libuv pool never starts either).
 assert_eq "threads in uvplugd" 1 "$(ls "/proc/$DAEMON_PID/task" | wc -l)"
 

@@ -63,7 +63,7 @@ count_at_least "$OUT" ' STOPPING=1$' 1
 kill -TERM "$LISTEN_PID"
 wait "$LISTEN_PID" || fail "notify_listen failed"
 
-# The lifecycle messages in order, watchdog pings and status lines aside.
+# M4: the lifecycle messages in order, watchdog pings and status lines aside.
 order=$(grep -E ' (READY|RELOADING|STOPPING)=1$' "$OUT" | awk '{print $2}' | tr '\n' ' ')
 assert_eq "notification order" "READY=1 RELOADING=1 READY=1 STOPPING=1 " "$order"
 # RELOADING=1 carries the reload's start time for Type=notify-reload.

@@ -299,6 +299,7 @@ END_TEST
 /* Listen address                                                         */
 /* ---------------------------------------------------------------------- */
 
+/* M2: a public address needs allow_public; malformed ones are refused. */
 START_TEST(listen_refuses_public_and_bad_addresses) {
   uvt_fx fx;
   uvt_fx_init(&fx, NULL);
