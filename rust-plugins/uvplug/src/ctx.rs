@@ -579,12 +579,17 @@ impl<P: Plugin> Ctx<P> {
     /// }
     /// # uvplug::testing::TestHost::new().load::<P>("").unwrap();
     /// ```
-    pub unsafe fn watch_raw_fd<F>(&self, fd: RawFd, interest: Interest, handler: F) -> Result<FdWatch>
+    pub unsafe fn watch_raw_fd<F>(&self, fd: RawFd, interest: Interest, mut handler: F) -> Result<FdWatch>
     where
         F: FnMut(&mut P, &mut Ctx<P>, Readiness) -> Result<()> + 'static,
     {
+        let owned = OwnedWatch {
+            handler: move |p: &mut P, cx: &mut Ctx<P>, _: &mut (), r: Readiness| handler(p, cx, r),
+            io: (),
+        };
+        let tramp = on_fd_of(&owned);
         // SAFETY: the caller keeps `fd` open for the watch's life.
-        unsafe { self.fd_watch(fd, interest, handler, tramp::on_fd::<P, F>) }
+        unsafe { self.fd_watch(fd, interest, owned, tramp) }
     }
 
     /// # Safety
@@ -595,7 +600,7 @@ impl<P: Plugin> Ctx<P> {
         fd: RawFd,
         interest: Interest,
         cb: C,
-        tramp: unsafe extern "C" fn(*mut sys::uvp_ctx, c_int, c_int, c_int, *mut c_void) -> c_int,
+        tramp: FdTrampoline,
     ) -> Result<FdWatch> {
         let fd_watch = api_fn!(self.core, fd_watch)?;
         let ud = self.boxed(cb);
@@ -855,6 +860,18 @@ impl<P: Plugin> Ctx<P> {
         Err(Error::from_code(rc))
     }
 }
+
+/// The fd trampoline for a watch's (closure) type, which has no name.
+fn on_fd_of<P, T, H>(_: &OwnedWatch<H, T>) -> FdTrampoline
+where
+    P: Plugin,
+    T: 'static,
+    H: FnMut(&mut P, &mut Ctx<P>, &mut T, Readiness) -> Result<()> + 'static,
+{
+    tramp::on_fd_owned::<P, T, H>
+}
+
+type FdTrampoline = unsafe extern "C" fn(*mut sys::uvp_ctx, c_int, c_int, c_int, *mut c_void) -> c_int;
 
 fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)

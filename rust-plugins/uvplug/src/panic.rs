@@ -361,32 +361,8 @@ where
     })
 }
 
-/// fd readiness callback.
-pub(crate) extern "C" fn on_fd<P, F>(
-    _ctx: *mut sys::uvp_ctx,
-    _fd: c_int,
-    status: c_int,
-    events: c_int,
-    ud: *mut c_void,
-) -> c_int
-where
-    P: Plugin,
-    F: FnMut(&mut P, &mut Ctx<P>, Readiness) -> Result<()> + 'static,
-{
-    catch_status(|| {
-        // SAFETY: as in on_event: the Box<Reg<F>> of fd_watch, live (L1).
-        let Some(reg) = (unsafe { reg::<F>(ud) }) else {
-            return sys::UVP_EINVAL;
-        };
-        dispatch::<P>(&reg.core, "an fd watch", Report::Status, |p, cx| {
-            // SAFETY: as in on_event (`busy` held).
-            let cb = unsafe { &mut *reg.cb.get() };
-            cb(p, cx, Readiness { status, events })
-        })
-    })
-}
-
-/// fd readiness callback of [`Ctx::watch_fd`]: the handler gets the object.
+/// fd readiness callback: the handler gets the watched object (`()` for
+/// [`Ctx::watch_raw_fd`]).
 pub(crate) extern "C" fn on_fd_owned<P, T, F>(
     _ctx: *mut sys::uvp_ctx,
     _fd: c_int,
