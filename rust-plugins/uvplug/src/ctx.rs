@@ -76,13 +76,14 @@ pub(crate) use api_field_end;
 macro_rules! api_fn {
     ($core:expr, $field:ident) => {{
         let core: &$crate::ctx::Core = &$core;
-        core.check_entry($crate::ctx::api_field_end!($field)).and_then(|api| {
-            // SAFETY: check_entry returned the table only while it is valid
-            // (alive) and its size covers the whole entry; addr_of! reads
-            // just the field, unaligned reads are not needed (the host's
-            // struct has the C layout this binding was generated from).
-            unsafe { std::ptr::addr_of!((*api).$field).read() }.ok_or($crate::Error::Invalid)
-        })
+        core.check_entry($crate::ctx::api_field_end!($field))
+            .and_then(|api| {
+                // SAFETY: check_entry returned the table only while it is valid
+                // (alive) and its size covers the whole entry; addr_of! reads
+                // just the field, unaligned reads are not needed (the host's
+                // struct has the C layout this binding was generated from).
+                unsafe { std::ptr::addr_of!((*api).$field).read() }.ok_or($crate::Error::Invalid)
+            })
     }};
 }
 pub(crate) use api_fn;
@@ -579,7 +580,12 @@ impl<P: Plugin> Ctx<P> {
     /// }
     /// # uvplug::testing::TestHost::new().load::<P>("").unwrap();
     /// ```
-    pub unsafe fn watch_raw_fd<F>(&self, fd: RawFd, interest: Interest, mut handler: F) -> Result<FdWatch>
+    pub unsafe fn watch_raw_fd<F>(
+        &self,
+        fd: RawFd,
+        interest: Interest,
+        mut handler: F,
+    ) -> Result<FdWatch>
     where
         F: FnMut(&mut P, &mut Ctx<P>, Readiness) -> Result<()> + 'static,
     {
@@ -871,7 +877,8 @@ where
     tramp::on_fd_owned::<P, T, H>
 }
 
-type FdTrampoline = unsafe extern "C" fn(*mut sys::uvp_ctx, c_int, c_int, c_int, *mut c_void) -> c_int;
+type FdTrampoline =
+    unsafe extern "C" fn(*mut sys::uvp_ctx, c_int, c_int, c_int, *mut c_void) -> c_int;
 
 fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)

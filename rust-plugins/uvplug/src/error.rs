@@ -416,7 +416,12 @@ mod tests {
         let again = Error::new(e.clone(), "again");
         assert_eq!(again.kind(), Error::Busy);
         assert_eq!(Error::Invalid.message(), None);
-        assert_eq!(Error::Unknown(0).with_source(io::Error::new(io::ErrorKind::Other, "x")).status(), sys::UVP_EINVAL);
+        assert_eq!(
+            Error::Unknown(0)
+                .with_source(io::Error::new(io::ErrorKind::Other, "x"))
+                .status(),
+            sys::UVP_EINVAL
+        );
     }
 
     #[test]
@@ -427,7 +432,10 @@ mod tests {
         assert_eq!(e.code(), -5);
         assert!(std::error::Error::source(&e).is_some());
         let e: Error = io::Error::new(io::ErrorKind::WouldBlock, "later").into();
-        assert_eq!((e.kind(), e.to_string()), (Error::Again, "later".to_owned()));
+        assert_eq!(
+            (e.kind(), e.to_string()),
+            (Error::Again, "later".to_owned())
+        );
         let e: Error = "x".parse::<u8>().unwrap_err().into();
         assert_eq!(e.code(), sys::UVP_EINVAL);
     }

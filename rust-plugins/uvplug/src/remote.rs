@@ -99,7 +99,13 @@ struct RemoteApi {
         ) -> c_int,
     >,
     remote_publish: Option<
-        unsafe extern "C" fn(*mut sys::uvp_remote, sys::uvp_topic, *const c_void, usize, c_int) -> c_int,
+        unsafe extern "C" fn(
+            *mut sys::uvp_remote,
+            sys::uvp_topic,
+            *const c_void,
+            usize,
+            c_int,
+        ) -> c_int,
     >,
 }
 
@@ -314,7 +320,9 @@ where
         let Some(f) = b.f.take() else {
             return sys::UVP_EINVAL;
         };
-        dispatch::<P>(&core, "a remote post", Report::Status, move |p, cx| f(p, cx))
+        dispatch::<P>(&core, "a remote post", Report::Status, move |p, cx| {
+            f(p, cx)
+        })
     })
 }
 

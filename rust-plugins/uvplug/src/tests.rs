@@ -1094,7 +1094,11 @@ fn watched_object_closes_when_its_watch_ends() {
     peer.set_nonblocking(true).unwrap();
     let mut buf = [0u8; 1];
     let open = peer.read(&mut buf).unwrap_err().kind();
-    assert_eq!(open, std::io::ErrorKind::WouldBlock, "still open while watched");
+    assert_eq!(
+        open,
+        std::io::ErrorKind::WouldBlock,
+        "still open while watched"
+    );
     assert_eq!(drops(), before);
     h.with(&p, |me, _| me.watch = None).unwrap();
     assert_eq!(drops(), before + 1, "destroy dropped the object");
@@ -1133,7 +1137,11 @@ fn guard_dropped_in_destroy_cancels_at_once() {
     let p = h.load::<G>("").unwrap();
     assert_eq!(h.live_registrations(), 2);
     h.with(&p, |me, _| me.outer = None).unwrap();
-    assert_eq!(h.live_registrations(), 0, "the timer ended with the destroy");
+    assert_eq!(
+        h.live_registrations(),
+        0,
+        "the timer ended with the destroy"
+    );
     assert_eq!(drops(), before + 1, "the timer's closure was dropped");
     h.advance(Duration::from_secs(7200));
     assert_eq!(h.stats(p.id()).errors, 0);
@@ -1352,7 +1360,10 @@ fn short_host_table_is_read_field_by_field() {
             let seen = vec![
                 format!("{:?}", ctx.remote().err()),
                 format!("{:?}", ctx.unload_self().err()),
-                format!("{:?}", ctx.spawn_work(|| (), |_: &mut Old, _, _| Ok(())).err()),
+                format!(
+                    "{:?}",
+                    ctx.spawn_work(|| (), |_: &mut Old, _, _| Ok(())).err()
+                ),
                 format!("{:?}", ctx.instance_name()),
             ];
             Ok(Old { seen })
@@ -1372,13 +1383,24 @@ fn short_host_table_is_read_field_by_field() {
     let on_init = desc.raw().on_init.unwrap();
     // SAFETY: the Grab instance's ctx is live; the table is a valid prefix
     // of the fake's table with a matching size; config is empty.
-    let rc = unsafe { on_init(raw.ctx, short.as_ptr().cast(), std::ptr::null(), 0, &mut state) };
+    let rc = unsafe {
+        on_init(
+            raw.ctx,
+            short.as_ptr().cast(),
+            std::ptr::null(),
+            0,
+            &mut state,
+        )
+    };
     assert_eq!(rc, 0);
     let core = state.cast::<Rc<crate::ctx::Core>>();
     // SAFETY: on_init succeeded, so `state` is the SDK's Box<Rc<Core>>
     // holding a Box<Old> that only on_unload below frees.
     let old = unsafe { &*(&*core).state.get().cast::<Old>() };
-    assert_eq!(old.seen, vec!["Some(Invalid)", "Some(Invalid)", "Some(Invalid)", "\"\""]);
+    assert_eq!(
+        old.seen,
+        vec!["Some(Invalid)", "Some(Invalid)", "Some(Invalid)", "\"\""]
+    );
     // SAFETY: the state of the successful on_init above, freed once.
     unsafe { desc.raw().on_unload.unwrap()(state) };
     h.run_until_idle();

@@ -228,9 +228,12 @@ where
         let Some(done) = b.done.take() else {
             return sys::UVP_EINVAL;
         };
-        let rc = dispatch::<P>(&b.core, "a work completion", Report::Status, move |p, cx| {
-            done(p, cx, result)
-        });
+        let rc = dispatch::<P>(
+            &b.core,
+            "a work completion",
+            Report::Status,
+            move |p, cx| done(p, cx, result),
+        );
         drop(leftover);
         rc
     })

@@ -165,11 +165,7 @@ impl Plugin for LineEcho {
 
     fn stop(&mut self, ctx: &mut Ctx<Self>) {
         let open = self.conns.len();
-        uvplug::info!(
-            ctx,
-            "echoed {} lines, {open} connections open",
-            self.echoed
-        );
+        uvplug::info!(ctx, "echoed {} lines, {open} connections open", self.echoed);
     }
 }
 
