@@ -20,8 +20,7 @@
 #define UVP_VERSION_STRING "0.1.0"
 /* As uvp_version() returns it: compare the two to tell the header compiled
  * against from the library linked. */
-#define UVP_VERSION_HEX                                      \
-  ((UVP_VERSION_MAJOR << 16) | (UVP_VERSION_MINOR << 8) | \
-   UVP_VERSION_PATCH)
+#define UVP_VERSION_HEX \
+  ((UVP_VERSION_MAJOR << 16) | (UVP_VERSION_MINOR << 8) | UVP_VERSION_PATCH)
 
 #endif /* UVPLUG_VERSION_H */
