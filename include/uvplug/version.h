@@ -15,9 +15,9 @@
 #define UVP_ABI_MINOR 2
 
 #define UVP_VERSION_MAJOR 0
-#define UVP_VERSION_MINOR 1
+#define UVP_VERSION_MINOR 2
 #define UVP_VERSION_PATCH 0
-#define UVP_VERSION_STRING "0.1.0"
+#define UVP_VERSION_STRING "0.2.0"
 /* As uvp_version() returns it: compare the two to tell the header compiled
  * against from the library linked. */
 #define UVP_VERSION_HEX \

@@ -15,7 +15,7 @@
 #include "metrics_process.h"
 
 #ifndef UVPD_VERSION
-#define UVPD_VERSION "0.1.0"
+#define UVPD_VERSION "0.2.0"
 #endif
 
 /* A growing output buffer; oom sticks once an allocation failed. */
