@@ -284,7 +284,7 @@ UVP_EXTERN const char *uvp_version_string(void);
  * THREAD:    any thread.
  * OWNERSHIP: n/a.
  * LIFETIME:  n/a.
- * SINCE:     0.3
+ * SINCE:     0.2
  */
 UVP_EXTERN unsigned int uvp_version(void);
 
@@ -298,7 +298,7 @@ UVP_EXTERN unsigned int uvp_version(void);
  * THREAD:    any thread.
  * OWNERSHIP: static; do not free.
  * LIFETIME:  valid for the life of the process.
- * SINCE:     0.3
+ * SINCE:     0.2
  */
 UVP_EXTERN const char *uvp_log_level_name(int level);
 
@@ -488,7 +488,7 @@ UVP_EXTERN int uvp_host_plugin_stats(uvp_host *host, const char *name,
  * THREAD:    loop thread only (T3).
  * OWNERSHIP: out stays the caller's.
  * LIFETIME:  a snapshot; counters keep moving.
- * SINCE:     0.3
+ * SINCE:     0.2
  */
 UVP_EXTERN int uvp_host_get_stats(uvp_host *host, uvp_host_stats *out);
 
@@ -510,7 +510,7 @@ UVP_EXTERN int uvp_host_get_stats(uvp_host *host, uvp_host_stats *out);
  * OWNERSHIP: the name belongs to the host.
  * LIFETIME:  the name is valid for the host's life (topics are never
  *            dropped).
- * SINCE:     0.3
+ * SINCE:     0.2
  */
 UVP_EXTERN int uvp_host_topic_stats(uvp_host *host, uint32_t index,
                                     const char **out_name,
@@ -532,7 +532,7 @@ UVP_EXTERN int uvp_host_topic_stats(uvp_host *host, uint32_t index,
  *            the plugin's object).
  * LIFETIME:  the strings are valid until that instance is unloaded or
  *            reloaded.
- * SINCE:     0.3
+ * SINCE:     0.2
  */
 UVP_EXTERN int uvp_host_plugin_info(uvp_host *host, const char *name,
                                     uvp_plugin_info *out);
@@ -550,7 +550,7 @@ UVP_EXTERN int uvp_host_plugin_info(uvp_host *host, const char *name,
  * THREAD:    loop thread only (T3).
  * OWNERSHIP: n/a.
  * LIFETIME:  until the next call; it replaces the options' log_level.
- * SINCE:     0.3
+ * SINCE:     0.2
  */
 UVP_EXTERN int uvp_host_set_log_level(uvp_host *host, int level);
 
