@@ -17,16 +17,17 @@
 void uvp__queue_init(uvp__queue *q, uint32_t max) {
   memset(q, 0, sizeof *q);
   q->max = max;
+  q->alloc = &uvp__libc_allocator; /* the host sets its own */
 }
 
 /* Doubles the ring (up to the first power of two >= max), unwrapping it. */
 static int queue_grow(uvp__queue *q) {
   uint32_t cap = q->cap ? q->cap * 2 : 64;
-  uvp__qevent *ring = malloc((size_t)cap * sizeof *ring);
+  uvp__qevent *ring = uvp__malloc(q->alloc, (size_t)cap * sizeof *ring);
   if (ring == NULL) return UVP_ENOMEM;
   for (uint32_t i = 0; i < q->count; i++)
     ring[i] = q->ring[(q->head + i) & (q->cap - 1)];
-  free(q->ring);
+  uvp__free(q->alloc, q->ring);
   q->ring = ring;
   q->cap = cap;
   q->head = 0;
@@ -63,7 +64,7 @@ int uvp__publish(uvp_ctx *ctx, uvp_topic topic, const void *data, size_t len,
     ev->kind = UVP__PAY_INLINE;
     if (len != 0) memcpy(ev->u.bytes, data, len);
   } else {
-    void *copy = malloc(len);
+    void *copy = uvp__malloc(&h->alloc, len);
     if (copy == NULL) return UVP_ENOMEM;
     memcpy(copy, data, len);
     ev->kind = UVP__PAY_COPY;
@@ -76,9 +77,9 @@ int uvp__publish(uvp_ctx *ctx, uvp_topic topic, const void *data, size_t len,
   return 0;
 }
 
-static void payload_release(uvp__qevent *ev) {
+static void payload_release(uvp_host *h, uvp__qevent *ev) {
   if (ev->kind == UVP__PAY_COPY) {
-    free(ev->u.ext.data);
+    uvp__free(&h->alloc, ev->u.ext.data);
   } else if (ev->kind == UVP__PAY_OWNED) {
     uvp_ctx *publisher = ev->u.ext.publisher;
     uvp__call_enter(publisher);
@@ -103,7 +104,8 @@ static void unown(uvp_host *h, uvp__qevent *ev) {
   if (!h->closing && ev->len <= UVP__INLINE_MAX) {
     if (ev->len != 0) memcpy(ev->u.bytes, data, ev->len);
     ev->kind = UVP__PAY_INLINE;
-  } else if (!h->closing && (ev->u.ext.data = malloc(ev->len)) != NULL) {
+  } else if (!h->closing &&
+             (ev->u.ext.data = uvp__malloc(&h->alloc, ev->len)) != NULL) {
     memcpy(ev->u.ext.data, data, ev->len);
     ev->kind = UVP__PAY_COPY;
   } else {
@@ -137,9 +139,10 @@ void uvp__queue_release_owned(uvp_host *h, uvp_ctx *publisher) {
 
 void uvp__queue_drop_all(uvp_host *h) {
   uvp__qevent ev;
-  while (queue_pop(&h->queue, &ev)) payload_release(&ev);
-  free(h->queue.ring);
+  while (queue_pop(&h->queue, &ev)) payload_release(h, &ev);
+  uvp__free(&h->alloc, h->queue.ring);
   uvp__queue_init(&h->queue, h->queue.max);
+  h->queue.alloc = &h->alloc;
 }
 
 /* Ends a run of deliveries to one plugin (see uvp__deliver). */
@@ -215,7 +218,7 @@ static void drain(uvp_host *h) {
     uvp__deliver(h, ev.topic,
                  ev.kind == UVP__PAY_INLINE ? ev.u.bytes : ev.u.ext.data,
                  ev.len);
-    payload_release(&ev);
+    payload_release(h, &ev);
   }
   uvp__span_end(h); /* O2: a batch is at most one span per plugin run */
   if (h->queue.count == 0 && !h->closing && !h->unloads_due &&

@@ -66,7 +66,7 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
 static void on_close(uv_handle_t *handle) {
   uvp__fdwatch *w = container_of((uv_poll_t *)handle, uvp__fdwatch, poll);
   uvp_host *h = w->host;
-  free(w);
+  uvp__free(&h->alloc, w);
   uvp__host_handle_closed(h); /* the host waits for its last handle */
 }
 
@@ -75,11 +75,12 @@ int uvp__fd_watch(uvp_ctx *ctx, int fd, int events, uvp_fd_cb cb,
   uvp_host *h = ctx->host;
   int fl = fcntl(fd, F_GETFL);
   if (fl < 0) return UVP_EINVAL; /* not an open fd */
-  uvp__fdwatch *w = malloc(sizeof *w);
+  uvp__fdwatch *w = uvp__malloc(&h->alloc, sizeof *w);
   if (w == NULL) return UVP_ENOMEM;
   int rc = uv_poll_init(h->loop, &w->poll, fd);
   if (rc < 0) {
-    free(w); /* uv_poll_init leaves nothing to close when it fails */
+    uvp__free(&h->alloc,
+              w); /* uv_poll_init leaves nothing to close when it fails */
     uvp__log(h, ctx->name, UVP_LOG_WARN, "fd %d cannot be watched: %s", fd,
              uv_strerror(rc));
     return uvp__status_from_uv(rc);

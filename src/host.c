@@ -59,13 +59,13 @@ int uvp__ctx_new(uvp_host *h, const char *name, uvp_ctx **out_ctx) {
   if (index > UINT16_MAX) return UVP_ENOSPC;
   if (index == h->nctxs) {
     uint32_t n = h->nctxs ? h->nctxs * 2 : 8;
-    uvp_ctx **ctxs = realloc(h->ctxs, n * sizeof *ctxs);
+    uvp_ctx **ctxs = uvp__realloc(&h->alloc, h->ctxs, n * sizeof *ctxs);
     if (ctxs == NULL) return UVP_ENOMEM;
     memset(ctxs + h->nctxs, 0, (n - h->nctxs) * sizeof *ctxs);
     h->ctxs = ctxs;
     h->nctxs = n;
   }
-  uvp_ctx *ctx = calloc(1, sizeof *ctx);
+  uvp_ctx *ctx = uvp__calloc(&h->alloc, 1, sizeof *ctx);
   if (ctx == NULL) return UVP_ENOMEM;
   ctx->magic = UVP__CTX_MAGIC;
   ctx->index = (uint16_t)index;
@@ -84,8 +84,9 @@ void uvp__ctx_free(uvp_ctx *ctx) {
     uvp__span_close(ctx->host);
   ctx->host->ctxs[ctx->index] = NULL;
   ctx->magic = 0;
-  free(ctx->path);
-  free(ctx);
+  const uvp_allocator *a = &ctx->host->alloc;
+  uvp__free(a, ctx->path);
+  uvp__free(a, ctx);
 }
 
 void uvp__host_wake(uvp_host *h) { uv_async_send(&h->async); }
@@ -112,16 +113,24 @@ static void on_async(uv_async_t *handle) {
 int uvp_host_new(uv_loop_t *loop, const uvp_host_options *options,
                  uvp_host **out_host) {
   if (loop == NULL || out_host == NULL) return UVP_EINVAL;
-  uvp_host *h = calloc(1, sizeof *h);
+  /* Options first: the host itself comes from their allocator. */
+  uvp_host_options opts;
+  uvp_allocator alloc;
+  int rc = read_options(options, &opts);
+  if (rc == 0) rc = uvp__allocator_copy(opts.allocator, &alloc);
+  if (rc < 0) return rc;
+  uvp_host *h = uvp__calloc(&alloc, 1, sizeof *h);
   if (h == NULL) return UVP_ENOMEM;
-  int rc = read_options(options, &h->opts);
+  h->opts = opts;
+  h->alloc = alloc;
+  h->opts.allocator = &h->alloc;
   uvp_ctx *self = NULL;
-  if (rc == 0) rc = uvp__ctx_new(h, "host", &self);
+  rc = uvp__ctx_new(h, "host", &self);
   if (rc == 0) rc = uv_async_init(loop, &h->async, on_async);
   if (rc < 0) {
     if (self != NULL) uvp__ctx_free(self);
-    free(h->ctxs);
-    free(h);
+    uvp__free(&alloc, h->ctxs);
+    uvp__free(&alloc, h);
     return rc;
   }
   h->metrics = !h->opts.no_metrics;
@@ -135,6 +144,7 @@ int uvp_host_new(uv_loop_t *loop, const uvp_host_options *options,
   uvp__registry_init(&h->reg);
   uvp__topics_init(&h->topics, h->opts.max_topics);
   uvp__queue_init(&h->queue, h->opts.queue_capacity);
+  h->reg.alloc = h->topics.alloc = h->queue.alloc = h->timers.alloc = &h->alloc;
   uv_idle_init(loop, &h->idle);
   uv_timer_init(loop, &h->timer);
   h->handles_open = 3;
@@ -154,9 +164,10 @@ static void free_host(uvp_host *h) {
   uvp__registry_free(&h->reg);
   uvp__topics_free(&h->topics);
   uvp__timers_free(&h->timers);
-  free(h->ctxs);
-  free(h->order);
-  free(h);
+  uvp_allocator alloc = h->alloc; /* h is one of its blocks */
+  uvp__free(&alloc, h->ctxs);
+  uvp__free(&alloc, h->order);
+  uvp__free(&alloc, h);
   if (on_closed != NULL) on_closed(data);
 }
 

@@ -107,11 +107,12 @@ void uvp__log(uvp_host *h, const char *who, int level, const char *fmt, ...) {
   char *line = stack;
   /* Longer than the stack buffer: format it whole, so that its end (the
    * cause) survives the cut. */
-  if (n >= (int)sizeof stack && (line = malloc((size_t)n + 1)) != NULL)
+  if (n >= (int)sizeof stack &&
+      (line = uvp__malloc(&h->alloc, (size_t)n + 1)) != NULL)
     vsnprintf(line, (size_t)n + 1, fmt, again);
   va_end(again);
   if (n < 0) return;
   size_t len = line != NULL ? (size_t)n : sizeof stack - 1;
   uvp__log_raw(h, who, level, line != NULL ? line : stack, len);
-  if (line != stack) free(line);
+  if (line != stack) uvp__free(&h->alloc, line);
 }

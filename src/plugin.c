@@ -32,7 +32,8 @@ uvp_ctx *uvp__plugin_find(uvp_host *h, const char *name, bool live_only) {
 }
 
 static int order_add(uvp_host *h, uvp_ctx *ctx) {
-  uvp_ctx **order = realloc(h->order, (h->norder + 1) * sizeof *order);
+  uvp_ctx **order =
+      uvp__realloc(&h->alloc, h->order, (h->norder + 1) * sizeof *order);
   if (order == NULL) return UVP_ENOMEM;
   h->order = order;
   h->order[h->norder++] = ctx;
@@ -231,7 +232,8 @@ int uvp__plugin_load(uvp_host *h, const char *path, const char *name,
   ctx->fault_policy = opts.fault_policy;
   ctx->remote_limit = opts.remote_limit;
   ctx->work_limit = opts.work_limit; /* W4: 0 = the host's */
-  ctx->path = strdup(path); /* uvp_host_plugin_info; NULL reads as "" */
+  ctx->path =
+      uvp__strdup(&h->alloc, path); /* uvp_host_plugin_info; NULL reads as "" */
 
   uvp__call_enter(ctx);
   uint64_t t0 = uvp__time_begin(h); /* O2 */

@@ -19,21 +19,24 @@
 void uvp__registry_init(uvp__registry *reg) {
   memset(reg, 0, sizeof *reg);
   reg->free_head = UVP__NONE;
+  reg->alloc = &uvp__libc_allocator; /* the host sets its own */
 }
 
 void uvp__registry_free(uvp__registry *reg) {
-  for (uint32_t i = 0; i < reg->nchunks; i++) free(reg->chunks[i]);
-  free(reg->chunks);
+  const uvp_allocator *a = reg->alloc;
+  for (uint32_t i = 0; i < reg->nchunks; i++) uvp__free(a, reg->chunks[i]);
+  uvp__free(a, reg->chunks);
   uvp__registry_init(reg);
+  reg->alloc = a;
 }
 
 static int grow(uvp__registry *reg) {
   if (reg->nchunks == (UINT32_MAX >> UVP__CHUNK_BITS)) return UVP_ENOSPC;
-  uvp__slot **chunks =
-      realloc(reg->chunks, (reg->nchunks + 1) * sizeof *reg->chunks);
+  uvp__slot **chunks = uvp__realloc(reg->alloc, reg->chunks,
+                                    (reg->nchunks + 1) * sizeof *reg->chunks);
   if (chunks == NULL) return UVP_ENOMEM;
   reg->chunks = chunks;
-  uvp__slot *chunk = calloc(UVP__CHUNK_SLOTS, sizeof *chunk);
+  uvp__slot *chunk = uvp__calloc(reg->alloc, UVP__CHUNK_SLOTS, sizeof *chunk);
   if (chunk == NULL) return UVP_ENOMEM;
   reg->chunks[reg->nchunks++] = chunk;
   return 0;

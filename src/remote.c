@@ -75,6 +75,9 @@ struct uvp__inbox {
   atomic_uint_fast64_t refused; /* posts and publishes given UVP_EAGAIN (O1) */
   uv_thread_t loop_thread;
   uint32_t max_payload;
+  /* The host's allocator, copied: remotes and the inbox outlive the host
+   * (R5), and producers copy payloads with it on their threads. */
+  uvp_allocator alloc;
   uv_async_t *async; /* valid while the gate or lock says host alive */
   uv_mutex_t lock;   /* guards the fields below, and sleeping on the conds */
   uv_cond_t room;    /* blocked posters wait for `epoch` to move */
@@ -103,28 +106,30 @@ struct uvp_remote {
 /* ---- inbox ----------------------------------------------------------- */
 
 static uvp__inbox *inbox_new(uvp_host *h) {
-  uvp__inbox *in = calloc(1, sizeof *in);
+  const uvp_allocator *a = &h->alloc;
+  uvp__inbox *in = uvp__calloc(a, 1, sizeof *in);
   size_t cap = 64;
   while (cap < h->opts.remote_capacity) cap *= 2;
-  cell *cells = in ? calloc(cap, sizeof *cells) : NULL;
+  cell *cells = in ? uvp__calloc(a, cap, sizeof *cells) : NULL;
   if (cells == NULL || uv_mutex_init(&in->lock) != 0) {
-    free(cells);
-    free(in);
+    uvp__free(a, cells);
+    uvp__free(a, in);
     return NULL;
   }
   if (uv_cond_init(&in->room) != 0) {
     uv_mutex_destroy(&in->lock);
-    free(cells);
-    free(in);
+    uvp__free(a, cells);
+    uvp__free(a, in);
     return NULL;
   }
   if (uv_cond_init(&in->gate) != 0) {
     uv_cond_destroy(&in->room);
     uv_mutex_destroy(&in->lock);
-    free(cells);
-    free(in);
+    uvp__free(a, cells);
+    uvp__free(a, in);
     return NULL;
   }
+  in->alloc = *a;
   for (size_t i = 0; i < cap; i++) atomic_init(&cells[i].seq, i);
   in->cells = cells;
   in->mask = cap - 1;
@@ -145,8 +150,9 @@ static void inbox_unref(uvp__inbox *in) {
   uv_cond_destroy(&in->gate);
   uv_cond_destroy(&in->room);
   uv_mutex_destroy(&in->lock);
-  free(in->cells);
-  free(in);
+  uvp_allocator a = in->alloc; /* in is one of its blocks */
+  uvp__free(&a, in->cells);
+  uvp__free(&a, in);
 }
 
 static int ring_push(uvp__inbox *in, const cell *src) {
@@ -346,14 +352,14 @@ int uvp__remote_publish(uvp_remote *r, uvp_topic topic, const void *data,
   if (len <= sizeof c.u.bytes) {
     if (len != 0) memcpy(c.u.bytes, data, len);
   } else {
-    void *copy = malloc(len); /* freed by the loop thread */
+    void *copy = uvp__malloc(&r->inbox->alloc, len); /* freed by the loop */
     if (copy == NULL) return UVP_ENOMEM;
     memcpy(copy, data, len);
     c.kind = CELL_PUB_COPY;
     c.u.data = copy;
   }
   if ((rc = send_cell(r, &c, flags)) < 0 && c.kind == CELL_PUB_COPY)
-    free(c.u.data);
+    uvp__free(&r->inbox->alloc, c.u.data);
   return rc;
 }
 
@@ -381,7 +387,7 @@ void uvp__remote_release(uvp_remote *r) {
   }
   uv_mutex_unlock(&in->lock);
   if (free_it) {
-    free(r);
+    uvp__free(&in->alloc, r);
     inbox_unref(in);
   }
 }
@@ -393,7 +399,7 @@ int uvp__remote_get(uvp_ctx *ctx, uint32_t limit, uvp_remote **out) {
   if (ctx->remote == NULL) {
     if (h->inbox == NULL && (h->inbox = inbox_new(h)) == NULL)
       return UVP_ENOMEM;
-    uvp_remote *r = calloc(1, sizeof *r);
+    uvp_remote *r = uvp__calloc(&h->alloc, 1, sizeof *r);
     if (r == NULL) return UVP_ENOMEM;
     atomic_init(&r->refs, 0);
     atomic_init(&r->closed, false);
@@ -456,7 +462,7 @@ bool uvp__remote_disown(uvp_remote *r, bool wait) {
     r->detached = true;
   uv_mutex_unlock(&in->lock);
   if (!held) {
-    free(r);
+    uvp__free(&in->alloc, r);
     inbox_unref(in);
   }
   return held && wait;
@@ -484,7 +490,7 @@ static int run_cell(uvp_host *h, uvp_ctx *ctx, bool live, cell *c) {
     ctx->errors++; /* a topic of no host of ours: dropped and counted */
   else if (live)   /* O1: accepted on the topic when the loop takes it */
     uvp__topic_get(&h->topics, c->topic)->published++;
-  if (c->kind == CELL_PUB_COPY) free(c->u.data);
+  if (c->kind == CELL_PUB_COPY) uvp__free(&h->alloc, c->u.data);
   return 0;
 }
 
@@ -499,7 +505,7 @@ static void finish_released(uvp_host *h) {
     list = r->next;
     uvp_ctx *ctx = h->ctxs[r->owner];
     ctx->remote = NULL;
-    free(r);
+    uvp__free(&in->alloc, r);
     inbox_unref(in);
     uvp__plugin_poll(ctx);
   }

@@ -31,6 +31,7 @@ static const field host_options[] = {
     FIELD(uvp_host_options, work_concurrency),
     FIELD(uvp_host_options, work_drain_ms),
     FIELD(uvp_host_options, slow_callback_ms),
+    FIELD(uvp_host_options, allocator),
 };
 
 static const field load_options[] = {

@@ -86,7 +86,8 @@ static int heap_push(uvp_host *h, uint32_t slot, uint64_t timeout_ms) {
   uvp__timers *t = &h->timers;
   if (t->count == t->cap) {
     uint32_t cap = t->cap ? t->cap * 2 : 64;
-    uvp__heap_entry *heap = realloc(t->heap, (size_t)cap * sizeof *heap);
+    uvp__heap_entry *heap =
+        uvp__realloc(t->alloc, t->heap, (size_t)cap * sizeof *heap);
     if (heap == NULL) return UVP_ENOMEM;
     t->heap = heap;
     t->cap = cap;
@@ -163,7 +164,7 @@ void uvp__timer_remove(uvp_host *h, uint32_t idx) {
 }
 
 void uvp__timers_free(uvp__timers *t) {
-  free(t->heap);
+  uvp__free(t->alloc, t->heap);
   t->heap = NULL;
   t->count = t->cap = 0;
 }

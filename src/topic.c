@@ -14,17 +14,20 @@
 void uvp__topics_init(uvp__topics *t, uint32_t max) {
   memset(t, 0, sizeof *t);
   t->max = max;
+  t->alloc = &uvp__libc_allocator; /* the host sets its own */
 }
 
 void uvp__topics_free(uvp__topics *t) {
+  const uvp_allocator *a = t->alloc;
   for (uint32_t i = 0; i < t->count; i++) {
-    free(t->items[i]->name);
-    free(t->items[i]->subs);
-    free(t->items[i]);
+    uvp__free(a, t->items[i]->name);
+    uvp__free(a, t->items[i]->subs);
+    uvp__free(a, t->items[i]);
   }
-  free(t->items);
-  free(t->index);
+  uvp__free(a, t->items);
+  uvp__free(a, t->index);
   uvp__topics_init(t, t->max);
+  t->alloc = a;
 }
 
 /* Length of the UTF-8 sequence at p (at most n bytes), or 0 if invalid:
@@ -88,9 +91,9 @@ static uint32_t *index_find(const uvp__topics *t, const char *name, size_t len,
 /* Keeps the hash index at most half full. */
 static int index_grow(uvp__topics *t) {
   uint32_t cap = t->index_cap ? t->index_cap * 2 : 64;
-  uint32_t *index = calloc(cap, sizeof *index);
+  uint32_t *index = uvp__calloc(t->alloc, cap, sizeof *index);
   if (index == NULL) return UVP_ENOMEM;
-  free(t->index);
+  uvp__free(t->alloc, t->index);
   t->index = index;
   t->index_cap = cap;
   for (uint32_t id = 1; id <= t->count; id++) {
@@ -100,12 +103,12 @@ static int index_grow(uvp__topics *t) {
   return 0;
 }
 
-static uvp__topic *topic_new(const char *name, size_t len, uint32_t hash) {
-  uvp__topic *tp = calloc(1, sizeof *tp);
-  char *copy = malloc(len + 1);
-  if (tp == NULL || copy == NULL) {
-    free(tp);
-    free(copy);
+static uvp__topic *topic_new(const uvp_allocator *a, const char *name,
+                             size_t len, uint32_t hash) {
+  uvp__topic *tp = uvp__calloc(a, 1, sizeof *tp);
+  char *copy = tp != NULL ? uvp__malloc(a, len + 1) : NULL;
+  if (copy == NULL) {
+    uvp__free(a, tp);
     return NULL;
   }
   memcpy(copy, name, len);
@@ -132,12 +135,12 @@ int uvp__topic_intern(uvp__topics *t, const char *name, size_t len,
   if ((t->count + 1) * 2 > t->index_cap && (rc = index_grow(t)) < 0) return rc;
   if (t->count == t->cap) {
     uint32_t cap = t->cap ? t->cap * 2 : 16;
-    uvp__topic **items = realloc(t->items, cap * sizeof *items);
+    uvp__topic **items = uvp__realloc(t->alloc, t->items, cap * sizeof *items);
     if (items == NULL) return UVP_ENOMEM;
     t->items = items;
     t->cap = cap;
   }
-  uvp__topic *tp = topic_new(name, len, hash);
+  uvp__topic *tp = topic_new(t->alloc, name, len, hash);
   if (tp == NULL) return UVP_ENOMEM;
   t->items[t->count++] = tp;
   *index_find(t, name, len, hash) = t->count;
@@ -152,7 +155,7 @@ int uvp__topic_add_sub(uvp__topics *t, uvp_topic topic, uint32_t slot,
   if (tp->nsubs == tp->cap) {
     if (tp->cap == UINT32_MAX / 2) return UVP_ENOSPC;
     uint32_t cap = tp->cap ? tp->cap * 2 : 4;
-    uint32_t *subs = realloc(tp->subs, cap * sizeof *subs);
+    uint32_t *subs = uvp__realloc(t->alloc, tp->subs, cap * sizeof *subs);
     if (subs == NULL) return UVP_ENOMEM;
     tp->subs = subs;
     tp->cap = cap;

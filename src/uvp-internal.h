@@ -25,6 +25,30 @@
 #define container_of(ptr, type, member) \
   ((type *)((char *)(ptr)-offsetof(type, member)))
 
+/* ---------------------------------------------------------------------- */
+/* Allocator (alloc.c): the host's, or the inbox's copy of it             */
+/* ---------------------------------------------------------------------- */
+
+extern const uvp_allocator uvp__libc_allocator;
+int uvp__allocator_copy(const uvp_allocator *in, uvp_allocator *out);
+char *uvp__strdup(const uvp_allocator *a, const char *s);
+
+static inline void *uvp__malloc(const uvp_allocator *a, size_t size) {
+  return a->malloc(a->data, size);
+}
+static inline void *uvp__calloc(const uvp_allocator *a, size_t n, size_t size) {
+  return a->calloc(a->data, n, size);
+}
+/* Never NULL in: a first allocation is a malloc (see uvp_allocator). */
+static inline void *uvp__realloc(const uvp_allocator *a, void *ptr,
+                                 size_t size) {
+  return ptr == NULL ? a->malloc(a->data, size)
+                     : a->realloc(a->data, ptr, size);
+}
+static inline void uvp__free(const uvp_allocator *a, void *ptr) {
+  if (ptr != NULL) a->free(a->data, ptr);
+}
+
 /* Size of the ABI 1.0 descriptor: anything smaller is UVP_ESHORT (A5). */
 #define UVP__DESC_V1_SIZE \
   (offsetof(uvp_plugin_desc, on_unload) + sizeof(void (*)(void *)))
@@ -92,10 +116,11 @@ STATIC_ASSERT(sizeof(uvp__slot) == 40);
 typedef struct uvp__registry {
   uvp__slot **chunks;
   uint32_t nchunks;
-  uint32_t used;      /* slots ever handed out: [0, used) */
-  uint32_t free_head; /* first free slot, or UVP__NONE */
-  uint32_t live;      /* allocated slots */
-  uint32_t exhausted; /* slots retired for good at UVP__GEN_LAST */
+  uint32_t used;              /* slots ever handed out: [0, used) */
+  uint32_t free_head;         /* first free slot, or UVP__NONE */
+  uint32_t live;              /* allocated slots */
+  uint32_t exhausted;         /* slots retired for good at UVP__GEN_LAST */
+  const uvp_allocator *alloc; /* the host's; libc after init */
 } uvp__registry;
 
 /* The generation a slot is retired to when its ids must never come back. */
@@ -141,6 +166,7 @@ typedef struct uvp__topics {
   uint32_t count, cap, max;
   uint32_t *index; /* open-addressing hash: topic ids, 0 = empty */
   uint32_t index_cap;
+  const uvp_allocator *alloc; /* the host's; libc after init */
 } uvp__topics;
 
 void uvp__topics_init(uvp__topics *t, uint32_t max);
@@ -190,6 +216,7 @@ typedef struct uvp__queue {
   uint32_t cap; /* power of two; grows up to max */
   uint32_t max;
   uint32_t head, count;
+  const uvp_allocator *alloc; /* the host's; libc after init */
 } uvp__queue;
 
 /* ---------------------------------------------------------------------- */
@@ -213,9 +240,10 @@ STATIC_ASSERT(sizeof(uvp__heap_entry) == 16);
 typedef struct uvp__timers {
   uvp__heap_entry *heap;
   uint32_t count, cap;
-  uint64_t next_seq; /* seq of the next timer started */
-  uint64_t epoch;    /* uv_now() dues count from; reset while empty */
-  bool on_idle;      /* the earliest is due: the idle handle runs it */
+  uint64_t next_seq;          /* seq of the next timer started */
+  uint64_t epoch;             /* uv_now() dues count from; reset while empty */
+  bool on_idle;               /* the earliest is due: the idle handle runs it */
+  const uvp_allocator *alloc; /* the host's */
 } uvp__timers;
 
 /* ---------------------------------------------------------------------- */
@@ -309,6 +337,7 @@ struct uvp_host {
   uv_loop_t *loop;
   uv_thread_t thread;
   uvp_host_options opts; /* normalized: every 0 replaced by its default */
+  uvp_allocator alloc;   /* opts.allocator's copy; opts.allocator = &alloc */
   uvp__registry reg;
   uvp__topics topics;
   uvp__queue queue;

@@ -46,7 +46,13 @@ struct uvp__work {
   uvp_work_fn fn;
   uvp_work_done_cb done;
   void *user_data;
+  /* The host's free and its data: an abandoned record outlives the host
+   * (W6) and is freed without it. */
+  void (*free)(void *data, void *ptr);
+  void *free_data;
 };
+
+static void work_free(uvp__work *w) { w->free(w->free_data, w); }
 
 static void list_push(uvp__work_list *l, uvp__work *w) {
   w->next = NULL;
@@ -139,7 +145,7 @@ static void complete(uvp__work *w, int status) {
   uint64_t t0 = uvp__time_begin(h); /* O2 */
   int rc = w->done(ctx, status, w->user_data);
   uvp__time_end(h, ctx, UVP__CB_WORK, t0);
-  free(w);
+  work_free(w);
   ctx->work_pending--;
   if (uvp__call_returned(h, ctx, idx)) uvp__reg_expire(h, idx); /* W3 */
   uvp__call_after(ctx, rc);
@@ -154,7 +160,7 @@ static void forget(uvp__work *w) {
     h->work_running--;
     pump(h);
   }
-  free(w);
+  work_free(w);
 }
 
 static void after_work_cb(uv_work_t *req, int status) {
@@ -176,12 +182,14 @@ static void after_work_cb(uv_work_t *req, int status) {
 int uvp__work_queue(uvp_ctx *ctx, uvp_work_fn work, uvp_work_done_cb done,
                     void *user_data, uvp_destroy_fn destroy, uvp_id *out_id) {
   uvp_host *h = ctx->host;
-  uvp__work *w = calloc(1, sizeof *w);
+  uvp__work *w = uvp__calloc(&h->alloc, 1, sizeof *w);
   if (w == NULL) return UVP_ENOMEM;
+  w->free = h->alloc.free;
+  w->free_data = h->alloc.data;
   uint32_t idx;
   int rc = uvp__reg_begin(ctx, UVP__WORK, user_data, destroy, &idx);
   if (rc < 0) {
-    free(w);
+    work_free(w);
     return rc;
   }
   w->host = h;
@@ -195,7 +203,7 @@ int uvp__work_queue(uvp_ctx *ctx, uvp_work_fn work, uvp_work_done_cb done,
     list_push(&h->work_waiting, w);
   } else if ((rc = submit(h, w)) < 0) {
     uvp__reg_abort(h, idx); /* L6 */
-    free(w);
+    work_free(w);
     return rc;
   }
   uvp__slot *s = uvp__registry_at(&h->reg, idx);

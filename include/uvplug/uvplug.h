@@ -58,6 +58,69 @@ typedef enum uvp_fault_policy {
   UVP_FAULT_ABORT = 3       /* log and abort() the process */
 } uvp_fault_policy;
 
+/* SINCE 0.2. The allocator of one host (uvp_host_options.allocator), in
+ * the shape of uv_replace_allocator's four functions plus a data pointer.
+ *
+ * Per host, not process-wide: hosts share no state (T4), so two hosts in
+ * one process may use two allocators, and a library linked twice never
+ * fights over a global. Everything the library allocates for a host goes
+ * through it: the host, its tables, queued payload copies, plugin contexts,
+ * remotes and their inbox, work records, long log lines. What it does not
+ * cover: libuv's own allocations (uv_replace_allocator), the dynamic
+ * linker's (dlopen), a plugin's own, and nothing is allocated before a host
+ * exists (uvp_host_new allocates the host itself through it).
+ *
+ * What outlives uvp_host_close's on_closed: a remote released after close
+ * (R5) and a work record abandoned past work_drain_ms (W6) are freed later,
+ * on whatever thread drops them. So the functions and `data` must stay
+ * valid until the last remote reference of the host is released and every
+ * abandoned work function has returned; the struct itself is copied by
+ * uvp_host_new. All four are required; size must be at least
+ * sizeof(uvp_allocator) of 0.2. The library never passes NULL to free or
+ * realloc, nor a size of 0. A NULL return is reported as UVP_ENOMEM, or as
+ * the documented outcome of the call that needed the memory. */
+typedef struct uvp_allocator {
+  uint32_t size; /* sizeof(uvp_allocator) as compiled */
+  /**
+   * malloc(3) for the host: size bytes aligned for any type, or NULL.
+   * THREAD:    any thread: remote publishes copy payloads on the
+   *            producer's thread; must be thread-safe.
+   * OWNERSHIP: the block is the library's until it passes it to free.
+   * LIFETIME:  called until the host's last remote and abandoned work are
+   *            gone (see above).
+   * SINCE:     0.2
+   */
+  void *(*malloc)(void *data, size_t size);
+  /**
+   * calloc(3): n * size zeroed bytes, or NULL (also when n * size
+   * overflows).
+   * THREAD:    any thread; must be thread-safe.
+   * OWNERSHIP: as malloc.
+   * LIFETIME:  as malloc.
+   * SINCE:     0.2
+   */
+  void *(*calloc)(void *data, size_t n, size_t size);
+  /**
+   * realloc(3) of a block from these functions; never given NULL or 0.
+   * On NULL the old block stays the library's, unchanged.
+   * THREAD:    any thread; must be thread-safe.
+   * OWNERSHIP: as malloc.
+   * LIFETIME:  as malloc.
+   * SINCE:     0.2
+   */
+  void *(*realloc)(void *data, void *ptr, size_t size);
+  /**
+   * free(3) of a block from these functions; never given NULL.
+   * THREAD:    any thread: a remote released after close is freed on the
+   *            releasing thread (R5); must be thread-safe.
+   * OWNERSHIP: takes the block back.
+   * LIFETIME:  as malloc.
+   * SINCE:     0.2
+   */
+  void (*free)(void *data, void *ptr);
+  void *data; /* passed to each, unchanged */
+} uvp_allocator;
+
 /* Host options, size-prefixed. Start from UVP_HOST_OPTIONS_INIT; a field
  * left 0 takes its default. */
 typedef struct uvp_host_options {
@@ -91,6 +154,10 @@ typedef struct uvp_host_options {
    * second (the rest are counted, and the next line says how many).
    * Needs the timing, so no_metrics turns it off too. */
   uint32_t slow_callback_ms;
+
+  /* SINCE 0.2. NULL: malloc, calloc, realloc and free of the C library.
+   * Else the host's allocator, copied (see uvp_allocator). */
+  const uvp_allocator *allocator;
 } uvp_host_options;
 
 /* Designated, so that a field appended later is 0 (its default) without a
@@ -313,8 +380,9 @@ UVP_EXTERN const char *uvp_log_level_name(int level);
  * @param options   NULL for defaults, or options with size set; copied.
  * @param out_host  receives the host; written only on success.
  * @return 0, UVP_EINVAL (NULL loop or out_host, options size smaller than
- *         uvp_host_options of 0.1 or ending inside a field, F3) or
- *         UVP_ENOMEM.
+ *         uvp_host_options of 0.1 or ending inside a field, F3; an
+ *         allocator with a size too small or a NULL function) or
+ *         UVP_ENOMEM (nothing is left allocated then).
  *
  * THREAD:    the thread that runs loop (T3).
  * OWNERSHIP: the caller owns the host until it calls uvp_host_close.
