@@ -6,6 +6,9 @@
 #   make demo     build, then run uvplugd -c etc/uvplugd.ini (Rust examples)
 #   make test     all tests: plain (-Werror), ASan+UBSan, TSan-labelled
 #   make bench    Release build in build-bench/, run bench/uvplug-bench
+#   make soak     Release build in build-soak/, tools/soak.sh (10 min)
+#   make soak-tsan  the same under TSan in build-soak-tsan/ (2 min)
+#   make reliability-report  regenerate the table in docs/reliability.md
 #   make format   clang-format -i on every C file
 #   make lint     clang-format --dry-run -Werror, cargo clippy -D warnings
 #   make clean    remove every build directory
@@ -40,7 +43,7 @@ C_FILES = $(shell git ls-files -co --exclude-standard -- '*.c' '*.h' \
 DEMO_ARGS = -c etc/uvplugd.ini --plugin-dir $(RUST_DIR) --run-ms 3000
 
 .PHONY: all deps build demo test test-plain test-asan test-tsan bench \
-        format lint clean
+        soak soak-tsan reliability-report format lint clean
 
 all: build
 
@@ -100,6 +103,28 @@ bench:
 	  echo "bench: no build-bench/bench/uvplug-bench target yet"; \
 	fi
 
+# The soak (issue 12, docs/reliability.md): not part of `make test`.
+# SOAK_SECONDS / SOAK_TSAN_SECONDS set the length; the report goes to
+# soak/soak-<label>-<UTC time>.txt and the exit status says PASS or FAIL.
+SOAK_SECONDS ?= 600
+SOAK_TSAN_SECONDS ?= 120
+SOAK_TARGETS = uvplugd testplugin_soak_tally testplugin_stress_plugin \
+               rust_plugins
+
+soak: deps
+	$(CMAKE) -S . -B build-soak -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+	$(CMAKE) --build build-soak -j $(JOBS) --target $(SOAK_TARGETS)
+	SOAK_LABEL=release ./tools/soak.sh build-soak $(SOAK_SECONDS)
+
+soak-tsan: deps
+	$(CMAKE) -S . -B build-soak-tsan -DCMAKE_BUILD_TYPE=Debug \
+	  -DUVP_SANITIZE=thread $(CMAKE_FLAGS)
+	$(CMAKE) --build build-soak-tsan -j $(JOBS) --target $(SOAK_TARGETS)
+	SOAK_LABEL=tsan ./tools/soak.sh build-soak-tsan $(SOAK_TSAN_SECONDS)
+
+reliability-report:
+	./tools/reliability-report.sh
+
 format:
 	@command -v $(CLANG_FORMAT) >/dev/null || ./cmake/deps.sh clang-format
 	$(CLANG_FORMAT) -i $(C_FILES)
@@ -113,4 +138,4 @@ lint:
 	fi
 
 clean:
-	rm -rf build build-asan build-tsan build-bench
+	rm -rf build build-asan build-tsan build-bench build-soak build-soak-tsan
