@@ -36,16 +36,21 @@
 #
 # Usage: tools/soak.sh BUILD_DIR [seconds]
 #   env: SOAK_SECONDS (600), RELOAD_EVERY (5), WARMUP (60, at most 1/4 of
-#   the run), RSS_SLOPE_MAX (kB/min, 64), OUT_DIR (soak), SOAK_LABEL
+#   the run), RSS_SLOPE_MAX (kB/min, 64; 16384 under tsan), OUT_DIR
+#   (soak), SOAK_LABEL
 #   (release; tsan adds TSAN_OPTIONS and setarch -R), SOAK_PORT (random)
 set -euo pipefail
 
 BUILD=${1:?usage: tools/soak.sh BUILD_DIR [seconds]}
 SECONDS_TOTAL=${2:-${SOAK_SECONDS:-600}}
 RELOAD_EVERY=${RELOAD_EVERY:-5}
-RSS_SLOPE_MAX=${RSS_SLOPE_MAX:-64}
 OUT_DIR=${OUT_DIR:-soak}
 LABEL=${SOAK_LABEL:-release}
+# TSan's own memory (shadow, sync objects, history) grows with the events
+# it sees, several MB a minute here: under TSan the bound only catches a
+# runaway, the release run is the one that shows RSS flat.
+if [[ $LABEL == tsan ]]; then RSS_SLOPE_MAX=${RSS_SLOPE_MAX:-16384}; fi
+RSS_SLOPE_MAX=${RSS_SLOPE_MAX:-64}
 WARMUP=${WARMUP:-60}
 if ((WARMUP * 4 > SECONDS_TOTAL)); then WARMUP=$((SECONDS_TOTAL / 4)); fi
 
