@@ -109,6 +109,11 @@ static void unown(uvp_host *h, uvp__qevent *ev) {
     memcpy(ev->u.ext.data, data, ev->len);
     ev->kind = UVP__PAY_COPY;
   } else {
+    if (!h->closing) /* out of memory: dropped, but not silently */
+      uvp__log(h, ev->u.ext.publisher->name, UVP_LOG_ERROR,
+               "out of memory copying an owned event (%u bytes) queued at "
+               "its publisher's unload: dropped",
+               (unsigned)ev->len);
     ev->topic = 0; /* no such topic: the drain skips it */
     ev->len = 0;
     ev->kind = UVP__PAY_INLINE;

@@ -30,22 +30,28 @@
 /* ---------------------------------------------------------------------- */
 
 extern const uvp_allocator uvp__libc_allocator;
+
+/* Always inlined, also at -O0: the allocator sees the caller's address as
+ * its return address, so the failure-injection test tells the allocation
+ * sites apart (integration.alloc_fail). */
+#define UVP__ALLOC_INLINE static inline __attribute__((always_inline))
 int uvp__allocator_copy(const uvp_allocator *in, uvp_allocator *out);
 char *uvp__strdup(const uvp_allocator *a, const char *s);
 
-static inline void *uvp__malloc(const uvp_allocator *a, size_t size) {
+UVP__ALLOC_INLINE void *uvp__malloc(const uvp_allocator *a, size_t size) {
   return a->malloc(a->data, size);
 }
-static inline void *uvp__calloc(const uvp_allocator *a, size_t n, size_t size) {
+UVP__ALLOC_INLINE void *uvp__calloc(const uvp_allocator *a, size_t n,
+                                    size_t size) {
   return a->calloc(a->data, n, size);
 }
 /* Never NULL in: a first allocation is a malloc (see uvp_allocator). */
-static inline void *uvp__realloc(const uvp_allocator *a, void *ptr,
-                                 size_t size) {
+UVP__ALLOC_INLINE void *uvp__realloc(const uvp_allocator *a, void *ptr,
+                                     size_t size) {
   return ptr == NULL ? a->malloc(a->data, size)
                      : a->realloc(a->data, ptr, size);
 }
-static inline void uvp__free(const uvp_allocator *a, void *ptr) {
+UVP__ALLOC_INLINE void uvp__free(const uvp_allocator *a, void *ptr) {
   if (ptr != NULL) a->free(a->data, ptr);
 }
 
