@@ -35,6 +35,7 @@ EXPORT uint64_t hostile_unloads(void) { return unloads; }
 EXPORT uint64_t hostile_frees(void) { return frees; }
 EXPORT uint64_t hostile_spins(void) { return spins; }
 EXPORT uint64_t hostile_work_max(void) { return work_max; }
+EXPORT uint64_t hostile_work_now(void) { return work_now; }
 EXPORT uint64_t hostile_work_done(void) { return work_done; }
 EXPORT uint64_t hostile_done_status(void) { return (uint64_t)done_status; }
 EXPORT uint64_t hostile_release_work(void) { return release_work = 1; }
@@ -631,6 +632,7 @@ static int init_fail_remote(hostile *h) {
 /* W6: a work function that only returns when the test says so. */
 static void blocked_work(void *ud) {
   (void)ud;
+  work_now = 1; /* started: from now on a cancel cannot stop it (W2) */
   for (int i = 0; i < 2000 && !release_work; i++) sleep_ms(5);
 }
 static int init_work_stuck(hostile *h) {
@@ -709,6 +711,7 @@ typedef struct hcase {
 } hcase;
 
 static const hcase cases[] = {
+    {"idle", NULL, NULL},
     {"init_sleep", init_sleep, NULL},
     {"init_fail", init_fail, NULL},
     {"init_fail_work", init_fail_work, NULL},

@@ -87,6 +87,18 @@ static void run_ms(int ms) {
   while (uv_hrtime() < end) uvt_run_turns(&fx, 1), usleep(500);
 }
 
+/* Runs the loop until pred holds, at most 5 s (by time, not turns: a
+ * loaded machine or a spinning plugin changes what a turn lasts). */
+static bool wait_for(uvt_pred pred) {
+  uint64_t end = uv_hrtime() + 5000000000u;
+  while (!pred(NULL)) {
+    if (uv_hrtime() > end) return false;
+    uvt_run_turns(&fx, 1);
+    usleep(200);
+  }
+  return true;
+}
+
 static void kick(void) {
   uvp_topic t = uvt_topic(&fx, "h.kick");
   EXPECT(uvp_host_publish(fx.host, t, "k", 1), 0);
@@ -150,7 +162,7 @@ static bool work_destroyed(void *arg) {
 /* A9, W1: the running item ends later: done (UVP_ECANCELED) then destroy. */
 static void c_init_fail_work(void) {
   EXPECT_TRUE(hx_gone(NULL));
-  EXPECT_TRUE(uvt_run_until(&fx, work_destroyed, NULL, 3000));
+  EXPECT_TRUE(wait_for(work_destroyed));
   EXPECT(sym("hostile_work_done"), 1);
   EXPECT((int)sym("hostile_done_status"), UVP_ECANCELED);
   EXPECT(hstats().work_items, 0);
@@ -237,7 +249,9 @@ static void c_timer_spin(void) {
   uvp_id id;
   EXPECT(fx.api->timer_start(fx.ctx, 5, 5, embedder_timer, &fired, NULL, &id),
          0);
-  run_ms(100);
+  /* bounded by time, not turns: a spinning timer makes turns short */
+  uint64_t end = uv_hrtime() + 3000000000u;
+  while (fired < 3 && uv_hrtime() < end) uvt_run_turns(&fx, 1);
   EXPECT_TRUE(fired >= 3);
   EXPECT_TRUE(sym("hostile_spins") > 3);
   EXPECT(fx.api->cancel(fx.ctx, id), 0);
@@ -260,7 +274,7 @@ static bool frees_256(void *arg) {
 static void c_storm_owned(void) {
   kick();
   EXPECT_LOG("storm_owned: ok=256 again=768");
-  EXPECT_TRUE(uvt_run_until(&fx, frees_256, NULL, 3000));
+  EXPECT_TRUE(wait_for(frees_256));
   EXPECT(hstats().queue_refused, 768);
 }
 
@@ -303,7 +317,7 @@ static void c_self_kick(void) {
 }
 
 static void c_self_wait(void) {
-  EXPECT_TRUE(uvt_run_until(&fx, hx_gone, NULL, 3000));
+  EXPECT_TRUE(wait_for(hx_gone));
   EXPECT(sym("hostile_unloads"), 1);
 }
 
@@ -356,7 +370,7 @@ static bool posts_64(void *arg) {
   return pstats("hx").posts == 64;
 }
 static void c_remote_flood(void) {
-  EXPECT_TRUE(uvt_run_until(&fx, posts_64, NULL, 3000));
+  EXPECT_TRUE(wait_for(posts_64));
   uvp_plugin_stats st = pstats("hx");
   EXPECT(st.post_high_water, 64);
   EXPECT(hstats().remote_refused, 36);
@@ -395,10 +409,15 @@ static bool abandon_over(void *arg) {
   return hstats().work_items == 0 && pstats("by").work_abandoned == 0;
 }
 /* W6, U3: unload waits work_drain_ms (200), logs, abandons, goes on. */
+static bool stuck_started(void *arg) {
+  (void)arg;
+  return sym("hostile_work_now") == 1;
+}
 static void c_work_stuck(void) {
+  EXPECT_TRUE(wait_for(stuck_started));
   EXPECT(uvp_host_unload(fx.host, "hx"), 0);
   EXPECT(pstats("hx").state, UVP_PLUGIN_DRAINING);
-  EXPECT_TRUE(uvt_run_until(&fx, abandoned, NULL, 3000));
+  EXPECT_TRUE(wait_for(abandoned));
   EXPECT_LOG("1 work item(s) still running after 200 ms: abandoned");
   uvt_run_turns(&fx, 3);
   EXPECT_TRUE(hx_gone(NULL));
@@ -406,7 +425,7 @@ static void c_work_stuck(void) {
   EXPECT(sym("hostile_work_done"), 0);
   EXPECT(pstats("by").work_abandoned, 1);
   sym("hostile_release_work");
-  EXPECT_TRUE(uvt_run_until(&fx, abandon_over, NULL, 3000));
+  EXPECT_TRUE(wait_for(abandon_over));
   EXPECT(sym("hostile_destroys"), 0);
 }
 
@@ -416,7 +435,7 @@ static bool flood_done(void *arg) {
 }
 /* W4: 50 items, at most 2 (work_concurrency) on the pool at once. */
 static void c_work_flood(void) {
-  EXPECT_TRUE(uvt_run_until(&fx, flood_done, NULL, 5000));
+  EXPECT_TRUE(wait_for(flood_done));
   EXPECT_TRUE(sym("hostile_work_max") <= 2);
   EXPECT(sym("hostile_destroys"), 50);
 }
@@ -430,6 +449,79 @@ static void c_foreign(void) {
                        "thread"),
          1);
   EXPECT(sym("hostile_destroys"), 0);
+}
+
+/* T3: the embedder's uvp_host_* functions from another thread. */
+static void host_thread(void *arg) {
+  int *n = arg;
+  uvp_host_stats hs = {.size = sizeof hs};
+  uvp_plugin_stats ps = {.size = sizeof ps};
+  uvp_topic t;
+  int rc[8] = {
+      uvp_host_unload(fx.host, "hx"),
+      uvp_host_load(fx.host, HOSTILE, "hy", "case=idle", NULL),
+      uvp_host_reload(fx.host, "hx", HOSTILE, "case=idle", NULL),
+      uvp_host_get_stats(fx.host, &hs),
+      uvp_host_plugin_stats(fx.host, "hx", &ps),
+      uvp_host_topic(fx.host, "h.in", &t),
+      uvp_host_publish(fx.host, 1, "a", 1),
+      uvp_host_close(fx.host, NULL, NULL),
+  };
+  for (int i = 0; i < 8; i++) *n += rc[i] == UVP_EWRONGTHREAD;
+}
+static void c_host_foreign(void) {
+  int n = 0;
+  uv_thread_t t;
+  EXPECT(uv_thread_create(&t, host_thread, &n), 0);
+  EXPECT(uv_thread_join(&t), 0);
+  EXPECT(n, 8);
+  EXPECT(pstats("hx").state, UVP_PLUGIN_RUNNING);
+  EXPECT(hstats().plugins, 2);
+}
+
+/* ---- Rust (rust-plugins/examples/hostile) ------------------------------ */
+
+static void c_rust_unload(void) {
+  EXPECT(uvp_host_unload(fx.host, "hx"), 0);
+  uvt_run_turns(&fx, 3);
+  EXPECT_TRUE(hx_gone(NULL));
+}
+
+static void c_rust_quarantined(void) {
+  kick();
+  uvt_run_turns(&fx, 3);
+  EXPECT_TRUE(hx_gone(NULL));
+  EXPECT_LOG("quarantined and unloading");
+}
+
+static void c_rust_never_ok(void) {
+  kick();
+  kick();
+  uvp_plugin_stats st = pstats("hx");
+  EXPECT(st.errors, 2);
+  EXPECT(st.panics, 0);
+  EXPECT(st.state, UVP_PLUGIN_RUNNING);
+}
+
+static bool work_logged(void *arg) {
+  (void)arg;
+  return uvt_log_count(&fx.log, 0, "hostile: work done") >= 1;
+}
+static void c_rust_panic_work(void) {
+  kick();
+  EXPECT_TRUE(wait_for(work_logged));
+  uvp_plugin_stats st = pstats("hx");
+  EXPECT(st.state, UVP_PLUGIN_RUNNING);
+  EXPECT(st.panics, 0);
+  EXPECT(st.work_pending, 0);
+}
+
+static void c_rust_timer_err(void) {
+  run_ms(30);
+  uvp_plugin_stats st = pstats("hx");
+  EXPECT_TRUE(st.errors >= 2);
+  EXPECT(st.panics, 0);
+  EXPECT(st.state, UVP_PLUGIN_RUNNING);
 }
 
 static void c_desc_huge(void) {
@@ -497,7 +589,7 @@ static const hcase cases[] = {
     {"fd_twice", "D7 L6", "OK then EBUSY, 1 destroy", HOSTILE, 0,
      "fd_twice: first=OK second=EBUSY", o_pipe, c_fd_twice, 0, 0},
     {"timer_never", "D6", "OK, never fires, destroyed at unload", HOSTILE, 0,
-     "", NULL, c_timer_never, 0, 0},
+     "timer_never: never=OK", NULL, c_timer_never, 0, 0},
     {"timer_spin", "D6 F6", "0 ms re-arm: others' timers still fire", HOSTILE,
      0, "", NULL, c_timer_spin, 0, 0},
     {"timer_busy", "D6 F6", "1 ms repeat, 3 ms callback: others run", HOSTILE,
@@ -512,30 +604,31 @@ static const hcase cases[] = {
      c_epanic, 0, 0},
     {"epanic_log", "F1 F6", "panics 2, keeps running under log policy", HOSTILE,
      0, "", o_fault_log, c_epanic_log, 0, 0},
-    {"error", "F2", "errors 2, keeps running", HOSTILE, 0, "", NULL, c_error, 0,
+    {"error", "F2", "errors 2, keeps running", HOSTILE, 0,
+     "callback failed: UVP_UNKNOWN (-5)", NULL, c_error, 0, 0},
+    {"self_event", "U6 S3", "OK then ECLOSED; unloaded after return", HOSTILE,
+     0, "self_event: first=OK second=ECLOSED register=OK", NULL, c_self_kick, 0,
      0},
-    {"self_event", "U6 S3", "OK, ECLOSED, ECLOSED; unloaded after return",
-     HOSTILE, 0, "", NULL, c_self_kick, 0, 0},
     {"self_timer", "U6 S3", "unloaded after the timer returns", HOSTILE, 0,
      "self_timer: timer unload_self=OK", NULL, c_self_wait, 0, 0},
-    {"self_destroy", "S3 L1", "unload starts next turn", HOSTILE, 0, "", NULL,
-     c_self_kick, 0, 0},
-    {"self_stop", "S1", "ECLOSED from on_stop", HOSTILE, 0, "", NULL,
-     c_unload_then_gone, 0, 0},
-    {"self_free", "S3 L8", "unload starts next turn", HOSTILE, 0, "", NULL,
-     c_self_kick, 1, 0},
+    {"self_destroy", "S3 L1", "unload starts next turn", HOSTILE, 0,
+     "self_destroy: destroy unload_self=OK", NULL, c_self_kick, 0, 0},
+    {"self_stop", "S1", "ECLOSED from on_stop", HOSTILE, 0,
+     "self_stop: stop unload_self=ECLOSED", NULL, c_unload_then_gone, 0, 0},
+    {"self_free", "S3 L8", "unload starts next turn", HOSTILE, 0,
+     "self_free: free unload_self=OK", NULL, c_self_kick, 1, 0},
     {"self_post", "U6 R4", "unloaded after the post returns", HOSTILE, 0,
      "self_post: post unload_self=OK", NULL, c_self_wait, 0, 0},
     {"self_done", "U6 W1", "unloaded after done returns", HOSTILE, 0,
      "self_done: done status=OK unload_self=OK", NULL, c_self_wait, 0, 0},
     {"reg_destroy", "U1 L1", "OK while running, ECLOSED at unload", HOSTILE, 0,
      "", NULL, c_reg_destroy, 0, 0},
-    {"pub_destroy", "U1 F6", "publish from a destroy at unload", HOSTILE, 0, "",
-     NULL, c_pub_destroy, 1, 0},
+    {"pub_destroy", "U1 F6", "publish from a destroy at unload", HOSTILE, 0,
+     "pub_destroy: destroy publish=OK", NULL, c_pub_destroy, 1, 0},
     {"free_publish", "L8 D2", "publish from a free_fn: OK", HOSTILE, 0, "",
      NULL, c_free_publish, 2, 0},
-    {"fault_destroy", "F7", "counted, quarantined next turn", HOSTILE, 0, "",
-     NULL, c_fault_destroy, 0, 0},
+    {"fault_destroy", "F7", "counted, quarantined next turn", HOSTILE, 0,
+     "fault_destroy: fault=OK", NULL, c_fault_destroy, 0, 0},
     {"log_flood", "A16", "100 kB line: escaped, cut", HOSTILE, 0,
      "log_flood: log=OK", NULL, c_log_flood, 0, 0},
     {"topic_exhaust", "F3", "ENOSPC at max_topics", HOSTILE, 0,
@@ -549,15 +642,44 @@ static const hcase cases[] = {
     {"safe_leak", "U4 A10", "mapped until the last release",
      HDIR "safe_leak.so", 0, "", NULL, c_safe_leak, 0, 0},
     {"work_stuck", "W6 U3", "DRAINING, abandoned after 200 ms, logged", HOSTILE,
-     0, "", NULL, c_work_stuck, 0, 0},
+     0, "unloading; waiting for 1 running work item(s), at most 200 ms", NULL,
+     c_work_stuck, 0, 0},
     {"work_flood", "W4 W1", "50 done, at most 2 at once", HOSTILE, 0, "", NULL,
      c_work_flood, 0, 0},
     {"foreign", "T2", "14 x EWRONGTHREAD, wrong_thread 14, logged once",
      HOSTILE, 0, "foreign: wrongthread=14/14", NULL, c_foreign, 0, 0},
+    {"host_foreign", "T3", "8 x EWRONGTHREAD, nothing changed", HOSTILE, 0, "",
+     NULL, c_host_foreign, 0, 0},
+    {"rust_panic_init", "A9 F1", "UVP_EINIT, panic message logged", RUST,
+     UVP_EINIT, "panic in init: hostile: init asked to panic", NULL, NULL, 0,
+     0},
+    {"rust_panic_start", "A9 F1", "UVP_EINIT, panic message logged", RUST,
+     UVP_EINIT, "hostile: start asked to panic", NULL, NULL, 0, 0},
+    {"rust_panic_stop", "F7 U1", "reported via fault, unload finishes", RUST, 0,
+     "hostile: stop asked to panic", NULL, c_rust_unload, 0, 0},
+    {"rust_panic_handler", "F1 F6", "quarantined, unloaded", RUST, 0,
+     "hostile: handler asked to panic", NULL, c_rust_quarantined, 0, 0},
+    {"rust_never_ok", "F2", "errors 2, keeps running", RUST, 0,
+     "callback failed: UVP_EINVAL", NULL, c_rust_never_ok, 0, 0},
+    {"rust_timer_err", "F2 D6", "every tick counted, keeps running", RUST, 0,
+     "callback failed: UVP_EBUSY", NULL, c_rust_timer_err, 0, 0},
+    {"rust_panic_handler_drop", "F7 L1", "drop panic reported, unloaded", RUST,
+     0, "panic while dropping a handler", NULL, c_rust_unload, 0, 0},
+    {"rust_panic_state_drop", "A10 F6", "contained, unloaded", RUST, 0, "",
+     NULL, c_rust_unload, 0, 0},
+    {"rust_leak_remote", "U4 R5", "unloaded, reference logged", RUST, 0,
+     "unloaded; 1 remote reference(s) still held: their posts get "
+     "UVP_ECLOSED",
+     NULL, c_rust_unload, 0, 0},
+    {"rust_panic_work", "W1 T5", "done gets Err(Panic), keeps running", RUST, 0,
+     "hostile: work done Some(Panic)", NULL, c_rust_panic_work, 0, 0},
+    {"rust_panic_post", "F1 R1", "quarantined, unloaded", RUST, 0,
+     "hostile: posted closure panics", NULL, c_rust_quarantined, 0, 0},
     {"desc_null_init", "A7 A8", "UVP_EBADDESC", HDIR "desc_null_init.so",
-     UVP_EBADDESC, "", NULL, NULL, 0, 0},
+     UVP_EBADDESC, "descriptor needs on_init and a name", NULL, NULL, 0, 0},
     {"desc_name_slash", "A7 A8", "UVP_EBADDESC, on_init never runs",
-     HDIR "desc_name_slash.so", UVP_EBADDESC, "", NULL, NULL, 0, 0},
+     HDIR "desc_name_slash.so", UVP_EBADDESC,
+     "descriptor needs on_init and a name", NULL, NULL, 0, 0},
     {"desc_huge", "A5 A7", "loads: size 4 GiB, minor 65535, version cut",
      HDIR "desc_huge.so", 0, "", NULL, c_desc_huge, 0, 0},
 };
@@ -567,6 +689,8 @@ static const hcase cases[] = {
 static const char *plugin_case(const char *name) {
   if (strncmp(name, "bad_args", 8) == 0) return "bad_args";
   if (strcmp(name, "epanic_log") == 0) return "epanic";
+  if (strcmp(name, "host_foreign") == 0) return "idle";
+  if (strncmp(name, "rust_", 5) == 0) return name + 5;
   return name;
 }
 
