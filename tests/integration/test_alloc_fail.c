@@ -168,6 +168,8 @@ static void log_count(void *data, int level, const char *plugin,
   if (memmem(msg, len, "out of memory", 13) != NULL) r->oom++;
 }
 
+static uint32_t drain_ms; /* work_drain_ms of the next run_open; 0: default */
+
 static void run_open(run *r) {
   memset(r, 0, sizeof *r);
   ck_assert_int_eq(uv_loop_init(&r->loop), 0);
@@ -178,6 +180,7 @@ static void run_open(run *r) {
   opts.log_level = UVP_LOG_DEBUG; /* every log line is formatted */
   opts.queue_capacity = 256;
   opts.remote_capacity = 256;
+  opts.work_drain_ms = drain_ms;
   STEP(r, uvp_host_new(&r->loop, &opts, &r->host));
   ck_assert_int_eq(uvp_host_ctx(r->host, &r->ctx, &r->api), 0);
 }
@@ -491,6 +494,43 @@ static void sc_work(run *r) {
   run_close(r);
 }
 
+static atomic_bool work_release, work_started;
+
+static void block_fn(void *user_data) {
+  (void)user_data;
+  atomic_store(&work_started, true);
+  while (!atomic_load(&work_release)) usleep(1000);
+}
+
+/* A work item still running past work_drain_ms at close is abandoned (W6):
+ * its record outlives the host and is freed, through the host's allocator
+ * copied into it, when its work function returns. */
+static void sc_abandon(run *r) {
+  drain_ms = 20;
+  run_open(r);
+  drain_ms = 0;
+  atomic_store(&work_release, false);
+  atomic_store(&work_started, false);
+  tally c = {0};
+  uvp_id id;
+  STEP(r,
+       r->api->work_queue(r->ctx, block_fn, work_done, &c, count_destroy, &id));
+  check_usable(r);
+  /* running, so that close cannot cancel it (W2) */
+  for (int i = 0; i < 50000 && !atomic_load(&work_started); i++) usleep(100);
+  ck_assert(atomic_load(&work_started));
+  ck_assert_int_eq(uvp_host_close(r->host, on_closed, r), 0);
+  run_until(r, &r->closed, 1);
+  ck_assert_int_eq(atomic_load(&fa.live), 1); /* the record alone */
+  atomic_store(&work_release, true);
+  uv_run(&r->loop, UV_RUN_DEFAULT); /* until libuv completed the item */
+  ck_assert_int_eq(atomic_load(&fa.live), 0);
+  ck_assert_int_eq(c.hits, 0);     /* W6: no done, */
+  ck_assert_int_eq(c.destroys, 0); /* no destroy */
+  ck_assert_int_eq(r->closed, 1);
+  ck_assert_int_eq(uv_loop_close(&r->loop), 0);
+}
+
 /* ---- plugins ---------------------------------------------------------- */
 
 /* Same layout as tests/plugins/alloc_probe.c. */
@@ -653,6 +693,7 @@ SCENARIO(timers)
 SCENARIO(fd)
 SCENARIO(remote)
 SCENARIO(work)
+SCENARIO(abandon)
 SCENARIO(load)
 SCENARIO(reload)
 SCENARIO(unown)
@@ -759,6 +800,7 @@ int main(void) {
   tcase_add_test(tc, test_fd);
   tcase_add_test(tc, test_remote);
   tcase_add_test(tc, test_work);
+  tcase_add_test(tc, test_abandon);
   tcase_add_test(tc, test_load);
   tcase_add_test(tc, test_reload);
   tcase_add_test(tc, test_unown);
