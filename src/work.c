@@ -307,6 +307,11 @@ void uvp__work_drain_start(uvp_ctx *ctx) {
     h->work_timer_open = true;
     h->handles_open++;
   }
+  /* W6: the bound counts from now. The loop's cached time may be far
+   * behind (a long on_init, or a callback that held the loop before
+   * asking for the unload): without the update an item that already
+   * finished, its done still unseen, was abandoned on the next turn. */
+  uv_update_time(h->loop);
   ctx->work_deadline = uv_now(h->loop) + h->opts.work_drain_ms;
   rearm(h);
 }

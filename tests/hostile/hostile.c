@@ -167,6 +167,18 @@ static int init_fail_work(hostile *h) {
   return UVP_EINVAL;
 }
 
+/* W6: on_init holds the loop 250 ms after queuing a 100 ms item, then
+ * fails: the drain bound must count from the failure, not from the loop's
+ * last time update (the item finished long before its deadline). */
+static int init_fail_slow(hostile *h) {
+  uvp_id id;
+  int rc =
+      h->api->work_queue(h->ctx, slow_work, count_done, h, count_destroy, &id);
+  say(h, "work=%s", st(rc));
+  sleep_ms(250);
+  return UVP_EINVAL;
+}
+
 static void start_fail_hook(hostile *h) {
   int rc = sub(h, h->in, nop_event, count_destroy, NULL);
   say(h, "start sub=%s", st(rc));
@@ -715,6 +727,7 @@ static const hcase cases[] = {
     {"init_sleep", init_sleep, NULL},
     {"init_fail", init_fail, NULL},
     {"init_fail_work", init_fail_work, NULL},
+    {"init_fail_slow", init_fail_slow, NULL},
     {"init_fail_remote", init_fail_remote, NULL},
     {"start_fail", NULL, start_fail_hook},
     {"init_panic", init_panic, NULL},

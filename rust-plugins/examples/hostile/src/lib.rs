@@ -12,12 +12,17 @@
 //! - `panic_handler_drop`: a handler's captured value panics in `Drop`
 //!   when the unload destroys it (F7);
 //! - `panic_state_drop`: the state panics in `Drop` at `on_unload`;
-//! - `leak_remote`: `mem::forget`s a `Remote` (U4, R5);
+//! - `leak_remote`: keeps a `Remote` forever, never released (U4, R5);
 //! - `panic_work`: a work closure panics on the pool thread (W1, T5);
 //! - `panic_post`: a posted closure panics on the loop (F1, R1).
 
+use std::sync::Mutex;
 use std::time::Duration;
 use uvplug::prelude::*;
+
+/// Remotes the `leak_remote` case never releases. Kept reachable (not
+/// `mem::forget`) so that valgrind's leak check stays about the host.
+static LEAKED: Mutex<Vec<Remote<Hostile>>> = Mutex::new(Vec::new());
 
 /// Panics when dropped.
 struct Bomb(&'static str);
@@ -82,7 +87,10 @@ impl Plugin for Hostile {
                 );
             }
             "panic_state_drop" => bomb = Some(Bomb("the state")),
-            "leak_remote" => std::mem::forget(ctx.remote()?),
+            "leak_remote" => LEAKED
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(ctx.remote()?),
             "timer_err" => {
                 ctx.every(Duration::from_millis(1), |_me: &mut Self, _ctx| {
                     Err(Error::Busy)
