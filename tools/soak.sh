@@ -274,13 +274,14 @@ restarts=$(metric "$M" uvplug_restarts_total)
 quarantines=$(grep -c 'quarantined after a fault' "$LOG" || true)
 log_errors=$(grep -c '^[^ ]* error ' "$LOG" || true)
 log_warnings=$(grep -c '^[^ ]* warn ' "$LOG" || true)
-panics=$(metric "$M" uvplug_plugin_panics_total)
+panics=$(metric "$WORK/metrics-end.txt" uvplug_plugin_panics_total)
+cb_errors=$(metric "$WORK/metrics-end.txt" uvplug_plugin_errors_total) # loaded ones
 sanitizer=$(find "$WORK" -name 'sanitizer*' 2>/dev/null | wc -l)
 if ((sanitizer)); then
   mkdir -p "$OUT_DIR/soak-$LABEL-$STAMP.sanitizer"
   cp "$WORK"/sanitizer* "$OUT_DIR/soak-$LABEL-$STAMP.sanitizer/"
 fi
-faults=$((quarantines + panics + restarts + log_errors + sanitizer))
+faults=$((quarantines + panics + cb_errors + restarts + log_errors + sanitizer))
 
 attempted=$((c_att + r_att))
 delivered=$((c_rcv + r_rcv))
@@ -318,7 +319,7 @@ rss_series=$(awk -v n="$(wc -l <"$SAMPLES")" '
 ((c_rcv > 0 && r_rcv > 0)) || fail "no load: C received $c_rcv, Rust $r_rcv"
 ((reloads_ok == reloads_sent + 1 && reloads_failed == 0)) ||
   fail "reloads: $reloads_sent + 1 sent, $reloads_ok ok, $reloads_failed failed"
-((faults == 0)) || fail "faults: quarantines $quarantines panics $panics restarts $restarts log errors $log_errors sanitizer reports $sanitizer"
+((faults == 0)) || fail "faults: quarantines $quarantines panics $panics callback errors $cb_errors restarts $restarts log errors $log_errors sanitizer reports $sanitizer"
 ((rc == 0)) || fail "uvplugd exit status $rc"
 ((fds_after == fds_before)) || fail "fds $fds_before -> $fds_after"
 awk -v s="$slope" -v m="$RSS_SLOPE_MAX" 'BEGIN { exit !(s <= m) }' ||
@@ -379,6 +380,7 @@ awk -v s="$slope" -v m="$RSS_SLOPE_MAX" 'BEGIN { exit !(s <= m) }' ||
   echo "faults=$faults"
   echo "quarantines=$quarantines"
   echo "panics=$panics"
+  echo "callback_errors=$cb_errors"
   echo "restarts=$restarts"
   echo "log_errors=$log_errors"
   echo "log_warnings=$log_warnings"
@@ -397,8 +399,8 @@ printf '  RSS      %s -> %s kB; after %s s warm-up %s..%s kB, slope %s kB/min (b
   "$rss_start" "$rss_end" "$WARMUP" "$rss_min" "$rss_max" "$slope" "$RSS_SLOPE_MAX"
 printf '  fds      %s -> %s; maps %s -> %s; threads %s -> %s\n' \
   "$fds_before" "$fds_after" "$maps_before" "$maps_after" "$thr_before" "$thr_after"
-printf '  faults   %s (quarantines %s, panics %s, restarts %s, log errors %s, sanitizer %s)\n' \
-  "$faults" "$quarantines" "$panics" "$restarts" "$log_errors" "$sanitizer"
+printf '  faults   %s (quarantines %s, panics %s, callback errors %s, restarts %s, log errors %s, sanitizer %s)\n' \
+  "$faults" "$quarantines" "$panics" "$cb_errors" "$restarts" "$log_errors" "$sanitizer"
 printf '  reloads  %s sent + 1 final, %s ok, %s failed; exit %s\n' \
   "$reloads_sent" "$reloads_ok" "$reloads_failed" "$rc"
 echo "  report   $REPORT"
