@@ -36,6 +36,9 @@ EXPORT uint64_t hostile_frees(void) { return frees; }
 EXPORT uint64_t hostile_spins(void) { return spins; }
 EXPORT uint64_t hostile_work_max(void) { return work_max; }
 EXPORT uint64_t hostile_work_now(void) { return work_now; }
+/* rc of the blocked poster of block_then_unload, or of work_calls_loop */
+static atomic_int thread_rc = 1;
+EXPORT uint64_t hostile_thread_rc(void) { return (uint64_t)(int64_t)thread_rc; }
 EXPORT uint64_t hostile_work_done(void) { return work_done; }
 EXPORT uint64_t hostile_done_status(void) { return (uint64_t)done_status; }
 EXPORT uint64_t hostile_release_work(void) { return release_work = 1; }
@@ -55,6 +58,8 @@ struct hostile {
   int n;
   hook_fn on_start, on_stop, on_kick;
   int start_rc;
+  pthread_t thread; /* joined in on_unload when has_thread */
+  int has_thread;
 };
 
 static const char *st(int rc) {
@@ -713,6 +718,115 @@ static int init_foreign(hostile *h) {
   return 0;
 }
 
+/* ---- more cases (issue 12, second round) ------------------------------ */
+
+/* F3: a ctx that is not one (zeroed memory of the right size class). */
+static int init_fake_ctx(hostile *h) {
+  static uint64_t fake[64];
+  uvp_ctx *x = (uvp_ctx *)fake;
+  uvp_id id;
+  uvp_topic t;
+  say(h, "publish=%s subscribe=%s topic=%s cancel=%s",
+      st(h->api->publish(x, h->in, "a", 1)),
+      st(h->api->subscribe(x, h->in, nop_event, h, count_destroy, &id)),
+      st(h->api->topic(x, "a", 1, &t)), st(h->api->cancel(x, 1)));
+  return 0;
+}
+
+/* F1 + U6: asks for its unload, then panics in the same callback. */
+static void self_panic_hook(hostile *h) {
+  say(h, "unload_self=%s", st(h->api->unload_self(h->ctx)));
+  h->start_rc = UVP_EPANIC;
+}
+static int init_self_panic(hostile *h) {
+  int rc = sub(h, h->in, nop_event, count_destroy, NULL);
+  return rc < 0 ? rc : kick_init(h, self_panic_hook);
+}
+
+/* T5: a work function calls loop-only functions with a stashed ctx. */
+static hostile *work_owner;
+static void loop_calls_work(void *ud) {
+  (void)ud;
+  hostile *h = work_owner;
+  int a = h->api->publish(h->ctx, h->in, "w", 1);
+  uint64_t ms;
+  int b = h->api->now_ms(h->ctx, &ms);
+  thread_rc = (a == UVP_EWRONGTHREAD && b == UVP_EWRONGTHREAD) ? 0 : -1;
+}
+static int init_work_calls_loop(hostile *h) {
+  work_owner = h;
+  uvp_id id;
+  return h->api->work_queue(h->ctx, loop_calls_work, count_done, h,
+                            count_destroy, &id);
+}
+
+/* R2, R4, U4: a thread blocks posting into a full remote (remote_limit 4)
+ * while the plugin is unloaded; on_unload joins it. */
+static void *block_thread(void *arg) {
+  hostile *h = arg;
+  uvp_remote *r = leaked_remote;
+  int rc = 0;
+  for (int i = 0; i < 10 && rc == 0; i++) {
+    rc = h->api->remote_post(r, nop_post, h, count_destroy, UVP_POST_BLOCK);
+    if (rc == 0) spins++;
+  }
+  h->api->remote_release(r);
+  thread_rc = rc;
+  return NULL;
+}
+static int init_block_then_unload(hostile *h) {
+  int rc = h->api->remote_new(h->ctx, &leaked_remote);
+  if (rc < 0) return rc;
+  if (pthread_create(&h->thread, NULL, block_thread, h) != 0) {
+    h->api->remote_release(leaked_remote);
+    return UVP_ENOMEM;
+  }
+  h->has_thread = 1;
+  for (int i = 0; i < 2000 && spins < 4; i++) sleep_ms(1);
+  sleep_ms(20); /* let it block on the fifth */
+  return 0;
+}
+
+/* L4: 100000 subscribe/cancel rounds never give an id back. */
+static int init_id_churn(hostile *h) {
+  uvp_id first = 0, id = 0;
+  int dup = 0;
+  for (int i = 0; i < 100000; i++) {
+    if (sub(h, h->in, nop_event, NULL, &id) != 0) return UVP_EINVAL;
+    if (i == 0)
+      first = id;
+    else if (id == first)
+      dup++;
+    h->api->cancel(h->ctx, id);
+  }
+  say(h, "dup=%d first=%s last=%s", dup, st(h->api->cancel(h->ctx, first)),
+      st(h->api->cancel(h->ctx, id)));
+  return 0;
+}
+
+/* A positive status from a callback (the ABI says 0 or negative). */
+static void positive_hook(hostile *h) { h->start_rc = 7; }
+static int init_positive_rc(hostile *h) { return kick_init(h, positive_hook); }
+
+/* A9 + L8: an owned payload queued by an on_init that then fails. */
+static int init_fail_owned(hostile *h) {
+  char *p = strdup("orphan");
+  int rc = h->api->publish_owned(h->ctx, h->in, p, 6, count_free, NULL);
+  if (rc != 0) free(p);
+  say(h, "owned=%s", st(rc));
+  return UVP_EINVAL;
+}
+
+/* S4: a destroy run by the host's close publishes. */
+static void close_pub_destroy(void *ud) {
+  hostile *h = ud;
+  destroys++;
+  spins = (uint64_t)(int64_t)h->api->publish(h->ctx, h->in, "late", 4);
+}
+static int init_pub_destroy_close(hostile *h) {
+  return sub(h, h->in, nop_event, close_pub_destroy, NULL);
+}
+
 /* ---- hooks and dispatch ----------------------------------------------------
  */
 
@@ -769,6 +883,14 @@ static const hcase cases[] = {
     {"work_stuck", init_work_stuck, NULL},
     {"work_flood", init_work_flood, NULL},
     {"foreign", init_foreign, NULL},
+    {"fake_ctx", init_fake_ctx, NULL},
+    {"self_panic", init_self_panic, NULL},
+    {"work_calls_loop", init_work_calls_loop, NULL},
+    {"block_then_unload", init_block_then_unload, NULL},
+    {"id_churn", init_id_churn, NULL},
+    {"positive_rc", init_positive_rc, NULL},
+    {"init_fail_owned", init_fail_owned, NULL},
+    {"pub_destroy_close", init_pub_destroy_close, NULL},
 };
 
 static void config_get(const char *config, const char *key, char *buf,
@@ -794,6 +916,7 @@ static int on_init(uvp_ctx *ctx, const uvp_api *api, const char *config,
   (void)len;
   destroys = unloads = frees = spins = work_max = work_now = work_done = 0;
   release_work = 0;
+  thread_rc = 1;
   done_status = 1;
   leaked_remote = NULL;
   hostile *h = calloc(1, sizeof *h);
@@ -844,6 +967,8 @@ static void on_stop(uvp_ctx *ctx, void *state) {
 }
 
 static void on_unload(void *state) {
+  hostile *h = state;
+  if (h->has_thread) pthread_join(h->thread, NULL); /* U4 */
   unloads++;
   free(state);
 }

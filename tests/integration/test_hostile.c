@@ -486,6 +486,116 @@ static void c_host_foreign(void) {
   EXPECT(hstats().plugins, 2);
 }
 
+/* ---- second round ------------------------------------------------------- */
+
+/* F6 before a check closes the host itself (by_extra -1 in the table). */
+static void f6_now(int extra) {
+  uvt_run_turns(&fx, 5);
+  uvp_topic in = uvt_topic(&fx, "h.in");
+  for (int i = 0; i < 10; i++)
+    EXPECT(uvp_host_publish(fx.host, in, &i, sizeof i), 0);
+  uvt_run_turns(&fx, 5);
+  EXPECT(pstats("by").events, (uint64_t)extra + 10);
+}
+
+static int closed_calls;
+static void on_closed(void *data) { (*(int *)data)++; }
+static bool host_closed(void *arg) {
+  (void)arg;
+  return closed_calls == 1;
+}
+
+/* W6, S2: close waits work_drain_ms for a stuck item, logs it, finishes;
+ * libuv keeps the abandoned request on the loop until it returns. */
+static void c_work_stuck_close(void) {
+  EXPECT_TRUE(wait_for(stuck_started));
+  f6_now(0);
+  closed_calls = 0;
+  EXPECT(uvp_host_close(fx.host, on_closed, &closed_calls), 0);
+  fx.host = NULL;
+  uint64_t t0 = uv_hrtime();
+  EXPECT_TRUE(wait_for(host_closed));
+  EXPECT_TRUE(uv_hrtime() - t0 >= 150000000u); /* it did wait (200 ms) */
+  EXPECT_LOG("1 work item(s) still running after 200 ms: abandoned");
+  EXPECT(sym("hostile_unloads"), 1);
+  EXPECT(uv_loop_alive(&fx.loop), 1);
+  sym("hostile_release_work");
+  uint64_t end = uv_hrtime() + 5000000000u;
+  while (sym("hostile_work_now") != 0 && uv_hrtime() < end) usleep(1000);
+  uvt_run_turns(&fx, 20);
+  EXPECT(sym("hostile_work_done"), 0);
+  EXPECT(sym("hostile_destroys"), 0);
+}
+
+/* U5: the new instance fails; the old one keeps running, untouched. */
+static void c_reload_fail(void) {
+  EXPECT(uvp_host_reload(fx.host, "hx", HOSTILE, "case=init_fail", NULL),
+         UVP_EINIT);
+  int status;
+  const char *msg;
+  EXPECT(uvp_host_load_error(fx.host, &status, &msg), 0);
+  EXPECT(status, UVP_EINIT);
+  EXPECT(sym("hostile_destroys"), 3);
+  EXPECT(pstats("hx").state, UVP_PLUGIN_RUNNING);
+  EXPECT(hstats().plugins, 2);
+}
+
+static void c_self_panic(void) {
+  kick();
+  uvt_run_turns(&fx, 3);
+  EXPECT_TRUE(hx_gone(NULL));
+  EXPECT(sym("hostile_unloads"), 1);
+  EXPECT(sym("hostile_destroys"), 1);
+  EXPECT_LOG("callback panicked");
+}
+
+static bool one_done(void *arg) {
+  (void)arg;
+  return sym("hostile_work_done") == 1;
+}
+static void c_work_calls_loop(void) {
+  EXPECT_TRUE(wait_for(one_done));
+  uvt_run_turns(&fx, 3);
+  EXPECT((int)sym("hostile_thread_rc"), 0);
+  EXPECT(pstats("hx").wrong_thread, 2);
+  EXPECT_LOG("called a loop-only function from another thread");
+}
+
+static void o_limit4(uvp_host_options *o, uvp_load_options *lo) {
+  (void)o;
+  lo->remote_limit = 4;
+}
+static void c_block_then_unload(void) {
+  EXPECT(sym("hostile_spins"), 4);
+  EXPECT(uvp_host_unload(fx.host, "hx"), 0);
+  EXPECT_TRUE(wait_for(hx_gone));
+  EXPECT((int)sym("hostile_thread_rc"), UVP_ECLOSED);
+  EXPECT(sym("hostile_destroys"), 4); /* R4: destroyed, never run */
+  EXPECT(sym("hostile_unloads"), 1);
+}
+
+static void c_positive_rc(void) {
+  kick();
+  kick();
+  uvp_plugin_stats st = pstats("hx");
+  EXPECT(st.state, UVP_PLUGIN_RUNNING);
+  EXPECT(st.panics, 0);
+  EXPECT(st.errors, 2); /* outside the ABI (0 or negative): an error */
+}
+
+static void c_init_fail_owned(void) {
+  uvt_run_turns(&fx, 5);
+  EXPECT(sym("hostile_frees"), 1);
+}
+
+/* S4: a destroy run by the close publishes: refused, nothing delivered. */
+static void c_pub_destroy_close(void) {
+  f6_now(0);
+  uvt_fx_close_host(&fx);
+  EXPECT(sym("hostile_destroys"), 1);
+  EXPECT((int)sym("hostile_spins"), UVP_ECLOSED);
+}
+
 /* ---- Rust (rust-plugins/examples/hostile) ------------------------------ */
 
 static void c_rust_unload(void) {
@@ -661,6 +771,27 @@ static const hcase cases[] = {
      c_work_flood, 0, 0},
     {"foreign", "T2", "14 x EWRONGTHREAD, wrong_thread 14, logged once",
      HOSTILE, 0, "foreign: wrongthread=14/14", NULL, c_foreign, 0, 0},
+    {"work_stuck_close", "W6 S2", "close waits 200 ms, logs, on_closed once",
+     HOSTILE, 0, "", NULL, c_work_stuck_close, -1, 0},
+    {"reload_fail", "U5 A9 A15", "UVP_EINIT, old instance runs untouched",
+     HOSTILE, 0, "on_init of 'hx' failed", NULL, c_reload_fail, 0, 0},
+    {"fake_ctx", "F3", "EINVAL for a ctx that is not one", HOSTILE, 0,
+     "fake_ctx: publish=EINVAL subscribe=EINVAL topic=EINVAL cancel=EINVAL",
+     NULL, NULL, 0, 0},
+    {"self_panic", "F1 U6", "unload_self then EPANIC: unloaded once", HOSTILE,
+     0, "self_panic: unload_self=OK", NULL, c_self_panic, 0, 0},
+    {"work_calls_loop", "T5 T2", "EWRONGTHREAD from the pool, counted", HOSTILE,
+     0, "", NULL, c_work_calls_loop, 0, 0},
+    {"block_then_unload", "R2 R4 U4", "blocked poster gets ECLOSED, 4 destroys",
+     HOSTILE, 0, "", o_limit4, c_block_then_unload, 0, 0},
+    {"id_churn", "L4", "100000 ids, none reused, old ones ESTALE", HOSTILE, 0,
+     "id_churn: dup=0 first=ESTALE last=ESTALE", NULL, NULL, 0, 0},
+    {"positive_rc", "F2", "positive status: counted in errors, runs on",
+     HOSTILE, 0, "callback failed: UVP_UNKNOWN (7)", NULL, c_positive_rc, 0, 0},
+    {"init_fail_owned", "A9 L8", "UVP_EINIT, payload freed once", HOSTILE,
+     UVP_EINIT, "init_fail_owned: owned=OK", NULL, c_init_fail_owned, 1, 0},
+    {"pub_destroy_close", "S4 S2", "publish at close: ECLOSED", HOSTILE, 0, "",
+     NULL, c_pub_destroy_close, -1, 0},
     {"host_foreign", "T3", "8 x EWRONGTHREAD, nothing changed", HOSTILE, 0, "",
      NULL, c_host_foreign, 0, 0},
     {"rust_panic_init", "A9 F1", "UVP_EINIT, panic message logged", RUST,
@@ -703,6 +834,8 @@ static const char *plugin_case(const char *name) {
   if (strncmp(name, "bad_args", 8) == 0) return "bad_args";
   if (strcmp(name, "epanic_log") == 0) return "epanic";
   if (strcmp(name, "host_foreign") == 0) return "idle";
+  if (strcmp(name, "reload_fail") == 0) return "idle";
+  if (strcmp(name, "work_stuck_close") == 0) return "work_stuck";
   if (strncmp(name, "rust_", 5) == 0) return name + 5;
   return name;
 }
@@ -739,13 +872,10 @@ START_TEST(hostile_case) {
   if (C->check != NULL) C->check();
   if (C->log != NULL && C->log[0] != '\0') EXPECT_LOG(C->log);
   /* F6: the bystander got every event the case gave it, and 10 more. */
-  uvt_run_turns(&fx, 5);
-  uvp_topic in = uvt_topic(&fx, "h.in");
-  for (int i = 0; i < 10; i++)
-    EXPECT(uvp_host_publish(fx.host, in, &i, sizeof i), 0);
-  uvt_run_turns(&fx, 5);
-  EXPECT(pstats("by").events, (uint64_t)C->by_extra + 10);
-  EXPECT(pstats("by").errors, 0);
+  if (C->by_extra >= 0) {
+    f6_now(C->by_extra);
+    EXPECT(pstats("by").errors, 0);
+  }
   uvt_fx_close(&fx);
   EXPECT(uvt_log_off_thread(&fx.log), 0); /* T1 */
 }
