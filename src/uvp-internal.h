@@ -343,7 +343,6 @@ struct uvp_host {
   uv_loop_t *loop;
   uv_thread_t thread;
   uvp_host_options opts; /* normalized: every 0 replaced by its default */
-  uvp_allocator alloc;   /* opts.allocator's copy; opts.allocator = &alloc */
   uvp__registry reg;
   uvp__topics topics;
   uvp__queue queue;
@@ -385,6 +384,9 @@ struct uvp_host {
   uvp__span span;
   uint64_t slow_ns; /* opts.slow_callback_ms in ns; 0: watchdog off */
   uint64_t slow_callbacks;
+  /* opts.allocator's copy (opts.allocator = &alloc); last, with the cold
+   * fields: the tables above hold pointers to it for their growth. */
+  uvp_allocator alloc;
 };
 
 /* On every API call: pthread directly (uv_thread_t is pthread_t on unix)
