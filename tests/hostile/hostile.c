@@ -827,6 +827,108 @@ static int init_pub_destroy_close(hostile *h) {
   return sub(h, h->in, nop_event, close_pub_destroy, NULL);
 }
 
+/* ---- third round --------------------------------------------------------- */
+
+/* W2, W3: cancels its own running item from a thread-free spot (the kick),
+ * then the id from inside done. */
+static void cancel_work_hook(hostile *h) {
+  say(h, "cancel_running=%s", st(h->api->cancel(h->ctx, h->id)));
+}
+static int cancel_done(uvp_ctx *c, int status, void *ud) {
+  hostile *h = ud;
+  done_status = status;
+  work_done++;
+  say(h, "done status=%s cancel_in_done=%s", st(status),
+      st(h->api->cancel(c, h->id)));
+  return 0;
+}
+static int init_cancel_work(hostile *h) {
+  int rc = h->api->work_queue(h->ctx, blocked_work, cancel_done, h,
+                              count_destroy, &h->id);
+  return rc < 0 ? rc : kick_init(h, cancel_work_hook);
+}
+
+/* remote_publish on an unknown topic (dropped, counted in errors) and
+ * over max_payload (UVP_EMSGSIZE), from a thread. */
+static void *remote_pub_thread(void *arg) {
+  hostile *h = arg;
+  static char big[4097];
+  int a =
+      h->api->remote_publish(leaked_remote, 99999, "x", 1, UVP_POST_NONBLOCK);
+  int b = h->api->remote_publish(leaked_remote, h->in, big, sizeof big,
+                                 UVP_POST_NONBLOCK);
+  int c =
+      h->api->remote_publish(leaked_remote, h->in, "ok", 2, UVP_POST_NONBLOCK);
+  h->n = (a == 0) + 2 * (b == UVP_EMSGSIZE) + 4 * (c == 0);
+  return NULL;
+}
+static int init_remote_pub(hostile *h) {
+  int rc = h->api->remote_new(h->ctx, &leaked_remote);
+  if (rc < 0) return rc;
+  pthread_t t;
+  pthread_create(&t, NULL, remote_pub_thread, h);
+  pthread_join(t, NULL);
+  h->api->remote_release(leaked_remote);
+  leaked_remote = NULL;
+  say(h, "results=%d", h->n);
+  return 0;
+}
+
+/* O2: on_stop holds the loop 150 ms. */
+static void slow_stop(hostile *h) {
+  (void)h;
+  sleep_ms(150);
+}
+static int init_slow_stop(hostile *h) {
+  h->on_stop = slow_stop;
+  return 0;
+}
+
+/* D7: watches a readable pipe and never reads it (level-triggered: the
+ * callback runs every turn). */
+static int never_read(uvp_ctx *c, int fd, int status, int events, void *ud) {
+  (void)c, (void)fd, (void)status, (void)events, (void)ud;
+  spins++;
+  return 0;
+}
+static int init_fd_never_read(hostile *h) {
+  uvp_id id;
+  return h->api->fd_watch(h->ctx, h->fd, UVP_FD_READABLE, never_read, h,
+                          count_destroy, &id);
+}
+
+/* D2, D5: every event on h.echo publishes the next one, forever. */
+static int echo(uvp_ctx *c, const uvp_event *ev, void *ud) {
+  hostile *h = ud;
+  spins++;
+  return h->api->publish(c, ev->topic, "e", 1);
+}
+static int init_echo_loop(hostile *h) {
+  uvp_topic t;
+  int rc = h->api->topic(h->ctx, "h.echo", 6, &t);
+  if (rc == 0) rc = sub(h, t, echo, count_destroy, NULL);
+  if (rc == 0) rc = h->api->publish(h->ctx, t, "e", 1);
+  return rc;
+}
+
+/* D6: 10000 timers due at once, started from one callback. */
+static int order_timer(uvp_ctx *c, void *ud) {
+  (void)c;
+  uint64_t i = (uint64_t)(uintptr_t)ud;
+  if (i != spins) work_max = 1; /* out of order */
+  spins++;
+  return 0;
+}
+static int init_timer_flood(hostile *h) {
+  for (uintptr_t i = 0; i < 10000; i++) {
+    uvp_id id;
+    int rc = h->api->timer_start(h->ctx, 1, 0, order_timer, (void *)i,
+                                 count_destroy, &id);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
 /* ---- hooks and dispatch ----------------------------------------------------
  */
 
@@ -891,6 +993,12 @@ static const hcase cases[] = {
     {"positive_rc", init_positive_rc, NULL},
     {"init_fail_owned", init_fail_owned, NULL},
     {"pub_destroy_close", init_pub_destroy_close, NULL},
+    {"cancel_work", init_cancel_work, NULL},
+    {"remote_pub", init_remote_pub, NULL},
+    {"slow_stop", init_slow_stop, NULL},
+    {"fd_never_read", init_fd_never_read, NULL},
+    {"echo_loop", init_echo_loop, NULL},
+    {"timer_flood", init_timer_flood, NULL},
 };
 
 static void config_get(const char *config, const char *key, char *buf,

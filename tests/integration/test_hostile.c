@@ -258,7 +258,8 @@ static void c_timer_spin(void) {
          0);
   /* bounded by time, not turns: a spinning timer makes turns short */
   uint64_t end = uv_hrtime() + 3000000000u;
-  while (fired < 3 && uv_hrtime() < end) uvt_run_turns(&fx, 1);
+  while ((fired < 3 || sym("hostile_spins") <= 3) && uv_hrtime() < end)
+    uvt_run_turns(&fx, 1);
   EXPECT_TRUE(fired >= 3);
   EXPECT_TRUE(sym("hostile_spins") > 3);
   EXPECT(fx.api->cancel(fx.ctx, id), 0);
@@ -596,6 +597,85 @@ static void c_pub_destroy_close(void) {
   EXPECT((int)sym("hostile_spins"), UVP_ECLOSED);
 }
 
+/* ---- third round --------------------------------------------------------- */
+
+static void c_cancel_work(void) {
+  EXPECT_TRUE(wait_for(stuck_started));
+  kick();
+  EXPECT_LOG("cancel_work: cancel_running=OK");
+  sym("hostile_release_work");
+  EXPECT_TRUE(wait_for(one_done));
+  uvt_run_turns(&fx, 3);
+  EXPECT((int)sym("hostile_done_status"), UVP_ECANCELED);
+  EXPECT_LOG("cancel_work: done status=ECANCELED cancel_in_done=ESTALE");
+  EXPECT(sym("hostile_destroys"), 1);
+  EXPECT(hstats().work_items, 0);
+}
+
+static bool one_error(void *arg) {
+  (void)arg;
+  return pstats("hx").errors == 1;
+}
+static void c_remote_pub(void) {
+  EXPECT_TRUE(wait_for(one_error));
+  EXPECT(pstats("hx").posts, 2);
+}
+
+static void c_slow_stop(void) {
+  EXPECT(uvp_host_unload(fx.host, "hx"), 0);
+  uvt_run_turns(&fx, 3);
+  EXPECT(hstats().slow_callbacks, 1);
+  EXPECT_LOG("slow callback: hx on_stop");
+}
+
+static void o_readable_pipe(uvp_host_options *o, uvp_load_options *lo) {
+  (void)o, (void)lo;
+  ck_assert_int_eq(pipe(pipe_fds), 0);
+  ck_assert_int_eq(write(pipe_fds[1], "r", 1), 1);
+  snprintf(config, sizeof config, "case=fd_never_read fd=%d", pipe_fds[0]);
+}
+static void c_fd_never_read(void) {
+  c_timer_spin();
+  EXPECT(uvp_host_unload(fx.host, "hx"), 0);
+  uvt_run_turns(&fx, 3);
+  EXPECT(sym("hostile_destroys"), 1);
+  close(pipe_fds[0]);
+  close(pipe_fds[1]);
+}
+
+static bool flood_fired(void *arg) {
+  (void)arg;
+  return sym("hostile_spins") == 10000;
+}
+/* D6: all 10000 fire, in the order started; each destroyed once. */
+static void c_timer_flood(void) {
+  EXPECT_TRUE(wait_for(flood_fired));
+  EXPECT(sym("hostile_work_max"), 0);
+  EXPECT(sym("hostile_destroys"), 10000);
+  EXPECT(hstats().timers, 0);
+}
+
+static int owned_frees;
+static void o_safe_owned(uvp_host_options *o, uvp_load_options *lo) {
+  (void)o, (void)lo;
+  owned_frees = 0;
+  snprintf(config, sizeof config, "count=%llx",
+           (unsigned long long)(uintptr_t)&owned_frees);
+}
+static void o_safe_owned_fail(uvp_host_options *o, uvp_load_options *lo) {
+  o_safe_owned(o, lo);
+  strcat(config, " fail=1");
+}
+/* L8, A10: freed once before the unload ends, then unmapped. */
+static void c_safe_owned(void) {
+  if (uvp_host_unload(fx.host, "hx") != UVP_ENOENT) /* failed init: gone */
+    uvt_run_turns(&fx, 1);
+  EXPECT(owned_frees, 1);
+  uvt_run_turns(&fx, 5);
+  EXPECT(owned_frees, 1);
+  EXPECT_TRUE(!uvt_is_mapped(HDIR "safe_owned.so"));
+}
+
 /* ---- Rust (rust-plugins/examples/hostile) ------------------------------ */
 
 static void c_rust_unload(void) {
@@ -792,6 +872,23 @@ static const hcase cases[] = {
      UVP_EINIT, "init_fail_owned: owned=OK", NULL, c_init_fail_owned, 1, 0},
     {"pub_destroy_close", "S4 S2", "publish at close: ECLOSED", HOSTILE, 0, "",
      NULL, c_pub_destroy_close, -1, 0},
+    {"cancel_work", "W2 W3", "running item cancelled: done ECANCELED once",
+     HOSTILE, 0, "", NULL, c_cancel_work, 0, 0},
+    {"remote_pub", "R3 F4 F5", "unknown topic dropped and counted, EMSGSIZE",
+     HOSTILE, 0, "remote_pub: results=7", NULL, c_remote_pub, 1, 0},
+    {"slow_stop", "O2", "slow on_stop counted and logged", HOSTILE, 0, "",
+     o_slow, c_slow_stop, 0, 0},
+    {"fd_never_read", "D7 D5 F6", "level-triggered spin: others still run",
+     HOSTILE, 0, "", o_readable_pipe, c_fd_never_read, 0, 0},
+    {"echo_loop", "D2 D5 F6", "endless self-publish: others still run", HOSTILE,
+     0, "", NULL, c_timer_spin, 0, 0},
+    {"timer_flood", "D6 L10", "10000 due at once: all fire, in order", HOSTILE,
+     0, "", NULL, c_timer_flood, 0, 0},
+    {"safe_owned", "L8 A10", "payload freed once, then unmapped",
+     HDIR "safe_owned.so", 0, "", o_safe_owned, c_safe_owned, 1, 0},
+    {"safe_owned_fail", "L8 A9 A10", "UVP_EINIT, freed once, unmapped",
+     HDIR "safe_owned.so", UVP_EINIT, "", o_safe_owned_fail, c_safe_owned, 1,
+     0},
     {"host_foreign", "T3", "8 x EWRONGTHREAD, nothing changed", HOSTILE, 0, "",
      NULL, c_host_foreign, 0, 0},
     {"rust_panic_init", "A9 F1", "UVP_EINIT, panic message logged", RUST,
