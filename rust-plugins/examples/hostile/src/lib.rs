@@ -241,4 +241,30 @@ mod tests {
         assert!(h.logged("hostile: work done Some(Panic)"));
         assert!(h.is_loaded(p.id()));
     }
+
+    #[test]
+    fn panic_in_post_quarantines() {
+        let mut h = TestHost::new();
+        let p = h.load::<Hostile>("case=panic_post").unwrap();
+        kick(&mut h);
+        assert!(h.logged("hostile: posted closure panics"));
+        assert_eq!(h.stats(p.id()).panics, 1);
+        assert!(!h.is_loaded(p.id()));
+    }
+
+    #[test]
+    fn failing_timer_is_counted_every_tick() {
+        let mut h = TestHost::new();
+        let p = h.load::<Hostile>("case=timer_err").unwrap();
+        for _ in 0..3 {
+            h.advance(Duration::from_millis(1));
+            h.run_until_idle();
+        }
+        let st = h.stats(p.id());
+        assert_eq!(
+            (st.errors, st.panics, st.last_error),
+            (3, 0, sys::UVP_EBUSY)
+        );
+        assert!(h.is_loaded(p.id()));
+    }
 }
