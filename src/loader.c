@@ -146,10 +146,12 @@ static int find_desc(uvp_host *h, const char *path, void *dl,
   return 0;
 }
 
-/* Copies and validates the descriptor (A3-A5, A7). */
-static int read_desc(uvp_host *h, const char *path, const uvp_plugin_desc *d,
-                     uvp_plugin_desc *out) {
-  int rc = check_desc(h, path, d, symbol_size(d));
+/* Copies and validates the descriptor (A3-A5, A7); sym_size is what the
+ * ELF symbol table says it occupies, 0 if unknown. Not static: the
+ * descriptor fuzzer (fuzz/fuzz_desc.c) runs exactly this. */
+int uvp__desc_read(uvp_host *h, const char *path, const uvp_plugin_desc *d,
+                   size_t sym_size, uvp_plugin_desc *out) {
+  int rc = check_desc(h, path, d, sym_size);
   if (rc < 0) return rc;
   memset(out, 0, sizeof *out);
   memcpy(out, d, d->size < sizeof *out ? d->size : sizeof *out); /* A5 */
@@ -216,7 +218,7 @@ int uvp__loader_open(uvp_host *h, const char *path,
   const uvp_plugin_desc *d = NULL;
   uvp_plugin_desc copy;
   rc = find_desc(h, path, dl, &d);
-  if (rc == 0) rc = read_desc(h, path, d, &copy);
+  if (rc == 0) rc = uvp__desc_read(h, path, d, symbol_size(d), &copy);
   if (rc == 0 && !(copy.flags & UVP_PLUGIN_UNLOAD_SAFE))
     rc = pin(h, path, name);
   if (rc < 0) {

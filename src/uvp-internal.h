@@ -479,6 +479,8 @@ int uvp__loader_open(uvp_host *h, const char *path,
                      const uvp_load_options *opts, uvp_plugin_desc *out_desc,
                      void **out_dl);
 int uvp__name_check(const char *name);
+int uvp__desc_read(uvp_host *h, const char *path, const uvp_plugin_desc *d,
+                   size_t sym_size, uvp_plugin_desc *out);
 int uvp__load_done(uvp_host *h, const char *path, int status);
 int uvp__load_fail(uvp_host *h, const char *path, int status, const char *fmt,
                    ...) __attribute__((format(printf, 4, 5)));
