@@ -6,6 +6,8 @@
 #   make demo     build, then run uvplugd -c etc/uvplugd.ini (Rust examples)
 #   make test     all tests: plain (-Werror), ASan+UBSan, TSan-labelled
 #   make bench    Release build in build-bench/, run bench/uvplug-bench
+#   make fuzz     every libFuzzer target for FUZZ_SECONDS (600) each, figures
+#                 in build-fuzz/reliability/fuzz-<target>.txt
 #   make soak     Release build in build-soak/, tools/soak.sh (10 min)
 #   make soak-tsan  the same under TSan in build-soak-tsan/ (2 min)
 #   make reliability-report  regenerate the table in docs/reliability.md
@@ -43,7 +45,8 @@ C_FILES = $(shell git ls-files -co --exclude-standard -- '*.c' '*.h' \
 DEMO_ARGS = -c etc/uvplugd.ini --plugin-dir $(RUST_DIR) --run-ms 3000
 
 .PHONY: all deps build demo test test-plain test-asan test-tsan bench \
-        soak soak-tsan reliability-report format lint clean
+        soak soak-tsan reliability-report format lint clean \
+        fuzz fuzz-build test-fuzz
 
 all: build
 
@@ -58,9 +61,9 @@ build: deps
 demo: build
 	./build/uvplugd $(DEMO_ARGS)
 
-test: test-plain test-asan test-tsan
+test: test-plain test-asan test-tsan test-fuzz
 	@echo "== ctest summaries =="
-	@for d in build build-asan build-tsan; do \
+	@for d in build build-asan build-tsan build-fuzz; do \
 	  printf '%-11s ' "$$d:"; \
 	  grep -E 'tests passed|No tests were found' "$$d/ctest.log" | tail -1 \
 	    || echo "no tests ran (none labelled for this build)"; \
@@ -91,6 +94,32 @@ test-tsan: deps
 	    && echo "setarch $$(uname -m) -R") \
 	  $(CTEST) --output-on-failure -j $(JOBS) -L tsan --no-tests=ignore 2>&1 \
 	  | tee ctest.log
+
+# libFuzzer (fuzz/): clang with -fsanitize=fuzzer,address,undefined.
+# test-fuzz (part of `make test`): every seed of fuzz/corpus/<target>/ once,
+# then UVP_FUZZ_SHORT_SECONDS (20) of fuzzing per target. `make fuzz`:
+# FUZZ_SECONDS per target, one after the other (each wants a whole core).
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS = desc elf config api
+FUZZ_CC ?= $(shell command -v clang || command -v clang-14 || echo clang)
+
+fuzz-build: deps
+	$(CMAKE) -S . -B build-fuzz -DCMAKE_C_COMPILER=$(FUZZ_CC) \
+	  -DCMAKE_BUILD_TYPE=Debug -DUVP_WERROR=ON -DUVP_FUZZ=ON \
+	  -DUVP_SANITIZE=address,undefined $(CMAKE_FLAGS)
+	$(CMAKE) --build build-fuzz -j $(JOBS) --target fuzz_all
+
+test-fuzz: fuzz-build
+	cd build-fuzz && $(CTEST) --output-on-failure -L fuzz 2>&1 \
+	  | tee ctest.log
+
+fuzz: fuzz-build
+	@rc=0; for t in $(FUZZ_TARGETS); do \
+	  echo "== fuzz_$$t: $(FUZZ_SECONDS) s =="; \
+	  fuzz/run.sh build-fuzz/fuzz/fuzz_$$t $$t $(FUZZ_SECONDS) \
+	    fuzz/corpus/$$t build-fuzz/fuzz/long-$$t \
+	    build-fuzz/reliability/fuzz-$$t.txt || rc=1; \
+	done; exit $$rc
 
 # GLib is the optional peer of several cases; gnuplot draws the chart.
 bench:
@@ -138,4 +167,5 @@ lint:
 	fi
 
 clean:
-	rm -rf build build-asan build-tsan build-bench build-soak build-soak-tsan
+	rm -rf build build-asan build-tsan build-bench build-soak build-soak-tsan \
+	  build-fuzz
