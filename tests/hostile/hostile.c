@@ -929,6 +929,24 @@ static int init_timer_flood(hostile *h) {
   return 0;
 }
 
+/* W1, U1: done (cancelled by the unload) queues more work and asks for
+ * the unload again. */
+static int requeue_done(uvp_ctx *c, int status, void *ud) {
+  hostile *h = ud;
+  done_status = status;
+  work_done++;
+  uvp_id id;
+  say(h, "done status=%s requeue=%s unload_self=%s", st(status),
+      st(h->api->work_queue(c, quick_work, count_done, h, NULL, &id)),
+      st(h->api->unload_self(c)));
+  return 0;
+}
+static int init_requeue(hostile *h) {
+  uvp_id id;
+  return h->api->work_queue(h->ctx, blocked_work, requeue_done, h,
+                            count_destroy, &id);
+}
+
 /* ---- hooks and dispatch ----------------------------------------------------
  */
 
@@ -999,6 +1017,7 @@ static const hcase cases[] = {
     {"fd_never_read", init_fd_never_read, NULL},
     {"echo_loop", init_echo_loop, NULL},
     {"timer_flood", init_timer_flood, NULL},
+    {"requeue", init_requeue, NULL},
 };
 
 static void config_get(const char *config, const char *key, char *buf,

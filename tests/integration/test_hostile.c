@@ -676,6 +676,41 @@ static void c_safe_owned(void) {
   EXPECT_TRUE(!uvt_is_mapped(HDIR "safe_owned.so"));
 }
 
+/* U3, W2: unload while the item runs; done sees ECANCELED and its
+ * registrations are refused. */
+static void c_requeue(void) {
+  EXPECT_TRUE(wait_for(stuck_started));
+  EXPECT(uvp_host_unload(fx.host, "hx"), 0);
+  EXPECT(pstats("hx").state, UVP_PLUGIN_DRAINING);
+  sym("hostile_release_work");
+  EXPECT_TRUE(wait_for(hx_gone));
+  EXPECT(sym("hostile_work_done"), 1);
+  EXPECT(sym("hostile_destroys"), 1);
+  EXPECT(sym("hostile_unloads"), 1);
+}
+
+/* A second unload, and a reload, of a DRAINING instance: ECLOSED (it is
+ * unloading); its name is free again at once (uvp_host_unload LIFETIME). */
+static void c_drain_twice(void) {
+  EXPECT_TRUE(wait_for(stuck_started));
+  EXPECT(uvp_host_unload(fx.host, "hx"), 0);
+  EXPECT(uvp_host_unload(fx.host, "hx"), UVP_ECLOSED);
+  EXPECT(uvp_host_reload(fx.host, "hx", HOSTILE, "case=idle", NULL),
+         UVP_ECLOSED);
+  /* the live instance is found first; the DRAINING one stays listed */
+  EXPECT(uvp_host_load(fx.host, HOSTILE, "hx", "case=idle", NULL), 0);
+  EXPECT(pstats("hx").state, UVP_PLUGIN_RUNNING);
+  EXPECT(hstats().plugins, 3);
+  EXPECT(uvp_host_unload(fx.host, "hx"), 0);
+  uvt_run_turns(&fx, 3);
+  EXPECT(pstats("hx").state, UVP_PLUGIN_DRAINING);
+  EXPECT(hstats().plugins, 2);
+  sym("hostile_release_work");
+  EXPECT_TRUE(wait_for(hx_gone));
+  EXPECT(hstats().plugins, 1);
+  EXPECT(sym("hostile_unloads"), 2);
+}
+
 /* ---- Rust (rust-plugins/examples/hostile) ------------------------------ */
 
 static void c_rust_unload(void) {
@@ -889,6 +924,11 @@ static const hcase cases[] = {
     {"safe_owned_fail", "L8 A9 A10", "UVP_EINIT, freed once, unmapped",
      HDIR "safe_owned.so", UVP_EINIT, "", o_safe_owned_fail, c_safe_owned, 1,
      0},
+    {"requeue", "U3 W2 U1", "done ECANCELED, its requests ECLOSED", HOSTILE, 0,
+     "requeue: done status=ECANCELED requeue=ECLOSED unload_self=ECLOSED", NULL,
+     c_requeue, 0, 0},
+    {"drain_twice", "U3 S1", "DRAINING: unload/reload ECLOSED, name reusable",
+     HOSTILE, 0, "", NULL, c_drain_twice, 0, 0},
     {"host_foreign", "T3", "8 x EWRONGTHREAD, nothing changed", HOSTILE, 0, "",
      NULL, c_host_foreign, 0, 0},
     {"rust_panic_init", "A9 F1", "UVP_EINIT, panic message logged", RUST,
@@ -933,6 +973,7 @@ static const char *plugin_case(const char *name) {
   if (strcmp(name, "host_foreign") == 0) return "idle";
   if (strcmp(name, "reload_fail") == 0) return "idle";
   if (strcmp(name, "work_stuck_close") == 0) return "work_stuck";
+  if (strcmp(name, "drain_twice") == 0) return "work_stuck";
   if (strncmp(name, "rust_", 5) == 0) return name + 5;
   return name;
 }
