@@ -310,6 +310,26 @@ static void sc_subscribe(run *r) {
   run_close(r);
 }
 
+/* More registrations than one chunk of the registry holds (4096 slots):
+ * the chunk table grows past its first allocation. */
+static void sc_many(run *r) {
+  enum { SUBS = 4200 };
+  run_open(r);
+  static uvp_id ids[SUBS];
+  uvp_topic t;
+  tally c = {0};
+  STEP(r, r->api->topic(r->ctx, "alloc.many", 10, &t));
+  for (int i = 0; i < SUBS; i++)
+    STEP(r, r->api->subscribe(r->ctx, t, ev_count, &c, count_destroy, &ids[i]));
+  STEP(r, r->api->publish(r->ctx, t, "m", 1));
+  run_until(r, &c.hits, SUBS);
+  for (int i = 0; i < SUBS; i++)
+    ck_assert_int_eq(r->api->cancel(r->ctx, ids[i]), 0);
+  ck_assert_int_eq(c.destroys, SUBS);
+  ck_assert_int_eq(c.hits, SUBS);
+  run_close(r);
+}
+
 static int owned_freed;
 static void owned_free(void *data, size_t len, void *hint) {
   (void)len, (void)hint;
@@ -688,6 +708,7 @@ static void sc_load_error(run *r) {
 
 SCENARIO(host)
 SCENARIO(subscribe)
+SCENARIO(many)
 SCENARIO(publish)
 SCENARIO(timers)
 SCENARIO(fd)
@@ -795,6 +816,7 @@ int main(void) {
   tcase_add_test(tc, test_allocator_invalid);
   tcase_add_test(tc, test_host);
   tcase_add_test(tc, test_subscribe);
+  tcase_add_test(tc, test_many);
   tcase_add_test(tc, test_publish);
   tcase_add_test(tc, test_timers);
   tcase_add_test(tc, test_fd);
