@@ -19,6 +19,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -88,6 +89,8 @@ typedef struct world {
   bool in_callback;
   bool closing;
   unsigned plugin_stops; /* unloads and reloads that succeeded */
+  bool close_in_cb;      /* the next callback closes the host (S4) */
+  bool closed_in_cb;     /* ... and did: no callback may run after it */
 } world;
 
 static world W;
@@ -122,6 +125,7 @@ static void on_destroy(void *ud) {
 }
 
 static int local_publish(int t, unsigned arg);
+static void callback_entered(void);
 
 static void check_order(slot *s, const uvp_event *ev) {
   CHECK(ev->len >= 10 && ev->data != NULL);
@@ -148,6 +152,8 @@ static int on_event(uvp_ctx *ctx, const uvp_event *ev, void *ud) {
   check_order(s, ev);
   s->calls++;
   W.delivered[s->topic]++;
+  callback_entered();
+  if (W.closed_in_cb) return 0;
   if (s->republish && W.republish_budget > 0) {
     W.republish_budget--;
     W.in_callback = true;
@@ -168,6 +174,8 @@ static int on_timer(uvp_ctx *ctx, void *ud) {
   CHECK(ctx == W.ctx);
   CHECK(!s->ended && s->destroyed == 0); /* L3 */
   s->calls++;
+  callback_entered();
+  if (W.closed_in_cb) return 0;
   if (s->self_cancel && !s->one_shot) {
     s->cancelling = true;
     CHECK(W.api->cancel(ctx, s->id) == 0);
@@ -191,18 +199,27 @@ static int on_post(uvp_ctx *ctx, void *ud) {
   (void)ud;
   CHECK(ctx == W.ctx);
   W.posts_run++;
+  callback_entered();
   return 0;
 }
 
 static void on_post_destroy(void *ud) {
   (void)ud;
   W.posts_destroyed++;
-  CHECK(W.posts_destroyed <= W.posts_accepted);
 }
 
 static void on_closed(void *data) {
   (void)data;
   W.closed_calls++;
+}
+
+/* S4: a callback that closes the host is the last one to run. */
+static void callback_entered(void) {
+  CHECK(!W.closed_in_cb);
+  if (!W.close_in_cb || W.closing) return;
+  W.closing = true;
+  CHECK(uvp_host_close(W.host, on_closed, NULL) == 0);
+  W.closed_in_cb = true;
 }
 
 /* ---- operations ---- */
@@ -389,6 +406,7 @@ typedef struct remote_job {
   int t;
   uint64_t first_seq;
   unsigned posts_ok, pubs_ok, refused;
+  atomic_bool done;
 } remote_job;
 
 /* A foreign thread: posts and publishes, then gives its reference back. */
@@ -417,6 +435,7 @@ static void *remote_main(void *p) {
       abort();
   }
   api->remote_release(j->remote);
+  atomic_store(&j->done, true);
   return NULL;
 }
 
@@ -425,7 +444,11 @@ static void op_remote(unsigned arg) {
   CHECK(W.api->remote_new(W.ctx, &j.remote) == 0);
   j.first_seq = W.seq[j.t][SRC_REMOTE] + 1;
   pthread_t th;
+  atomic_init(&j.done, false);
   CHECK(pthread_create(&th, NULL, remote_main, &j) == 0);
+  /* arg bit 7: the loop runs while the thread posts (R1 under load) */
+  while ((arg & 0x80) && !atomic_load(&j.done) && !W.closed_in_cb)
+    uv_run(&W.loop, UV_RUN_NOWAIT);
   CHECK(pthread_join(th, NULL) == 0);
   W.posts_accepted += j.posts_ok;
   W.remote_sent[j.t] += j.pubs_ok;
@@ -460,9 +483,16 @@ static void setup(const uint8_t *data) {
   W.republish_budget = 64;
 }
 
-static void teardown(void) {
-  W.closing = true;
-  CHECK(uvp_host_close(W.host, on_closed, NULL) == 0);
+/* Closes the host: from the next callback when close_in_cb (S4), else (or
+ * when no callback comes) from here. */
+static void teardown(bool close_in_cb) {
+  W.close_in_cb = close_in_cb;
+  for (int i = 0; i < 64 && close_in_cb && !W.closed_in_cb; i++)
+    uv_run(&W.loop, UV_RUN_NOWAIT);
+  if (!W.closed_in_cb) {
+    W.closing = true;
+    CHECK(uvp_host_close(W.host, on_closed, NULL) == 0);
+  }
   W.host = NULL;
   for (int i = 0; i < 100000 && W.closed_calls == 0; i++)
     uv_run(&W.loop, UV_RUN_ONCE);
@@ -486,6 +516,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 2) return 0;
   setup(data);
+  bool close_in_cb = false;
   size_t n_ops = (size - 2) / 2;
   if (n_ops > MAX_OPS) n_ops = MAX_OPS;
   for (size_t i = 0; i < n_ops; i++) {
@@ -530,13 +561,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       case 12:
         op_publish(arg);
         break; /* publishing is the common case */
-      case 13:
+      case 13: /* close now; arg bit 0: from inside the next callback */
+        close_in_cb = arg & 1;
         i = n_ops;
-        break; /* close now */
+        break;
     }
     check_counts();
   }
-  op_drain();
-  teardown();
+  if (!close_in_cb) op_drain();
+  teardown(close_in_cb);
   return 0;
 }
