@@ -39,6 +39,8 @@
 typedef struct site {
   uintptr_t offset; /* return address minus the object's base: stable */
   bool failed;      /* an injected failure landed here */
+  bool silent;      /* ... and no caller saw UVP_ENOMEM (a documented
+                       outcome: see docs/embedding.md) */
 } site;
 
 static struct {
@@ -49,6 +51,7 @@ static struct {
   pthread_mutex_t lock; /* sites */
   site sites[MAX_SITES];
   int nsites;
+  int failed_site; /* index of this run's failed site */
 } fa = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static uintptr_t site_offset(void *ret) {
@@ -67,7 +70,10 @@ static bool fa_call(void *ret) {
   int i = 0;
   while (i < fa.nsites && fa.sites[i].offset != off) i++;
   if (i == fa.nsites && i < MAX_SITES) fa.sites[fa.nsites++].offset = off;
-  if (fail && i < MAX_SITES) fa.sites[i].failed = true;
+  if (fail && i < MAX_SITES) {
+    fa.sites[i].failed = true;
+    fa.failed_site = i;
+  }
   pthread_mutex_unlock(&fa.lock);
   if (fail) atomic_fetch_add(&fa.injected, 1);
   return fail;
@@ -251,8 +257,8 @@ static void write_figures(const char *name, long runs, long injected,
   fprintf(f, "runs=%ld\ninjected=%ld\nenomem=%ld\nleaks=%ld\n", runs, injected,
           enomem, atomic_load(&fa.live));
   for (int i = 0; i < fa.nsites; i++)
-    fprintf(f, "site=%#lx %d\n", (unsigned long)fa.sites[i].offset,
-            fa.sites[i].failed);
+    fprintf(f, "site=%#lx %d %d\n", (unsigned long)fa.sites[i].offset,
+            fa.sites[i].failed, fa.sites[i].silent);
   fclose(f);
 }
 
@@ -271,6 +277,7 @@ static void drive(const char *name, scenario_fn fn) {
     enomem += r.enomem;
     if (atomic_load(&fa.injected) == 0) break; /* ran without reaching N */
     injected++;
+    if (r.enomem == 0) fa.sites[fa.failed_site].silent = true;
   }
   fa_reset(0);
   write_figures(name, runs, injected, enomem);
@@ -615,6 +622,25 @@ static void sc_load(run *r) {
   ck_assert_int_eq(pc.unloads, 2);
 }
 
+/* More instances than the first table of contexts holds (8). */
+static void sc_instances(run *r) {
+  enum { N = 10 };
+  probe_counts pc = {0};
+  char config[32], name[8];
+  snprintf(config, sizeof config, "%lx", (unsigned long)(uintptr_t)&pc);
+  run_open(r);
+  for (int i = 0; i < N; i++) {
+    snprintf(name, sizeof name, "p%d", i);
+    while (load_step(r, &pc,
+                     uvp_host_load(r->host, probe_path(), name, config, NULL)))
+      ;
+  }
+  probe_publish(r, &pc, N);
+  run_close(r);
+  check_probe(&pc);
+  ck_assert_int_eq(pc.unloads, N);
+}
+
 /* A reload that fails leaves the old instance serving (U5); the one that
  * succeeds replaces it: one subscriber, so one event per publish. */
 static void sc_reload(run *r) {
@@ -717,6 +743,7 @@ SCENARIO(work)
 SCENARIO(abandon)
 SCENARIO(load)
 SCENARIO(reload)
+SCENARIO(instances)
 SCENARIO(unown)
 SCENARIO(load_error)
 
@@ -749,7 +776,7 @@ static void write_summary(int failed) {
   if (d == NULL) return;
   long scenarios = 0, runs = 0, injected = 0, enomem = 0, leaks = 0;
   static unsigned long reached[MAX_SITES * 4];
-  static bool failed_at[MAX_SITES * 4];
+  static bool failed_at[MAX_SITES * 4], silent_at[MAX_SITES * 4];
   int nreached = 0;
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
@@ -761,32 +788,36 @@ static void write_summary(int failed) {
     char line[256];
     long v;
     unsigned long off;
-    int fl;
+    int fl, sl;
     while (fgets(line, sizeof line, f) != NULL) {
       if (sscanf(line, "runs=%ld", &v) == 1) runs += v;
       if (sscanf(line, "injected=%ld", &v) == 1) injected += v;
       if (sscanf(line, "enomem=%ld", &v) == 1) enomem += v;
       if (sscanf(line, "leaks=%ld", &v) == 1) leaks += v;
-      if (sscanf(line, "site=%lx %d", &off, &fl) == 2) {
+      if (sscanf(line, "site=%lx %d %d", &off, &fl, &sl) == 3) {
         int i = 0;
         while (i < nreached && reached[i] != off) i++;
         if (i == nreached && i < MAX_SITES * 4) reached[nreached++] = off;
         if (i < MAX_SITES * 4 && fl) failed_at[i] = true;
+        if (i < MAX_SITES * 4 && sl) silent_at[i] = true;
       }
     }
     fclose(f);
   }
   closedir(d);
-  int nfailed = 0;
+  int nfailed = 0, nsilent = 0;
   for (int i = 0; i < nreached; i++) nfailed += failed_at[i];
+  for (int i = 0; i < nreached; i++) nsilent += silent_at[i];
   snprintf(path, sizeof path, "%s/alloc.txt", reliability_dir());
   FILE *f = fopen(path, "w");
   if (f == NULL) return;
   fprintf(f,
           "scenarios=%ld\nruns=%ld\nalloc_sites_reached=%d\n"
-          "alloc_sites_failed=%d\nalloc_failures_injected=%ld\n"
+          "alloc_sites_failed=%d\nalloc_sites_silent=%d\n"
+          "alloc_failures_injected=%ld\n"
           "enomem_returned=%ld\nleaks=%ld\ntests_failed=%d\n",
-          scenarios, runs, nreached, nfailed, injected, enomem, leaks, failed);
+          scenarios, runs, nreached, nfailed, nsilent, injected, enomem, leaks,
+          failed);
   fclose(f);
   printf(
       "alloc_fail: %ld scenarios, %ld runs, %d sites reached, %d failed, "
@@ -825,6 +856,7 @@ int main(void) {
   tcase_add_test(tc, test_abandon);
   tcase_add_test(tc, test_load);
   tcase_add_test(tc, test_reload);
+  tcase_add_test(tc, test_instances);
   tcase_add_test(tc, test_unown);
   tcase_add_test(tc, test_load_error);
   SRunner *sr = srunner_create(s);

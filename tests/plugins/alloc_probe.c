@@ -31,7 +31,7 @@ typedef struct probe {
   uvp_topic out;
 } probe;
 
-static probe probes[4]; /* old and new instance of a reload, at most */
+static probe probes[16]; /* instances at once, at most */
 
 static void on_destroy(void *user_data) {
   ((probe_counts *)user_data)->destroys++;
