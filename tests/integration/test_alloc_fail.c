@@ -747,6 +747,8 @@ SCENARIO(instances)
 SCENARIO(unown)
 SCENARIO(load_error)
 
+static void count_closed(void *data) { (*(int *)data)++; }
+
 /* The allocator is checked whole at uvp_host_new: a NULL function or a
  * short size is UVP_EINVAL, and nothing is allocated. */
 START_TEST(test_allocator_invalid) {
@@ -763,6 +765,17 @@ START_TEST(test_allocator_invalid) {
   a.size = offsetof(uvp_allocator, data);
   ck_assert_int_eq(uvp_host_new(&loop, &opts, &h), UVP_EINVAL);
   ck_assert_ptr_null(h);
+  ck_assert_int_eq(atomic_load(&fa.calls), 0);
+  /* F3: a size ending inside the field is refused; one ending before it
+   * (a caller of 0.1) gets the C library's allocator */
+  opts.size = offsetof(uvp_host_options, allocator) + 4;
+  ck_assert_int_eq(uvp_host_new(&loop, &opts, &h), UVP_EINVAL);
+  opts.size = offsetof(uvp_host_options, allocator);
+  ck_assert_int_eq(uvp_host_new(&loop, &opts, &h), 0);
+  ck_assert_int_eq(atomic_load(&fa.calls), 0);
+  int closed = 0;
+  ck_assert_int_eq(uvp_host_close(h, count_closed, &closed), 0);
+  while (closed == 0) uv_run(&loop, UV_RUN_ONCE);
   ck_assert_int_eq(atomic_load(&fa.calls), 0);
   ck_assert_int_eq(uv_loop_close(&loop), 0);
 }
