@@ -91,6 +91,8 @@ typedef struct world {
   unsigned plugin_stops; /* unloads and reloads that succeeded */
   bool close_in_cb;      /* the next callback closes the host (S4) */
   bool closed_in_cb;     /* ... and did: no callback may run after it */
+  unsigned hook_action, hook_calls;
+  uvp_topic cmd_topic; /* counter_plugin's command topic */
 } world;
 
 static world W;
@@ -316,7 +318,8 @@ static void op_timer(unsigned arg) {
 }
 
 static void op_run(unsigned arg) {
-  for (unsigned i = 0; i <= arg % 4; i++) uv_run(&W.loop, UV_RUN_NOWAIT);
+  for (unsigned i = 0; i <= arg % 4 && !W.closed_in_cb; i++)
+    uv_run(&W.loop, UV_RUN_NOWAIT);
 }
 
 /* The plugins' registrations: counter_plugin subscribes to two topics. */
@@ -350,6 +353,7 @@ static void check_counts(void) {
 static void op_drain(void) {
   uvp_host_stats hs = {.size = sizeof hs};
   for (int i = 0; i < 1000; i++) {
+    if (W.closed_in_cb) return; /* the host is gone */
     CHECK(uvp_host_get_stats(W.host, &hs) == 0);
     if (hs.queue_depth == 0 && hs.remote_depth == 0 &&
         W.posts_destroyed == W.posts_accepted)
@@ -375,13 +379,28 @@ static void plugin_name(unsigned i, char *buf, size_t n) {
   snprintf(buf, n, "p%u", i % N_PLUGINS);
 }
 
-static void op_load(unsigned arg) {
-  char name[8];
-  plugin_name(arg, name, sizeof name);
-  int rc = uvp_host_load(W.host, plugin_path, name, "topic=t3 tag=fz", NULL);
-  CHECK(rc == (W.loaded[arg % N_PLUGINS] ? UVP_EDUPNAME : 0));
-  W.loaded[arg % N_PLUGINS] = true;
+static void fuzz_hook(void *arg);
+
+/* counter_plugin calls fuzz_hook(i) inside its callback on "hook". */
+static void plugin_config(unsigned i, char *buf, size_t n) {
+  void (*fn)(void *) = fuzz_hook;
+  uintptr_t hook;
+  memcpy(&hook, &fn, sizeof hook);
+  snprintf(buf, n, "topic=t3 tag=p%u hook=%jx arg=%x", i % N_PLUGINS,
+           (uintmax_t)hook, i % N_PLUGINS);
 }
+
+static int load(unsigned i) {
+  char name[8], config[128];
+  plugin_name(i, name, sizeof name);
+  plugin_config(i, config, sizeof config);
+  int rc = uvp_host_load(W.host, plugin_path, name, config, NULL);
+  CHECK(rc == (W.loaded[i % N_PLUGINS] ? UVP_EDUPNAME : 0));
+  W.loaded[i % N_PLUGINS] = true;
+  return rc;
+}
+
+static void op_load(unsigned arg) { load(arg); }
 
 static void op_unload(unsigned arg) {
   char name[8];
@@ -395,7 +414,9 @@ static void op_unload(unsigned arg) {
 static void op_reload(unsigned arg) {
   char name[8];
   plugin_name(arg, name, sizeof name);
-  int rc = uvp_host_reload(W.host, name, plugin_path, "topic=t3", NULL);
+  char config[128];
+  plugin_config(arg, config, sizeof config);
+  int rc = uvp_host_reload(W.host, name, plugin_path, config, NULL);
   CHECK(rc == (W.loaded[arg % N_PLUGINS] ? 0 : UVP_ENOENT));
   W.plugin_stops += rc == 0;
 }
@@ -461,6 +482,62 @@ static void op_foreign_cancel(unsigned arg) {
   CHECK(rc == UVP_ENOENT || rc == UVP_EINVAL || rc == UVP_ESTALE);
 }
 
+/* Inside plugin i's callback (S3, S4, U5; "after unload returns 0 the
+ * name may be loaded again"). */
+static void fuzz_hook(void *arg) {
+  unsigned i = (unsigned)(uintptr_t)arg, j = (i + 1) % N_PLUGINS;
+  char name[8];
+  CHECK(!W.closed_in_cb && W.loaded[i]); /* S1, S4: not after its unload */
+  W.hook_calls++;
+  int rc;
+  switch (W.hook_action % 8) {
+    case 0: /* unload itself: starts after this callback returns */
+    case 6: /* ... and load the name again at once */
+      plugin_name(i, name, sizeof name);
+      CHECK(uvp_host_unload(W.host, name) == 0);
+      W.loaded[i] = false;
+      W.plugin_stops++;
+      CHECK(uvp_host_unload(W.host, name) == UVP_ECLOSED); /* pending */
+      if (W.hook_action % 8 == 6) CHECK(load(i) == 0);
+      if (W.hook_action % 8 == 0 && (W.hook_action & 8)) /* U5 */
+        CHECK(uvp_host_reload(W.host, name, plugin_path, "", NULL) ==
+              UVP_ECLOSED);
+      break;
+    case 1: /* unload another instance */
+      plugin_name(j, name, sizeof name);
+      rc = uvp_host_unload(W.host, name);
+      CHECK(rc == (W.loaded[j] ? 0 : UVP_ENOENT));
+      W.plugin_stops += rc == 0;
+      W.loaded[j] = false;
+      break;
+    case 2: /* reload itself */
+      op_reload(i);
+      break;
+    case 3: /* close the host */
+      W.closing = true;
+      CHECK(uvp_host_close(W.host, on_closed, NULL) == 0);
+      W.closed_in_cb = true;
+      break;
+    case 4:
+      local_publish((int)(W.hook_action / 8) % N_TOPICS, i);
+      break;
+    case 5:
+      op_cancel(W.hook_action / 8);
+      break;
+    case 7:
+      load(j);
+      break;
+  }
+}
+
+/* Every instance gets "hook" on counter.cmd and calls fuzz_hook. */
+static void op_hook(unsigned arg) {
+  W.hook_action = arg;
+  int rc = uvp_host_publish(W.host, W.cmd_topic, "hook", 4);
+  CHECK(rc == 0 || rc == UVP_EAGAIN);
+  if (rc == UVP_EAGAIN) W.refused++;
+}
+
 /* ---- one program ---- */
 
 static void setup(const uint8_t *data) {
@@ -481,6 +558,7 @@ static void setup(const uint8_t *data) {
     CHECK(uvp_host_topic(W.host, name, &W.topics[t]) == 0);
   }
   W.republish_budget = 64;
+  CHECK(uvp_host_topic(W.host, "counter.cmd", &W.cmd_topic) == 0);
 }
 
 /* Closes the host: from the next callback when close_in_cb (S4), else (or
@@ -521,7 +599,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (n_ops > MAX_OPS) n_ops = MAX_OPS;
   for (size_t i = 0; i < n_ops; i++) {
     unsigned op = data[2 + 2 * i], arg = data[3 + 2 * i];
-    switch (op % 14) {
+    switch (op % 15) {
       case 0:
         op_subscribe(arg);
         break;
@@ -565,10 +643,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         close_in_cb = arg & 1;
         i = n_ops;
         break;
+      case 14:
+        op_hook(arg);
+        break;
     }
+    if (W.closed_in_cb) break;
     check_counts();
   }
-  if (!close_in_cb) op_drain();
+  if (!close_in_cb && !W.closed_in_cb) op_drain();
   teardown(close_in_cb);
   return 0;
 }

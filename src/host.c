@@ -282,8 +282,8 @@ int uvp_host_reload(uvp_host *host, const char *name, const char *path,
   host->load_error[0] = '\0';
   if (path == NULL || path[0] == '\0')
     return uvp__load_done(host, path, UVP_EINVAL);
-  if (old->retiring || old->state != UVP__RUNNING)
-    return uvp__load_done(host, path, UVP_ECLOSED);
+  if (old->retiring || old->unload_pending || old->state != UVP__RUNNING)
+    return uvp__load_done(host, path, UVP_ECLOSED); /* already unloading */
   old->retiring = true; /* frees the name for the new instance (U5) */
   rc = uvp__plugin_load(host, path, old->name, config ? config : "", options);
   if (rc < 0) {

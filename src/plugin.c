@@ -17,13 +17,16 @@
 #include "uvp-internal.h"
 
 /* The instance called name: a live one first, else one still unloading.
- * With live_only, only instances that hold on to their name. */
+ * With live_only, only instances that hold on to their name. An unload
+ * asked for inside the plugin's own callback (S3, unload_pending) gives
+ * the name up at once, as uvp_host_unload returning 0 promises. */
 uvp_ctx *uvp__plugin_find(uvp_host *h, const char *name, bool live_only) {
   uvp_ctx *fallback = NULL;
   for (uint32_t i = 0; i < h->norder; i++) {
     uvp_ctx *ctx = h->order[i];
     if (strcmp(ctx->name, name) != 0) continue;
-    bool live = !ctx->retiring && ctx->state != UVP__STOPPING &&
+    bool unloading = ctx->unload_pending && !ctx->quarantine_due; /* F7 */
+    bool live = !ctx->retiring && !unloading && ctx->state != UVP__STOPPING &&
                 ctx->state != UVP__DRAINING;
     if (live) return ctx;
     if (fallback == NULL) fallback = ctx;
