@@ -14,7 +14,9 @@
  * allocation sites reached and failed, failures injected, UVP_ENOMEM seen,
  * leaks), read by tools/reliability-report.sh.
  * Thread: the loop thread, plus the producer threads of the remote
- * scenario (the allocator is thread-safe, as uvp_allocator requires).
+ * scenario (the allocator is thread-safe, as uvp_allocator requires), so
+ * it runs under TSan too.
+ * UVP_TEST_LABELS: tsan
  */
 #define _GNU_SOURCE /* dladdr */
 #include <dirent.h>
