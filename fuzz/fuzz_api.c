@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "uvplug/uvplug.h"
@@ -40,7 +41,7 @@
 
 enum { N_TOPICS = 3, N_SLOTS = 16, N_PLUGINS = 4, MAX_OPS = 256 };
 enum { SRC_LOOP = 0, SRC_REMOTE = 1, N_SRC = 2 };
-enum { KIND_SUB = 1, KIND_TIMER = 2 };
+enum { KIND_SUB = 1, KIND_TIMER = 2, KIND_WORK = 3 };
 
 typedef struct slot {
   int kind; /* 0: never used */
@@ -55,6 +56,9 @@ typedef struct slot {
   uint64_t order; /* subscribe order (D1) */
   uint64_t last_seq[N_SRC];
   uint64_t calls;
+  atomic_int work_runs; /* work items: runs of work() on the pool */
+  bool work_cancelled;  /* cancel returned 0 before done */
+  bool done_called;
 } slot;
 
 typedef struct owned {
@@ -88,6 +92,7 @@ typedef struct world {
   int closed_calls;
   bool in_callback;
   bool closing;
+  bool in_cancel;
   unsigned plugin_stops; /* unloads and reloads that succeeded */
   bool close_in_cb;      /* the next callback closes the host (S4) */
   bool closed_in_cb;     /* ... and did: no callback may run after it */
@@ -118,7 +123,8 @@ static void fill(unsigned char *p, size_t len, uint64_t seq, int src, int t) {
 
 static void on_destroy(void *ud) {
   slot *s = ud;
-  CHECK(s->destroyed == 0); /* L1: exactly once */
+  CHECK(s->destroyed == 0);                        /* L1: exactly once */
+  if (s->kind == KIND_WORK) CHECK(s->done_called); /* W1: done, then destroy */
   s->destroyed++;
   if (s->kind == KIND_TIMER && s->one_shot && s->calls == 1)
     s->ended = true; /* L10: right after its only call */
@@ -250,6 +256,14 @@ static void op_cancel(unsigned arg) {
   slot *s = &W.slots[arg % N_SLOTS];
   if (s->kind == 0) return;
   bool was_ended = s->ended;
+  if (s->kind == KIND_WORK) { /* W2, W5: done follows, never inside */
+    W.in_cancel = true;
+    int rc = W.api->cancel(W.ctx, s->id);
+    W.in_cancel = false;
+    CHECK(rc == (was_ended || s->work_cancelled ? UVP_ESTALE : 0));
+    if (rc == 0) s->work_cancelled = true;
+    return;
+  }
   s->cancelling = true; /* destroy may run inside (L1) */
   int rc = W.api->cancel(W.ctx, s->id);
   if (was_ended) {
@@ -317,6 +331,38 @@ static void op_timer(unsigned arg) {
   CHECK(rc == 0);
 }
 
+static void work_fn(void *ud) {
+  slot *s = ud;
+  CHECK(atomic_fetch_add(&s->work_runs, 1) == 0); /* W1: at most once */
+}
+
+static int work_done(uvp_ctx *ctx, int status, void *ud) {
+  slot *s = ud;
+  CHECK(ctx == W.ctx && !W.in_cancel);         /* W5: never inside cancel */
+  CHECK(!s->done_called && s->destroyed == 0); /* W1: exactly once */
+  s->done_called = true;
+  s->ended = true; /* W3: the id is stale from here on */
+  int runs = atomic_load(&s->work_runs);
+  if (s->work_cancelled || W.closing)
+    CHECK(status == UVP_ECANCELED || (status == 0 && runs == 1));
+  else
+    CHECK(status == 0 && runs == 1);
+  if (status == UVP_ECANCELED && !W.closing && runs == 0)
+    CHECK(s->work_cancelled); /* W2: only a cancel skips the work */
+  if (W.closing) return 0;
+  callback_entered();
+  return 0;
+}
+
+static void op_work(unsigned arg) {
+  slot *s = free_slot(arg);
+  if (s == NULL) return;
+  s->kind = KIND_WORK;
+  atomic_init(&s->work_runs, 0);
+  CHECK(W.api->work_queue(W.ctx, work_fn, work_done, s, on_destroy, &s->id) ==
+        0);
+}
+
 static void op_run(unsigned arg) {
   for (unsigned i = 0; i <= arg % 4 && !W.closed_in_cb; i++)
     uv_run(&W.loop, UV_RUN_NOWAIT);
@@ -332,14 +378,16 @@ static unsigned plugins_loaded(void) {
 static void check_counts(void) {
   uvp_host_stats hs = {.size = sizeof hs};
   CHECK(uvp_host_get_stats(W.host, &hs) == 0);
-  unsigned subs = 0, timers = 0;
+  unsigned subs = 0, timers = 0, works = 0;
   for (int i = 0; i < N_SLOTS; i++) {
     const slot *s = &W.slots[i];
     bool live = s->kind != 0 && s->destroyed == 0;
     CHECK(live == (s->kind != 0 && !s->ended) || s->cancelling);
     subs += live && s->kind == KIND_SUB;
     timers += live && s->kind == KIND_TIMER;
+    works += live && s->kind == KIND_WORK;
   }
+  CHECK(hs.work_items == works);
   CHECK(hs.plugins == plugins_loaded());
   CHECK(hs.subscriptions == subs + 2 * plugins_loaded());
   CHECK(hs.timers == timers);
@@ -352,15 +400,16 @@ static void check_counts(void) {
 /* Runs the loop until nothing is queued, then every counter balances. */
 static void op_drain(void) {
   uvp_host_stats hs = {.size = sizeof hs};
-  for (int i = 0; i < 1000; i++) {
+  for (int i = 0; i < 20000; i++) {
     if (W.closed_in_cb) return; /* the host is gone */
     CHECK(uvp_host_get_stats(W.host, &hs) == 0);
     if (hs.queue_depth == 0 && hs.remote_depth == 0 &&
-        W.posts_destroyed == W.posts_accepted)
+        W.posts_destroyed == W.posts_accepted && hs.work_items == 0)
       break;
     uv_run(&W.loop, UV_RUN_NOWAIT);
+    if (hs.work_items != 0) usleep(50); /* the pool's threads */
   }
-  CHECK(hs.queue_depth == 0 && hs.remote_depth == 0);
+  CHECK(hs.queue_depth == 0 && hs.remote_depth == 0 && hs.work_items == 0);
   CHECK(W.posts_destroyed == W.posts_accepted); /* R4 */
   CHECK(W.posts_run == W.posts_accepted);       /* the owner is running */
   CHECK(W.owned_freed == W.owned_accepted);     /* L8 */
@@ -599,7 +648,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (n_ops > MAX_OPS) n_ops = MAX_OPS;
   for (size_t i = 0; i < n_ops; i++) {
     unsigned op = data[2 + 2 * i], arg = data[3 + 2 * i];
-    switch (op % 15) {
+    switch (op % 16) {
       case 0:
         op_subscribe(arg);
         break;
@@ -645,6 +694,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         break;
       case 14:
         op_hook(arg);
+        break;
+      case 15:
+        op_work(arg);
         break;
     }
     if (W.closed_in_cb) break;
