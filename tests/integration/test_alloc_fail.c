@@ -450,14 +450,14 @@ typedef struct producer {
   uvp_remote *remote;
   const uvp_api *api;
   uvp_topic topic;
-  int *posted;
+  tally *posted;
   atomic_int enomem;
   atomic_bool release_now;
 } producer;
 
 static int on_post(uvp_ctx *ctx, void *user_data) {
   (void)ctx;
-  (*(int *)user_data)++;
+  ((tally *)user_data)->hits++;
   return 0;
 }
 
@@ -466,7 +466,7 @@ static void producer_main(void *arg) {
   char big[100];
   memset(big, 'r', sizeof big);
   for (int i = 0; i < POSTS; i++) {
-    int rc = p->api->remote_post(p->remote, on_post, p->posted, NULL,
+    int rc = p->api->remote_post(p->remote, on_post, p->posted, count_destroy,
                                  UVP_POST_BLOCK);
     ck_assert_int_eq(rc, 0); /* a post copies nothing */
     while ((rc = p->api->remote_publish(p->remote, p->topic, big, sizeof big,
@@ -480,7 +480,7 @@ static void producer_main(void *arg) {
 
 static void sc_remote(run *r) {
   run_open(r);
-  int posted = 0;
+  tally posted = {0};
   tally c = {0};
   uvp_topic t;
   uvp_id id;
@@ -491,13 +491,14 @@ static void sc_remote(run *r) {
   STEP(r, r->api->remote_new(r->ctx, &p.remote));
   uv_thread_t th;
   ck_assert_int_eq(uv_thread_create(&th, producer_main, &p), 0);
-  run_until(r, &posted, POSTS);
+  run_until(r, &posted.destroys, POSTS); /* R4: after each post's cb */
   run_until(r, &c.hits, POSTS);
   run_close(r);
   atomic_store(&p.release_now, true);
   ck_assert_int_eq(uv_thread_join(&th), 0);
   r->enomem += atomic_load(&p.enomem);
-  ck_assert_int_eq(posted, POSTS);
+  ck_assert_int_eq(posted.hits, POSTS);
+  ck_assert_int_eq(posted.destroys, POSTS);
   ck_assert_int_eq(c.hits, POSTS);
   ck_assert_int_eq(c.destroys, 1);
 }
