@@ -209,18 +209,37 @@ static int ev_count(uvp_ctx *ctx, const uvp_event *ev, void *user_data) {
 static void count_destroy(void *user_data) { ((tally *)user_data)->destroys++; }
 
 /* The host still works: a new topic, a subscription, one delivery, and a
- * cancel that runs the destroy once. */
+ * cancel that runs the destroy once. Static: a registration a failure left
+ * behind half-made would be destroyed at close with this as user_data, and
+ * run_close checks that nothing more ran. */
+static tally usable;
+
 static void check_usable(run *r) {
   uvp_topic t;
   uvp_id id;
-  tally c = {0};
+  uvp_host_stats st0 = {.size = sizeof st0}, st1 = {.size = sizeof st1};
+  memset(&usable, 0, sizeof usable);
+  ck_assert_int_eq(uvp_host_get_stats(r->host, &st0), 0);
   STEP(r, r->api->topic(r->ctx, "alloc.check", 11, &t));
-  STEP(r, r->api->subscribe(r->ctx, t, ev_count, &c, count_destroy, &id));
+  STEP(r, r->api->subscribe(r->ctx, t, ev_count, &usable, count_destroy, &id));
   STEP(r, r->api->publish(r->ctx, t, "ok", 2));
-  run_until(r, &c.hits, 1);
+  run_until(r, &usable.hits, 1);
   ck_assert_int_eq(r->api->cancel(r->ctx, id), 0);
-  ck_assert_int_eq(c.destroys, 1);
-  ck_assert_int_eq(c.hits, 1);
+  ck_assert_int_eq(usable.destroys, 1);
+  ck_assert_int_eq(usable.hits, 1);
+  /* L6: no failed subscribe left a slot */
+  ck_assert_int_eq(uvp_host_get_stats(r->host, &st1), 0);
+  ck_assert_uint_eq(st1.subscriptions, st0.subscriptions);
+}
+
+/* The host's live registrations are exactly these: none half-made by a
+ * failed call (L6). */
+static void expect_live(run *r, uint32_t subs, uint32_t timers, uint32_t fds) {
+  uvp_host_stats st = {.size = sizeof st};
+  ck_assert_int_eq(uvp_host_get_stats(r->host, &st), 0);
+  ck_assert_uint_eq(st.subscriptions, subs);
+  ck_assert_uint_eq(st.timers, timers);
+  ck_assert_uint_eq(st.fd_watches, fds);
 }
 
 /* Closes the host: on_closed runs exactly once; the loop closes clean. */
@@ -230,6 +249,7 @@ static void run_close(run *r) {
   run_until(r, &r->closed, 1);
   for (int i = 0; i < 10; i++) turn(r);
   ck_assert_int_eq(r->closed, 1);
+  ck_assert_int_eq(usable.destroys, 1);
   ck_assert_int_eq(uv_loop_close(&r->loop), 0);
 }
 
@@ -310,6 +330,7 @@ static void sc_subscribe(run *r) {
   for (int i = 0; i < SUBS; i++)
     STEP(r,
          r->api->subscribe(r->ctx, t[0], ev_count, &c, count_destroy, &ids[i]));
+  expect_live(r, SUBS, 0, 0);
   STEP(r, r->api->publish(r->ctx, t[0], "x", 1));
   run_until(r, &c.hits, SUBS);
   for (int i = 0; i < SUBS; i++)
@@ -317,6 +338,7 @@ static void sc_subscribe(run *r) {
   ck_assert_int_eq(c.destroys, SUBS); /* L6: none for a failed subscribe */
   ck_assert_int_eq(c.hits, SUBS);
   run_close(r);
+  ck_assert_int_eq(c.destroys, SUBS); /* L1: no second one at close */
 }
 
 /* More registrations than one chunk of the registry holds (4096 slots):
@@ -330,6 +352,7 @@ static void sc_many(run *r) {
   STEP(r, r->api->topic(r->ctx, "alloc.many", 10, &t));
   for (int i = 0; i < SUBS; i++)
     STEP(r, r->api->subscribe(r->ctx, t, ev_count, &c, count_destroy, &ids[i]));
+  expect_live(r, SUBS, 0, 0);
   STEP(r, r->api->publish(r->ctx, t, "m", 1));
   run_until(r, &c.hits, SUBS);
   for (int i = 0; i < SUBS; i++)
@@ -337,6 +360,7 @@ static void sc_many(run *r) {
   ck_assert_int_eq(c.destroys, SUBS);
   ck_assert_int_eq(c.hits, SUBS);
   run_close(r);
+  ck_assert_int_eq(c.destroys, SUBS);
 }
 
 static int owned_freed;
@@ -384,6 +408,7 @@ static void sc_publish(run *r) {
   STEP(r, r->api->publish_owned(r->ctx, t, p, 64, owned_free, NULL));
   run_close(r);
   ck_assert_int_eq(owned_freed, 4);
+  ck_assert_int_eq(c.destroys, 1);
 }
 
 static int on_tick(uvp_ctx *ctx, void *user_data) {
@@ -406,6 +431,7 @@ static void sc_timers(run *r) {
   for (int i = 0; i < PENDING; i++)
     STEP(r, r->api->timer_start(r->ctx, 3600000, 0, on_tick, &pend,
                                 count_destroy, &ids[i]));
+  expect_live(r, 0, 2 + PENDING, 0);
   run_until(r, &rep.hits, 3);
   run_until(r, &once.hits, 1);
   ck_assert_int_eq(once.hits, 1);
@@ -413,6 +439,8 @@ static void sc_timers(run *r) {
   ck_assert_int_eq(r->api->cancel(r->ctx, id2), 0);
   ck_assert_int_eq(rep.destroys, 1);
   run_close(r);
+  ck_assert_int_eq(once.destroys, 1);
+  ck_assert_int_eq(rep.destroys, 1);
   ck_assert_int_eq(pend.hits, 0);
   ck_assert_int_eq(pend.destroys, PENDING); /* S2: by the close */
 }
@@ -433,11 +461,13 @@ static void sc_fd(run *r) {
   ck_assert_int_eq(pipe(fds), 0);
   STEP(r, r->api->fd_watch(r->ctx, fds[0], UVP_FD_READABLE, on_fd, &c,
                            count_destroy, &id));
+  expect_live(r, 0, 0, 1);
   ck_assert_int_eq(write(fds[1], "x", 1), 1);
   run_until(r, &c.hits, 1);
   ck_assert_int_eq(r->api->cancel(r->ctx, id), 0);
   ck_assert_int_eq(c.destroys, 1);
   run_close(r);
+  ck_assert_int_eq(c.destroys, 1);
   close(fds[0]);
   close(fds[1]);
 }
@@ -522,6 +552,7 @@ static void sc_work(run *r) {
   run_until(r, &c.destroys, ITEMS);
   ck_assert_int_eq(c.hits, ITEMS);
   run_close(r);
+  ck_assert_int_eq(c.destroys, ITEMS);
 }
 
 static atomic_bool work_release, work_started;
