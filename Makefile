@@ -100,7 +100,7 @@ test-tsan: deps
 # then UVP_FUZZ_SHORT_SECONDS (20) of fuzzing per target. `make fuzz`:
 # FUZZ_SECONDS per target, one after the other (each wants a whole core).
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS = desc elf config api
+FUZZ_TARGETS = desc elf log config api
 FUZZ_CC ?= $(shell command -v clang || command -v clang-14 || echo clang)
 
 fuzz-build: deps
