@@ -4,18 +4,26 @@
  * a violation calls abort(), which libFuzzer reports with the input.
  *
  * Program: 2 bytes of host options, then 2 bytes per operation
- * [op][arg]; op % N_OPS picks one of: subscribe, cancel, publish,
- * publish_owned, timer start, run the loop, drain, load, unload, reload,
- * remote post/publish from a thread, cancel a stale or foreign id, close.
+ * [op][arg]; op % 16 picks one of: subscribe (arg bits: the callback
+ * cancels itself, or publishes again), cancel, publish, publish_owned,
+ * timer start, run the loop, drain, load, unload, reload, remote
+ * post/publish from a thread (bit 7: while the loop runs), cancel a
+ * foreign id, close (bit 0: from inside the next callback), "hook" (every
+ * plugin instance calls back into the fuzzer inside its own callback, which
+ * unloads it, unloads another, reloads it, loads a name, closes the host,
+ * publishes or cancels), queue work.
  *
  * Checked: destroy exactly once (L1) and never before cancel returns (L1,
  * L2); no callback after cancel or after a one-shot timer's destroy (L3,
  * L10); FIFO per topic and publisher, and subscribers in subscribe order
  * (D1, R1); the queue bound (D4) and max_payload; a cancelled or ended id
  * is UVP_ESTALE; owned payloads freed exactly once (L8); every accepted post
- * runs or is destroyed exactly once (R4); the host's counters balance
- * (O1-O3: registrations, plugins, published and delivered per topic,
- * refused); close runs every destroy and leaves the loop empty (S2).
+ * runs or is destroyed exactly once (R4); work: done once, never inside
+ * cancel, then destroy (W1-W3, W5); unload inside the own callback (S3) and
+ * its name free at once; nothing after a close from a callback (S4); the
+ * host's counters balance (O1-O3: registrations, plugins, work items,
+ * published and delivered per topic, refused); close runs every destroy
+ * and leaves the loop empty (S2).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
