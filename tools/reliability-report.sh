@@ -142,8 +142,10 @@ if [[ $DOC == --stdout ]]; then
   exit 0
 fi
 [[ -f $DOC ]] || { echo "reliability-report: no $DOC" >&2; exit 2; }
-grep -qxF "$BEGIN" "$DOC" && grep -qxF "$END" "$DOC" ||
-  { echo "reliability-report: $DOC lacks the markers" >&2; exit 2; }
+if ! grep -qxF "$BEGIN" "$DOC" || ! grep -qxF "$END" "$DOC"; then
+  echo "reliability-report: $DOC lacks the markers" >&2
+  exit 2
+fi
 block >"$DOC.block"
 awk -v b="$BEGIN" -v e="$END" -v blk="$DOC.block" '
   $0 == b { while ((getline l < blk) > 0) print l; skip = 1; next }

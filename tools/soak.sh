@@ -28,7 +28,8 @@
 #   daemon      every SIGHUP a successful reload, no quarantine, no panic,
 #               no error line in its log, exit 0, no sanitizer report
 #   resources   RSS slope after warm-up <= RSS_SLOPE_MAX kB/min (least
-#               squares over the 1 s samples); fds after == fds before
+#               squares over the 1 s samples; judged when at least 60 s
+#               follow the warm-up); fds after == fds before
 #
 # Output: OUT_DIR/soak-<UTC timestamp>.txt (key=value), the samples next to
 # it (.samples: t rss_kb fds maps threads), and a summary on stdout.
@@ -222,8 +223,11 @@ done
 
 # ---- stop the load, read the exact counts --------------------------------------
 
-scrape "$WORK/metrics-end.txt" && scrapes=$((scrapes + 1)) ||
+if scrape "$WORK/metrics-end.txt"; then
+  scrapes=$((scrapes + 1))
+else
   fail "final scrape failed"
+fi
 read -r _ rss_end fds_after maps_after thr_after < <(tail -1 "$SAMPLES")
 read -r _ rss_start fds_before maps_before thr_before < <(head -1 "$SAMPLES")
 write_config "$phase" 0
@@ -322,8 +326,14 @@ rss_series=$(awk -v n="$(wc -l <"$SAMPLES")" '
 ((faults == 0)) || fail "faults: quarantines $quarantines panics $panics callback errors $cb_errors restarts $restarts log errors $log_errors sanitizer reports $sanitizer"
 ((rc == 0)) || fail "uvplugd exit status $rc"
 ((fds_after == fds_before)) || fail "fds $fds_before -> $fds_after"
-awk -v s="$slope" -v m="$RSS_SLOPE_MAX" 'BEGIN { exit !(s <= m) }' ||
-  fail "RSS slope $slope kB/min > $RSS_SLOPE_MAX"
+# Under a minute after warm-up the allocator's first steps dominate the
+# fit: the slope is reported, not judged.
+rss_checked=no
+if ((SECONDS_TOTAL - WARMUP >= 60)); then
+  rss_checked=yes
+  awk -v s="$slope" -v m="$RSS_SLOPE_MAX" 'BEGIN { exit !(s <= m) }' ||
+    fail "RSS slope $slope kB/min > $RSS_SLOPE_MAX"
+fi
 
 # ---- report -------------------------------------------------------------------
 
@@ -364,6 +374,7 @@ awk -v s="$slope" -v m="$RSS_SLOPE_MAX" 'BEGIN { exit !(s <= m) }' ||
   echo "rss_warmup_s=$WARMUP"
   echo "rss_slope_kb_per_min=$slope"
   echo "rss_slope_bound_kb_per_min=$RSS_SLOPE_MAX"
+  echo "rss_slope_checked=$rss_checked"
   echo "rss_samples_fitted=$n_fit"
   echo "rss_series=$rss_series"
   echo "fds_before=$fds_before"
@@ -387,7 +398,7 @@ awk -v s="$slope" -v m="$RSS_SLOPE_MAX" 'BEGIN { exit !(s <= m) }' ||
   echo "sanitizer_reports=$sanitizer"
   echo "exit_status=$rc"
   echo "failures=${#FAILS[@]}"
-  echo "result=$(((${#FAILS[@]})) && echo FAIL || echo PASS)"
+  if ((${#FAILS[@]})); then echo "result=FAIL"; else echo "result=PASS"; fi
 } >"$REPORT"
 
 echo
@@ -395,8 +406,8 @@ echo "== soak ($LABEL): $SECONDS_TOTAL s, 4 producers, $reloads_sent reloads =="
 printf '  events   attempted %s = delivered %s + dropped at stop %s + refused %s\n' \
   "$attempted" "$delivered" "$dropped" "$refused"
 printf '           (EAGAIN retries %s, host remote_refused %s)\n' "$retries" "$h_refused"
-printf '  RSS      %s -> %s kB; after %s s warm-up %s..%s kB, slope %s kB/min (bound %s)\n' \
-  "$rss_start" "$rss_end" "$WARMUP" "$rss_min" "$rss_max" "$slope" "$RSS_SLOPE_MAX"
+printf '  RSS      %s -> %s kB; after %s s warm-up %s..%s kB, slope %s kB/min (bound %s, checked: %s)\n' \
+  "$rss_start" "$rss_end" "$WARMUP" "$rss_min" "$rss_max" "$slope" "$RSS_SLOPE_MAX" "$rss_checked"
 printf '  fds      %s -> %s; maps %s -> %s; threads %s -> %s\n' \
   "$fds_before" "$fds_after" "$maps_before" "$maps_after" "$thr_before" "$thr_after"
 printf '  faults   %s (quarantines %s, panics %s, callback errors %s, restarts %s, log errors %s, sanitizer %s)\n' \
