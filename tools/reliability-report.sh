@@ -49,11 +49,12 @@ alloc_section() {
     echo "not run (no build*/reliability/alloc.txt)"
     return
   fi
-  echo "| scenarios | allocation sites reached | failures injected | UVP_ENOMEM returned | leaks | file |"
-  echo "|---|---|---|---|---|---|"
-  echo "| $(kv "$f" scenarios) | $(kv "$f" alloc_sites_reached) |" \
+  echo "| scenarios | runs | allocation sites reached | sites failed | failures injected | UVP_ENOMEM returned | leaks | tests failed | file |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| $(kv "$f" scenarios) | $(kv "$f" runs) |" \
+    "$(kv "$f" alloc_sites_reached) | $(kv "$f" alloc_sites_failed) |" \
     "$(kv "$f" alloc_failures_injected) | $(kv "$f" enomem_returned) |" \
-    "$(kv "$f" leaks) | \`$f\` ($(when "$f")) |"
+    "$(kv "$f" leaks) | $(kv "$f" tests_failed) | \`$f\` ($(when "$f")) |"
 }
 
 fuzz_section() {
@@ -63,12 +64,12 @@ fuzz_section() {
   for f in build*/reliability/fuzz-*.txt; do
     [[ -f $f ]] || continue
     if ((!any)); then
-      echo "| target | seconds | executions | corpus files | crashes | file |"
-      echo "|---|---|---|---|---|---|"
+      echo "| target | seconds | executions | exec/s | corpus files | crashes | file |"
+      echo "|---|---|---|---|---|---|---|"
       any=1
     fi
     echo "| $(kv "$f" target) | $(kv "$f" seconds) | $(kv "$f" execs) |" \
-      "$(kv "$f" corpus_files) | $(kv "$f" crashes) | \`$f\` ($(when "$f")) |"
+      "$(kv "$f" execs_per_sec) | $(kv "$f" corpus_files) | $(kv "$f" crashes) | \`$f\` ($(when "$f")) |"
   done
   ((any)) || echo "not run (no build*/reliability/fuzz-*.txt)"
 }
@@ -82,9 +83,9 @@ hostile_section() {
     echo "not run (no build*/reliability/hostile.txt)"
     return
   fi
-  echo "| cases | passed | case lines | file |"
-  echo "|---|---|---|---|"
-  echo "| $(kv "$f" cases) | $(kv "$f" passed) |" \
+  echo "| cases | passed | known defects | case lines | file |"
+  echo "|---|---|---|---|---|"
+  echo "| $(kv "$f" cases) | $(kv "$f" passed) | $(kv "$f" known_defects) |" \
     "$(grep -c '^case=' "$f" || true) | \`$f\` ($(when "$f")) |"
 }
 
