@@ -11,7 +11,8 @@
  * foreign id, close (bit 0: from inside the next callback), "hook" (every
  * plugin instance calls back into the fuzzer inside its own callback, which
  * unloads it, unloads another, reloads it, loads a name, closes the host,
- * publishes or cancels), queue work.
+ * publishes or cancels), queue work, watch a pipe (bit 0: twice), write
+ * to it.
  *
  * Checked: destroy exactly once (L1) and never before cancel returns (L1,
  * L2); no callback after cancel or after a one-shot timer's destroy (L3,
@@ -20,12 +21,14 @@
  * is UVP_ESTALE; owned payloads freed exactly once (L8); every accepted post
  * runs or is destroyed exactly once (R4); work: done once, never inside
  * cancel, then destroy (W1-W3, W5); unload inside the own callback (S3) and
- * its name free at once; nothing after a close from a callback (S4); the
+ * its name free at once; fd watches: one per fd (UVP_EBUSY), blocking
+ * again after cancel (D7); nothing after a close from a callback (S4); the
  * host's counters balance (O1-O3: registrations, plugins, work items,
  * published and delivered per topic, refused); close runs every destroy
  * and leaves the loop empty (S2).
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -49,7 +52,7 @@
 
 enum { N_TOPICS = 3, N_SLOTS = 16, N_PLUGINS = 4, MAX_OPS = 256 };
 enum { SRC_LOOP = 0, SRC_REMOTE = 1, N_SRC = 2 };
-enum { KIND_SUB = 1, KIND_TIMER = 2, KIND_WORK = 3 };
+enum { KIND_SUB = 1, KIND_TIMER = 2, KIND_WORK = 3, KIND_FD = 4 };
 
 typedef struct slot {
   int kind; /* 0: never used */
@@ -67,6 +70,7 @@ typedef struct slot {
   atomic_int work_runs; /* work items: runs of work() on the pool */
   bool work_cancelled;  /* cancel returned 0 before done */
   bool done_called;
+  int fds[2]; /* fd watches: a pipe, the read end watched */
 } slot;
 
 typedef struct owned {
@@ -240,9 +244,16 @@ static void callback_entered(void) {
 
 /* ---- operations ---- */
 
+static void close_pipe(slot *s) {
+  if (s->kind != KIND_FD) return;
+  close(s->fds[0]);
+  close(s->fds[1]);
+}
+
 static slot *free_slot(unsigned arg) {
   slot *s = &W.slots[arg % N_SLOTS];
   if (s->kind != 0 && s->destroyed == 0) return NULL; /* still live */
+  close_pipe(s);
   memset(s, 0, sizeof *s);
   return s;
 }
@@ -280,6 +291,8 @@ static void op_cancel(unsigned arg) {
     CHECK(rc == 0);
     s->ended = true;
     CHECK(s->destroyed == 1); /* L1: before cancel returns */
+    if (s->kind == KIND_FD)   /* D7: blocking again, as it was */
+      CHECK(!(fcntl(s->fds[0], F_GETFL) & O_NONBLOCK));
   }
 }
 
@@ -371,6 +384,45 @@ static void op_work(unsigned arg) {
         0);
 }
 
+static int on_fd(uvp_ctx *ctx, int fd, int status, int events, void *ud) {
+  slot *s = ud;
+  CHECK(ctx == W.ctx && fd == s->fds[0] && status == 0);
+  CHECK(events == UVP_FD_READABLE);
+  CHECK(!s->ended && s->destroyed == 0); /* L3 */
+  s->calls++;
+  char buf[64];
+  while (read(fd, buf, sizeof buf) > 0) { /* non-blocking while watched */
+  }
+  callback_entered();
+  if (W.closed_in_cb) return 0;
+  if (s->self_cancel) {
+    s->cancelling = true;
+    CHECK(W.api->cancel(ctx, s->id) == 0);
+    s->ended = true;
+  }
+  return 0;
+}
+
+static void op_fd_watch(unsigned arg) {
+  slot *s = free_slot(arg >> 2);
+  if (s == NULL) return;
+  CHECK(pipe2(s->fds, O_CLOEXEC) == 0); /* blocking, as D7 restores it */
+  s->kind = KIND_FD;
+  s->self_cancel = arg & 0x80;
+  CHECK(W.api->fd_watch(W.ctx, s->fds[0], UVP_FD_READABLE, on_fd, s, on_destroy,
+                        &s->id) == 0);
+  uvp_id again;
+  if (arg & 1) /* one watch per fd and host */
+    CHECK(W.api->fd_watch(W.ctx, s->fds[0], UVP_FD_READABLE, on_fd, s, NULL,
+                          &again) == UVP_EBUSY);
+}
+
+/* Makes a watched (or formerly watched) pipe readable. */
+static void op_fd_write(unsigned arg) {
+  slot *s = &W.slots[arg % N_SLOTS];
+  if (s->kind == KIND_FD) CHECK(write(s->fds[1], "x", 1) == 1);
+}
+
 static void op_run(unsigned arg) {
   for (unsigned i = 0; i <= arg % 4 && !W.closed_in_cb; i++)
     uv_run(&W.loop, UV_RUN_NOWAIT);
@@ -386,7 +438,7 @@ static unsigned plugins_loaded(void) {
 static void check_counts(void) {
   uvp_host_stats hs = {.size = sizeof hs};
   CHECK(uvp_host_get_stats(W.host, &hs) == 0);
-  unsigned subs = 0, timers = 0, works = 0;
+  unsigned subs = 0, timers = 0, works = 0, fds = 0;
   for (int i = 0; i < N_SLOTS; i++) {
     const slot *s = &W.slots[i];
     bool live = s->kind != 0 && s->destroyed == 0;
@@ -394,7 +446,9 @@ static void check_counts(void) {
     subs += live && s->kind == KIND_SUB;
     timers += live && s->kind == KIND_TIMER;
     works += live && s->kind == KIND_WORK;
+    fds += live && s->kind == KIND_FD;
   }
+  CHECK(hs.fd_watches == fds);
   CHECK(hs.work_items == works);
   CHECK(hs.plugins == plugins_loaded());
   CHECK(hs.subscriptions == subs + 2 * plugins_loaded());
@@ -639,6 +693,7 @@ static void teardown(bool close_in_cb) {
   CHECK(W.owned_freed == W.owned_accepted);     /* dropped, still freed */
   CHECK(W.posts_destroyed == W.posts_accepted); /* R4 */
   CHECK(uv_loop_close(&W.loop) == 0);           /* no handle left */
+  for (int i = 0; i < N_SLOTS; i++) close_pipe(&W.slots[i]);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
@@ -656,7 +711,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (n_ops > MAX_OPS) n_ops = MAX_OPS;
   for (size_t i = 0; i < n_ops; i++) {
     unsigned op = data[2 + 2 * i], arg = data[3 + 2 * i];
-    switch (op % 16) {
+    switch (op % 18) {
       case 0:
         op_subscribe(arg);
         break;
@@ -705,6 +760,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         break;
       case 15:
         op_work(arg);
+        break;
+      case 16:
+        op_fd_watch(arg);
+        break;
+      case 17:
+        op_fd_write(arg);
         break;
     }
     if (W.closed_in_cb) break;
