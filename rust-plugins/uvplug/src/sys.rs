@@ -3,10 +3,10 @@
 pub const UVP_ABI_MAJOR: u32 = 1;
 pub const UVP_ABI_MINOR: u32 = 2;
 pub const UVP_VERSION_MAJOR: u32 = 0;
-pub const UVP_VERSION_MINOR: u32 = 1;
+pub const UVP_VERSION_MINOR: u32 = 2;
 pub const UVP_VERSION_PATCH: u32 = 0;
-pub const UVP_VERSION_STRING: &[u8; 6usize] = b"0.1.0\0";
-pub const UVP_VERSION_HEX: u32 = 256;
+pub const UVP_VERSION_STRING: &[u8; 6usize] = b"0.2.0\0";
+pub const UVP_VERSION_HEX: u32 = 512;
 pub const UVP_PLUGIN_MAGIC: u32 = 827348565;
 pub const UVP_PLUGIN_SYMBOL_NAME: &[u8; 22usize] = b"uvp_plugin_descriptor\0";
 pub const UVP_NAME_MAX: u32 = 63;
