@@ -1,4 +1,5 @@
-/* Allocation-failure injection (issue 12): every scenario runs against a
+/* Allocation-failure injection (issue 12, contract B1-B4): every scenario
+ * runs against a
  * host whose allocator (uvp_host_options.allocator) fails its Nth call, for
  * N = 1, 2, ... until a run ends without reaching N. In every run:
  *   - a call that needed the memory returns UVP_ENOMEM, or the documented
