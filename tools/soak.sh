@@ -7,9 +7,13 @@
 # Rust one (rust-plugins/examples/stress-plugin) in mode=publish, both with
 # block=0 and remote_limit = 1024, so the remote queue fills and refuses
 # (UVP_EAGAIN, retried by the producer). Every RELOAD_EVERY seconds a
-# SIGHUP with a changed config reloads counter-b and tap for real; the
-# stress instances and their tallies are never changed, so their counts
-# run for the whole soak. Every second RSS, fds, mappings and threads are
+# SIGHUP with a changed config reloads counter-b and tap for real. Every
+# STRESS_CYCLE seconds stress-c is removed under load by a SIGHUP (its
+# remote closes while its producers post), its final counters are read and
+# checked, and it is added again with the other block= flag (so both
+# UVP_POST_NONBLOCK and UVP_POST_BLOCK producers meet the close); its counts
+# are summed over these generations. stress-rust and the tallies never
+# change, so their counts run for the whole soak. Every second RSS, fds, mappings and threads are
 # read from /proc; /metrics is scraped every 30 s and at the end.
 #
 # At the end a SIGHUP removes both stress instances: their remotes close,
@@ -18,8 +22,9 @@
 # copy them to files. Then the daemon stops with SIGTERM (exit 0 expected).
 #
 # Checks (any failure: exit 1):
-#   C stress    attempted == received + dropped + refused_closed,
-#               destroyed == received + dropped (each post destroyed once)
+#   C stress    per generation: attempted == received + dropped +
+#               refused_closed, destroyed == received + dropped (each post
+#               destroyed once)
 #   Rust stress host's delivered on stress.items == received (it is the
 #               only subscriber), host's published on it <= attempted -
 #               refused_closed (the rest were queued when it stopped)
@@ -36,7 +41,8 @@
 # Plain bash + awk + curl: python3 is not on a fresh Debian 12.
 #
 # Usage: tools/soak.sh BUILD_DIR [seconds]
-#   env: SOAK_SECONDS (600), RELOAD_EVERY (5), WARMUP (60, at most 1/4 of
+#   env: SOAK_SECONDS (600), RELOAD_EVERY (5), STRESS_CYCLE (60),
+#   WARMUP (60, at most 1/4 of
 #   the run), RSS_SLOPE_MAX (kB/min, 64; 16384 under tsan), OUT_DIR
 #   (soak), SOAK_LABEL
 #   (release; tsan adds TSAN_OPTIONS and setarch -R), SOAK_PORT (random)
@@ -45,6 +51,7 @@ set -euo pipefail
 BUILD=${1:?usage: tools/soak.sh BUILD_DIR [seconds]}
 SECONDS_TOTAL=${2:-${SOAK_SECONDS:-600}}
 RELOAD_EVERY=${RELOAD_EVERY:-5}
+STRESS_CYCLE=${STRESS_CYCLE:-60}
 OUT_DIR=${OUT_DIR:-soak}
 LABEL=${SOAK_LABEL:-release}
 # TSan's own memory (shadow, sync objects, history) grows with the events
@@ -89,10 +96,11 @@ trap cleanup EXIT
 
 # ---- config -----------------------------------------------------------------
 
-# write_config PHASE WITH_STRESS: PHASE 0/1 flips counter-b's remote_limit
-# and tap's max_per_sec, so each SIGHUP really reloads those two.
+# write_config PHASE STRESS_C STRESS_RUST: PHASE 0/1 flips counter-b's
+# remote_limit and tap's max_per_sec, so each SIGHUP really reloads those
+# two; STRESS_C is 0 (no stress-c) or 1 + its block= flag; STRESS_RUST 0/1.
 write_config() {
-  local phase=$1 stress=$2 f=$WORK/soak.ini
+  local phase=$1 sc=$2 sr=$3 f=$WORK/soak.ini
   {
     printf '[host]\nlog_level = info\nmetrics_listen = 127.0.0.1:%s\n' "$PORT"
     printf 'restart = on-fault\nfault_policy = quarantine\n'
@@ -110,10 +118,13 @@ write_config() {
     printf 'remote_limit = %s\n\n' $((phase ? 512 : 256))
     printf '[plugin tap]\npath = libtap.so\n'
     printf 'config = topic=ticks max_per_sec=%s\n\n' $((phase ? 2 : 1))
-    if ((stress)); then
+    if ((sc)); then
       printf '[plugin stress-c]\npath = %s\n' "$STRESS_C"
-      printf 'config = producers=2 count=4294967295 mode=post block=0\n'
+      printf 'config = producers=2 count=4294967295 mode=post block=%s\n' \
+        $((sc - 1))
       printf 'remote_limit = 1024\n\n'
+    fi
+    if ((sr)); then
       printf '[plugin stress-rust]\npath = %s\n' "$STRESS_R"
       printf 'config = producers=2 count=4294967295 mode=publish block=0\n'
       printf 'remote_limit = 1024\n'
@@ -161,6 +172,38 @@ wait_tally() {
 
 fail() { FAILS+=("$1"); }
 
+# wait_gone NAME: until a scrape shows no series of instance NAME.
+wait_gone() {
+  for _ in $(seq 120); do
+    sleep 0.5
+    scrape "$WORK/metrics-gone.txt" || continue
+    grep -q "plugin=\"$1\"" "$WORK/metrics-gone.txt" || return 0
+  done
+  return 1
+}
+
+# C_ATT... sum stress-c's counters over its generations (on_init resets
+# them, so each generation is read once it is unloaded and final).
+C_ATT=0 C_RCV=0 C_DES=0 C_REF=0 C_RET=0 C_ORD=0 C_DROP=0 C_GENS=0
+# end_generation: read the unloaded stress-c's final counters, check them
+# and add them up.
+end_generation() {
+  local f=$WORK/tally-c.txt a r d x e o p
+  wait_tally "$f" || { fail "tally-c did not settle"; return; }
+  a=$(tally "$f" attempted) r=$(tally "$f" received) d=$(tally "$f" destroyed)
+  x=$(tally "$f" refused_closed) e=$(tally "$f" retries_eagain)
+  o=$(tally "$f" order_errors) p=$(tally "$f" dropped)
+  C_GENS=$((C_GENS + 1))
+  ((a == r + p + x)) ||
+    fail "stress-c generation $C_GENS: attempted $a != received $r + dropped $p + refused $x"
+  ((d == r + p)) ||
+    fail "stress-c generation $C_GENS: destroyed $d != received $r + dropped $p"
+  ((r > 0)) || fail "stress-c generation $C_GENS: nothing received"
+  C_ATT=$((C_ATT + a)) C_RCV=$((C_RCV + r)) C_DES=$((C_DES + d))
+  C_REF=$((C_REF + x)) C_RET=$((C_RET + e)) C_ORD=$((C_ORD + o))
+  C_DROP=$((C_DROP + p))
+}
+
 # ---- start --------------------------------------------------------------------
 
 RUNNER=()
@@ -171,7 +214,7 @@ fi
 ready=0
 for attempt in 1 2 3 4 5; do
   PORT=${SOAK_PORT:-$((20000 + (RANDOM % 20000)))}
-  write_config 0 1
+  write_config 0 1 1
   "${RUNNER[@]}" "$DAEMON" -c "$WORK/soak.ini" >"$LOG" 2>&1 &
   PID=$!
   for _ in $(seq 240); do
@@ -198,6 +241,8 @@ echo "soak: uvplugd pid $PID on 127.0.0.1:$PORT, $SECONDS_TOTAL s, " \
 FAILS=()
 phase=0
 reloads_sent=0
+c_block=0
+next_cycle=$STRESS_CYCLE
 next_reload=$RELOAD_EVERY
 next_scrape=30
 scrapes=0
@@ -208,10 +253,24 @@ while ((t < SECONDS_TOTAL)); do
   t=$(($(date +%s) - start))
   kill -0 "$PID" 2>/dev/null || { fail "uvplugd died at t=$t s"; break; }
   sample_line "$t" >>"$SAMPLES"
-  if ((t >= next_reload && t < SECONDS_TOTAL)); then
+  if ((t >= next_cycle && t + 10 < SECONDS_TOTAL)); then
+    # A new stress-c generation: remove it (its remote closes under load),
+    # account for it, add it again with the other block= flag.
+    next_cycle=$((next_cycle + STRESS_CYCLE))
+    write_config "$phase" 0 1
+    kill -HUP "$PID"
+    reloads_sent=$((reloads_sent + 1))
+    wait_gone stress-c || fail "stress-c not removed at t=$t s"
+    end_generation
+    c_block=$((1 - c_block))
+    write_config "$phase" $((1 + c_block)) 1
+    kill -HUP "$PID"
+    reloads_sent=$((reloads_sent + 1))
+    next_reload=$(($(date +%s) - start + RELOAD_EVERY))
+  elif ((t >= next_reload && t < SECONDS_TOTAL)); then
     next_reload=$((next_reload + RELOAD_EVERY))
     phase=$((1 - phase))
-    write_config "$phase" 1
+    write_config "$phase" $((1 + c_block)) 1
     kill -HUP "$PID"
     reloads_sent=$((reloads_sent + 1))
   fi
@@ -230,22 +289,14 @@ else
 fi
 read -r _ rss_end fds_after maps_after thr_after < <(tail -1 "$SAMPLES")
 read -r _ rss_start fds_before maps_before thr_before < <(head -1 "$SAMPLES")
-write_config "$phase" 0
+write_config "$phase" 0 0
 kill -HUP "$PID"
-removed=0
-for _ in $(seq 120); do
-  sleep 0.5
-  scrape "$WORK/metrics-final.txt" || continue
-  if ! grep -q 'plugin="stress-' "$WORK/metrics-final.txt"; then
-    removed=1
-    break
-  fi
-done
-((removed)) || fail "stress instances not removed by the final SIGHUP"
-wait_tally "$WORK/tally-c.txt" || fail "tally-c did not settle"
+if ! wait_gone stress-c || ! wait_gone stress-rust; then
+  fail "stress instances not removed by the final SIGHUP"
+fi
+end_generation
 wait_tally "$WORK/tally-rust.txt" || fail "tally-rust did not settle"
 scrape "$WORK/metrics-final.txt" && scrapes=$((scrapes + 1))
-cp "$WORK/tally-c.txt" "$WORK/tc"
 cp "$WORK/tally-rust.txt" "$WORK/tr"
 read -r _ rss_final fds_final maps_final thr_final < <(sample_line end)
 
@@ -260,10 +311,8 @@ M=$WORK/metrics-final.txt
 lab() { # lab NAME LABELS: one labelled sample of the final scrape
   awk -v k="$1{$2}" '$1 == k { v = $2 } END { printf "%.0f\n", v + 0 }' "$M"
 }
-c_att=$(tally "$WORK/tc" attempted) c_rcv=$(tally "$WORK/tc" received)
-c_des=$(tally "$WORK/tc" destroyed) c_ref=$(tally "$WORK/tc" refused_closed)
-c_ret=$(tally "$WORK/tc" retries_eagain) c_ord=$(tally "$WORK/tc" order_errors)
-c_drop=$(tally "$WORK/tc" dropped)
+c_att=$C_ATT c_rcv=$C_RCV c_des=$C_DES c_ref=$C_REF c_ret=$C_RET
+c_ord=$C_ORD c_drop=$C_DROP
 r_att=$(tally "$WORK/tr" attempted) r_rcv=$(tally "$WORK/tr" received)
 r_ref=$(tally "$WORK/tr" refused_closed) r_ret=$(tally "$WORK/tr" retries_eagain)
 r_ord=$(tally "$WORK/tr" order_errors)
@@ -353,6 +402,7 @@ fi
   echo "balance=$((attempted - delivered - dropped - refused))"
   echo "eagain_retries=$retries"
   echo "host_remote_refused=$h_refused"
+  echo "c_generations=$C_GENS"
   echo "c_attempted=$c_att"
   echo "c_received=$c_rcv"
   echo "c_destroyed=$c_des"
