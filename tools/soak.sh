@@ -43,7 +43,7 @@
 # Usage: tools/soak.sh BUILD_DIR [seconds]
 #   env: SOAK_SECONDS (600), RELOAD_EVERY (5), STRESS_CYCLE (60),
 #   WARMUP (60, at most 1/4 of
-#   the run), RSS_SLOPE_MAX (kB/min, 64; 16384 under tsan), OUT_DIR
+#   the run), RSS_SLOPE_MAX (kB/min, 64; 32768 under tsan), OUT_DIR
 #   (soak), SOAK_LABEL
 #   (release; tsan adds TSAN_OPTIONS and setarch -R), SOAK_PORT (random)
 set -euo pipefail
@@ -57,7 +57,7 @@ LABEL=${SOAK_LABEL:-release}
 # TSan's own memory (shadow, sync objects, history) grows with the events
 # it sees, several MB a minute here: under TSan the bound only catches a
 # runaway, the release run is the one that shows RSS flat.
-if [[ $LABEL == tsan ]]; then RSS_SLOPE_MAX=${RSS_SLOPE_MAX:-16384}; fi
+if [[ $LABEL == tsan ]]; then RSS_SLOPE_MAX=${RSS_SLOPE_MAX:-32768}; fi
 RSS_SLOPE_MAX=${RSS_SLOPE_MAX:-64}
 WARMUP=${WARMUP:-60}
 if ((WARMUP * 4 > SECONDS_TOTAL)); then WARMUP=$((SECONDS_TOTAL / 4)); fi
@@ -182,6 +182,17 @@ wait_gone() {
   return 1
 }
 
+# wait_present NAME: until a scrape shows instance NAME running.
+wait_present() {
+  for _ in $(seq 120); do
+    sleep 0.5
+    scrape "$WORK/metrics-gone.txt" || continue
+    grep -q "^uvplug_instance_status{plugin=\"$1\",status=\"running\"} 1" \
+      "$WORK/metrics-gone.txt" && return 0
+  done
+  return 1
+}
+
 # C_ATT... sum stress-c's counters over its generations (on_init resets
 # them, so each generation is read once it is unloaded and final).
 C_ATT=0 C_RCV=0 C_DES=0 C_REF=0 C_RET=0 C_ORD=0 C_DROP=0 C_GENS=0
@@ -207,8 +218,12 @@ end_generation() {
 # ---- start --------------------------------------------------------------------
 
 RUNNER=()
+# die_after_fork=0: a SIGHUP that adds stress-c checks it in a forked child
+# of the (multi-threaded) daemon, and its on_start starts threads there,
+# which TSan refuses by default ("starting new threads after multi-threaded
+# fork is not supported"): every such reload would be rejected.
 if [[ $LABEL == tsan ]]; then
-  export TSAN_OPTIONS="halt_on_error=0 exitcode=66 log_path=$WORK/sanitizer"
+  export TSAN_OPTIONS="halt_on_error=0 exitcode=66 die_after_fork=0 log_path=$WORK/sanitizer"
   command -v setarch >/dev/null && RUNNER=(setarch "$(uname -m)" -R)
 fi
 ready=0
@@ -242,6 +257,7 @@ FAILS=()
 phase=0
 reloads_sent=0
 c_block=0
+c_live=1 # stress-c is loaded (a failed re-add ends the cycling)
 next_cycle=$STRESS_CYCLE
 next_reload=$RELOAD_EVERY
 next_scrape=30
@@ -253,7 +269,7 @@ while ((t < SECONDS_TOTAL)); do
   t=$(($(date +%s) - start))
   kill -0 "$PID" 2>/dev/null || { fail "uvplugd died at t=$t s"; break; }
   sample_line "$t" >>"$SAMPLES"
-  if ((t >= next_cycle && t + 10 < SECONDS_TOTAL)); then
+  if ((c_live && t >= next_cycle && t + 10 < SECONDS_TOTAL)); then
     # A new stress-c generation: remove it (its remote closes under load),
     # account for it, add it again with the other block= flag.
     next_cycle=$((next_cycle + STRESS_CYCLE))
@@ -266,11 +282,18 @@ while ((t < SECONDS_TOTAL)); do
     write_config "$phase" $((1 + c_block)) 1
     kill -HUP "$PID"
     reloads_sent=$((reloads_sent + 1))
+    if ! wait_present stress-c; then
+      # Its counters stay those of the generation just read: stop here so
+      # that none is counted twice, and keep stress-c out of the config.
+      fail "stress-c not added again at t=$t s (see the log)"
+      c_live=0
+      write_config "$phase" 0 1
+    fi
     next_reload=$(($(date +%s) - start + RELOAD_EVERY))
   elif ((t >= next_reload && t < SECONDS_TOTAL)); then
     next_reload=$((next_reload + RELOAD_EVERY))
     phase=$((1 - phase))
-    write_config "$phase" $((1 + c_block)) 1
+    write_config "$phase" $((c_live ? 1 + c_block : 0)) 1
     kill -HUP "$PID"
     reloads_sent=$((reloads_sent + 1))
   fi
@@ -294,7 +317,7 @@ kill -HUP "$PID"
 if ! wait_gone stress-c || ! wait_gone stress-rust; then
   fail "stress instances not removed by the final SIGHUP"
 fi
-end_generation
+((c_live)) && end_generation
 wait_tally "$WORK/tally-rust.txt" || fail "tally-rust did not settle"
 scrape "$WORK/metrics-final.txt" && scrapes=$((scrapes + 1))
 cp "$WORK/tally-rust.txt" "$WORK/tr"
