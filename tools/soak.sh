@@ -218,12 +218,10 @@ end_generation() {
 # ---- start --------------------------------------------------------------------
 
 RUNNER=()
-# die_after_fork=0: a SIGHUP that adds stress-c checks it in a forked child
-# of the (multi-threaded) daemon, and its on_start starts threads there,
-# which TSan refuses by default ("starting new threads after multi-threaded
-# fork is not supported"): every such reload would be rejected.
+# The reload check runs in a spawned uvplugd --check-one (not a fork of
+# the multi-threaded daemon), so TSan's default die_after_fork stays on.
 if [[ $LABEL == tsan ]]; then
-  export TSAN_OPTIONS="halt_on_error=0 exitcode=66 die_after_fork=0 log_path=$WORK/sanitizer"
+  export TSAN_OPTIONS="halt_on_error=0 exitcode=66 log_path=$WORK/sanitizer"
   command -v setarch >/dev/null && RUNNER=(setarch "$(uname -m)" -R)
 fi
 ready=0

@@ -1,27 +1,39 @@
-/* Checking a plugin before it runs: open, verify and load it in a forked
- * child with a host of its own, so that a constructor that crashes, aborts
- * or hangs costs the child, not the daemon (like `nginx -t`, but per
+/* Checking a plugin before it runs: open, verify and load it in a child
+ * process with a host of its own, so that a constructor that crashes,
+ * aborts or hangs costs the child, not the daemon (like `nginx -t`, but per
  * plugin). Used by --check for every plugin and by SIGHUP for the plugins
  * a new config adds or changes.
  *
- *   parent ── fork ──► child: new loop, new host, uvp_host_load ── _exit
- *      │◄──── pipe: "why" on failure ──────┘
+ * The child is uvplugd itself, spawned afresh (posix_spawn of
+ * /proc/self/exe with --check-one), not a bare fork: the running daemon
+ * has the threads of its plugins, and running plugin code in a fork of a
+ * multi-threaded process is undefined (a lock another thread held at the
+ * fork stays held forever in the child).
+ *
+ *   parent ── posix_spawn ──► uvplugd --check-one: new loop, new host,
+ *      │                       uvp_host_load ── exit
+ *      │◄──── pipe (its fd 3): "why" on failure ──┘
  *      └── waitpid: exit 0 ok, 1 refused (why), signal N: crashed
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* strsignal; environ */
 
 #include <errno.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+extern char **environ;
+
 #include "daemon.h"
 
 /* How long a child may take to load one plugin. */
 #define UVPD_CHECK_TIMEOUT_S 10
+/* The child's end of the pipe. */
+#define UVPD_CHECK_FD 3
 
 /* Plugins' own warnings and errors are worth seeing in the child (a bad
  * config says why); their info lines (a counter's "seen 0 events" when it
@@ -60,15 +72,10 @@ static void report_descriptor(uvp_host *host, const uvpd_plugin_conf *pc,
   write_all(fd, msg, n > 0 ? (size_t)n : 0);
 }
 
-/* The child: never returns. */
-static void child_main(const uvpd_config *cfg, const uvpd_plugin_conf *pc,
-                       int fd) {
-  /* The parent's libuv signal handlers write to its signal pipe. */
-  int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD, SIGALRM};
-  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-    signal(sigs[i], SIG_DFL);
+/* The child: loads pc into a host of its own, reports on fd; exit code. */
+static int check_in_child(const uvpd_config *cfg, const uvpd_plugin_conf *pc,
+                          int fd) {
   alarm(UVPD_CHECK_TIMEOUT_S);
-
   uv_loop_t loop;
   uvp_host *host = NULL;
   uvp_host_options ho = UVP_HOST_OPTIONS_INIT;
@@ -76,13 +83,13 @@ static void child_main(const uvpd_config *cfg, const uvpd_plugin_conf *pc,
   ho.log_level = UVP_LOG_WARN;
   if (uv_loop_init(&loop) != 0 || uvp_host_new(&loop, &ho, &host) != 0) {
     write_all(fd, "cannot create a host", 20);
-    _exit(1);
+    return 1;
   }
   uvp_load_options lo = uvpd_load_options(cfg, pc);
   int rc = uvp_host_load(host, pc->resolved, pc->name, pc->config, &lo);
   if (rc == 0) {
     report_descriptor(host, pc, fd);
-    _exit(0);
+    return 0;
   }
   int status;
   const char *why = NULL;
@@ -91,7 +98,69 @@ static void child_main(const uvpd_config *cfg, const uvpd_plugin_conf *pc,
   char msg[1200];
   int n = snprintf(msg, sizeof msg, "%s (%s)", why, uvp_err_name(rc));
   write_all(fd, msg, n > 0 ? (size_t)n : 0);
-  _exit(1);
+  return 1;
+}
+
+/* uvplugd --check-one STRICT SHA256|"" REMOTE_LIMIT PATH NAME|"" CONFIG:
+ * what check_in_child needs, as uvpd_check_plugin passes it. The process
+ * ends right after, with _exit: the host is not closed, since nothing of
+ * the plugin may run beyond its load. */
+int uvpd_check_one_main(int argc, char **argv) {
+  if (argc != 8) {
+    fprintf(stderr, "uvplugd: --check-one is internal to uvplugd\n");
+    return UVPD_EXIT_USAGE;
+  }
+  dlog_open(UVPD_TARGET_STDERR, UVP_LOG_WARN);
+  uvpd_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.unsafe_loading = strcmp(argv[2], "1") != 0;
+  uvpd_plugin_conf pc;
+  memset(&pc, 0, sizeof pc);
+  pc.has_sha256 = argv[3][0] != '\0';
+  if (pc.has_sha256 && uvpd_parse_sha256(argv[3], pc.sha256) != 0) return 1;
+  pc.remote_limit = (uint32_t)strtoul(argv[4], NULL, 10);
+  pc.resolved = argv[5];
+  pc.name = argv[6][0] != '\0' ? argv[6] : NULL;
+  pc.config = argv[7];
+  int rc = check_in_child(&cfg, &pc, UVPD_CHECK_FD);
+  fflush(stderr);
+  _exit(rc); /* not exit(): no atexit, no leak check of the open host */
+}
+
+/* Spawns `uvplugd --check-one ...` for pc with the pipe's write end as its
+ * fd 3 and the daemon's signal handlers back to their defaults. */
+static int spawn_check(const uvpd_config *cfg, const uvpd_plugin_conf *pc,
+                       const int p[2], pid_t *pid) {
+  char sha[65] = "", strict[2] = {cfg->unsafe_loading ? '0' : '1', '\0'};
+  char limit[16];
+  for (int i = 0; pc->has_sha256 && i < 32; i++)
+    snprintf(sha + 2 * i, 3, "%02x", pc->sha256[i]);
+  snprintf(limit, sizeof limit, "%u", (unsigned)pc->remote_limit);
+  char *args[] = {"uvplugd",
+                  "--check-one",
+                  strict,
+                  sha,
+                  limit,
+                  pc->resolved,
+                  pc->name ? pc->name : "",
+                  pc->config,
+                  NULL};
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t at;
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addclose(&fa, p[0]);
+  posix_spawn_file_actions_adddup2(&fa, p[1], UVPD_CHECK_FD);
+  posix_spawnattr_init(&at);
+  posix_spawnattr_setsigdefault(&at, &all);
+  posix_spawnattr_setsigmask(&at, &none);
+  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  int rc = posix_spawn(pid, "/proc/self/exe", &fa, &at, args, environ);
+  posix_spawnattr_destroy(&at);
+  posix_spawn_file_actions_destroy(&fa);
+  return rc;
 }
 
 static void read_reason(int fd, char *why, size_t whylen) {
@@ -113,16 +182,13 @@ int uvpd_check_plugin(const uvpd_config *cfg, const uvpd_plugin_conf *pc,
     return -1;
   }
   fflush(stderr);
-  pid_t pid = fork();
-  if (pid < 0) {
-    snprintf(why, whylen, "fork: %s", strerror(errno));
+  pid_t pid;
+  int err = spawn_check(cfg, pc, p, &pid);
+  if (err != 0) {
+    snprintf(why, whylen, "cannot start the check: %s", strerror(err));
     close(p[0]);
     close(p[1]);
     return -1;
-  }
-  if (pid == 0) {
-    close(p[0]);
-    child_main(cfg, pc, p[1]);
   }
   close(p[1]);
   read_reason(p[0], why, whylen);

@@ -104,7 +104,7 @@ static int parse_fault(const char *v, int *out) {
   return -1;
 }
 
-static int parse_sha256(const char *v, uint8_t out[32]) {
+int uvpd_parse_sha256(const char *v, uint8_t out[32]) {
   if (strlen(v) != 64) return -1;
   for (int i = 0; i < 32; i++) {
     unsigned b;
@@ -216,7 +216,7 @@ static const char *plugin_value(uvpd_plugin_conf *p, int k, const char *v) {
     case 3:
       return parse_bool(v, &p->enabled) ? "yes or no" : NULL;
     case 4:
-      if (parse_sha256(v, p->sha256)) return "64 hexadecimal digits";
+      if (uvpd_parse_sha256(v, p->sha256)) return "64 hexadecimal digits";
       p->has_sha256 = 1;
       return NULL;
     case 5:

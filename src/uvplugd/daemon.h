@@ -165,11 +165,16 @@ int uvpd_hash_file(const char *path, uint8_t out[32]);
 uvp_load_options uvpd_load_options(const uvpd_config *cfg,
                                    const uvpd_plugin_conf *pc);
 
+/* 64 hexadecimal digits into 32 bytes; 0, or -1 for anything else. */
+int uvpd_parse_sha256(const char *v, uint8_t out[32]);
+
 /* ---- check.c ---- */
-/* Open, verify and load pc in a child process with its own host.
- * Returns 0, or -1 with a reason in why. */
+/* Open, verify and load pc in a new process (uvplugd itself, spawned with
+ * --check-one) with its own host. Returns 0, or -1 with a reason in why. */
 int uvpd_check_plugin(const uvpd_config *cfg, const uvpd_plugin_conf *pc,
                       char *why, size_t whylen);
+/* The spawned side: `uvplugd --check-one ARGS`; returns the exit code. */
+int uvpd_check_one_main(int argc, char **argv);
 /* --check: every plugin of cfg; prints each problem; returns an exit code. */
 int uvpd_check_all(const uvpd_config *cfg);
 

@@ -274,6 +274,8 @@ static int run(uvpd *d) {
 
 int main(int argc, char **argv) {
   static uvpd d; /* static: signal paths and the metrics view point in */
+  if (argc > 1 && strcmp(argv[1], "--check-one") == 0)
+    return uvpd_check_one_main(argc, argv); /* check.c's child */
   int rc = uvpd_cli_parse(argc, argv, &d.cli);
   if (rc >= 0) return rc;
   dlog_open(UVPD_TARGET_STDERR,
