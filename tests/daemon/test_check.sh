@@ -19,13 +19,16 @@ path = good.so
 sha256 = $sum
 [plugin b]
 path = good.so
-config = in=ticks
+config = in=ticks cmdline=1
 INI
 rc=0
 "$UVPLUGD" --check -c "$T/good.ini" >"$T/good.log" 2>&1 || rc=$?
 DAEMON_LOG="$T/good.log"
 assert_eq "--check of a good config" 0 "$rc"
 grep -qF "check: 2 plugin(s) checked, 0 problem(s)" "$T/good.log" || fail "no summary"
+# The plugin ran in a freshly started uvplugd, not in a fork of this one.
+grep -qE "b: probe: cmdline [^ ]*uvplugd --check-one 1  0 $T/p/good.so b in=ticks cmdline=1" "$T/good.log" ||
+  fail "the check did not run in a spawned uvplugd --check-one"
 
 cat >"$T/bad.ini" <<INI
 [host]

@@ -12,6 +12,8 @@
  *   stop_sleep_ms=N  block N ms in on_stop (a slow shutdown)
  *   work_ms=N      at start, queue work that sleeps N ms on the pool (an
  *                  unload then drains it: the loop runs meanwhile)
+ *   cmdline=1      log "probe: cmdline ARGV..." (its process's command
+ *                  line, from /proc/self/cmdline) at warn level in on_init
  *   say=TEXT       log TEXT (the rest of the config, as is) at start
  *
  * Every destroy logs "probe: destroy"; on_unload logs nothing (ctx gone).
@@ -85,6 +87,20 @@ static int on_tick(uvp_ctx *ctx, void *user_data) {
   return rc;
 }
 
+/* "probe: cmdline uvplugd --check-one ...": which process runs on_init. */
+static void log_cmdline(probe *p) {
+  char line[512] = "probe: cmdline";
+  size_t n = strlen(line);
+  FILE *f = fopen("/proc/self/cmdline", "r");
+  if (f == NULL) return;
+  int c;
+  line[n++] = ' ';
+  while (n + 1 < sizeof line && (c = fgetc(f)) != EOF)
+    line[n++] = c == '\0' ? ' ' : (char)c;
+  fclose(f);
+  p->api->log(p->ctx, UVP_LOG_WARN, line, n);
+}
+
 static int token(probe *p, const char *k, const char *v, size_t vlen) {
   char buf[128];
   uvp_topic t;
@@ -117,6 +133,7 @@ static int token(probe *p, const char *k, const char *v, size_t vlen) {
   }
   if (strcmp(k, "debug") == 0)
     return p->api->log(p->ctx, UVP_LOG_DEBUG, "probe: a debug line", 19), 0;
+  if (strcmp(k, "cmdline") == 0) return log_cmdline(p), 0;
   if (strcmp(k, "saylen") == 0) {
     size_t n = strtoul(buf, NULL, 10);
     char *line = malloc(n + 1);
