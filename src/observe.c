@@ -54,6 +54,7 @@ int uvp_host_get_stats(uvp_host *host, uvp_host_stats *out) {
       .queue_high_water = host->queue_high_water,
       .queue_refused = host->queue_refused,
       .slow_callbacks = host->slow_callbacks,
+      .remote_dropped = host->remote_dropped,
   };
   for (uint32_t i = 0; i < host->norder; i++) {
     unsigned state = host->order[i]->state;

@@ -490,6 +490,8 @@ static int run_cell(uvp_host *h, uvp_ctx *ctx, bool live, cell *c) {
     ctx->errors++; /* a topic of no host of ours: dropped and counted */
   else if (live)   /* O1: accepted on the topic when the loop takes it */
     uvp__topic_get(&h->topics, c->topic)->published++;
+  else
+    h->remote_dropped++; /* R4: its owner stopped; nothing to destroy */
   if (c->kind == CELL_PUB_COPY) uvp__free(&h->alloc, c->u.data);
   return 0;
 }

@@ -84,6 +84,7 @@ static const field host_stats[] = {
     FIELD(uvp_host_stats, published),
     FIELD(uvp_host_stats, delivered),
     FIELD(uvp_host_stats, slow_callbacks),
+    FIELD(uvp_host_stats, remote_dropped),
 };
 
 static const field topic_stats[] = {

@@ -384,6 +384,7 @@ struct uvp_host {
   uvp__span span;
   uint64_t slow_ns; /* opts.slow_callback_ms in ns; 0: watchdog off */
   uint64_t slow_callbacks;
+  uint64_t remote_dropped; /* remote publishes dropped at stop (R4) */
   /* opts.allocator's copy (opts.allocator = &alloc); last, with the cold
    * fields: the tables above hold pointers to it for their growth. */
   uvp_allocator alloc;

@@ -274,6 +274,9 @@ typedef struct uvp_host_stats {
   uint64_t delivered;
   /* of every plugin, unloaded ones included, and of the embedder's ctx */
   uint64_t slow_callbacks;
+  /* Remote publishes accepted but still queued when their plugin stopped
+   * or the host closed: dropped undelivered (R4), counted here. */
+  uint64_t remote_dropped;
 } uvp_host_stats;
 
 /* Per-topic counters, size-prefixed (set size before the call). */

@@ -285,6 +285,9 @@ static void render_host(sb *b, uvp_host *host) {
   scalar(b, "uvplug_remote_refused_total", "counter",
          "Cross-thread posts and publishes refused with UVP_EAGAIN.",
          hs.remote_refused);
+  scalar(b, "uvplug_remote_dropped_total", "counter",
+         "Remote publishes still queued when their plugin stopped (R4).",
+         hs.remote_dropped);
   scalar(b, "uvplug_published_total", "counter",
          "Events accepted on every topic.", hs.published);
   scalar(b, "uvplug_delivered_total", "counter",

@@ -269,6 +269,41 @@ START_TEST(unload_while_posting) {
 }
 END_TEST
 
+/* R4, O1: publishes queued when the plugin stops are dropped undelivered and
+ * counted in remote_dropped, so that every attempt is accounted for:
+ * attempted = received + dropped + refused with UVP_ECLOSED. */
+START_TEST(unload_while_publishing) {
+  const char *path = stress_paths[_i];
+  uvp_host_options ho = UVP_HOST_OPTIONS_INIT;
+  ho.remote_capacity = 1024;
+  uvt_fx fx;
+  uvt_fx_init(&fx, &ho);
+  const int producers = 4, count = 1000000;
+  unloader u = {&fx, 0, 2000, 1, 0, -1};
+  ck_assert_int_eq(
+      fx.api->timer_start(fx.ctx, 1, 1, unload_timer, &u, NULL, &u.timer), 0);
+  char config[128];
+  snprintf(config, sizeof config, "producers=%d count=%d mode=publish block=0",
+           producers, count);
+  load_stress(&fx, path, config, NULL);
+  ck_assert_msg(uvt_run_until_int(&fx, &u.fired, 1), "unload never fired");
+  gone_arg g = {&fx, "stress"};
+  ck_assert_msg(uvt_run_until(&fx, plugin_gone, &g, 100000),
+                "stress did not finish unloading");
+  report r = read_report(path);
+  uvp_host_stats hs;
+  memset(&hs, 0, sizeof hs);
+  hs.size = sizeof hs;
+  ck_assert_int_eq(uvp_host_get_stats(fx.host, &hs), 0);
+  ck_assert_uint_eq(r.attempted,
+                    r.received + hs.remote_dropped + r.refused_closed);
+  ck_assert_uint_le(hs.remote_dropped, ho.remote_capacity);
+  ck_assert_uint_eq(r.refused_closed, (uint64_t)producers);
+  ck_assert_uint_eq(r.order_errors, 0);
+  uvt_fx_close(&fx);
+}
+END_TEST
+
 /* ---- embedder remote --------------------------------------------------- */
 
 typedef struct mark {
@@ -524,6 +559,7 @@ static Suite *remote_suite(void) {
   tc = tcase_create("unload");
   tcase_set_timeout(tc, big);
   tcase_add_loop_test(tc, unload_while_posting, 0, NPATHS);
+  tcase_add_loop_test(tc, unload_while_publishing, 0, NPATHS);
   suite_add_tcase(s, tc);
 
   tc = uvt_tcase(s, "embedder");
