@@ -1,5 +1,5 @@
-/* fuzz_config: fuzzed bytes as uvplugd's config file, through the daemon's
- * own parser and checks: uvpd_config_load (its line reader, libinih, the
+/* fuzz_config (contract B12): fuzzed bytes as uvplugd's config file,
+ * through the daemon's own parser and checks: uvpd_config_load (its line reader, libinih, the
  * key and value checks, "[plugin X] has no path", the relative plugin_dir),
  * plus "-p SPEC" lines as command-line plugins (uvpd_config_add_spec),
  * then what start-up and SIGHUP do with the result: uvpd_config_resolve,

@@ -1,5 +1,6 @@
-/* fuzz_desc: fuzzed bytes as a plugin descriptor, through the loader's own
- * validation (uvp__desc_read: symbol size, magic, ABI major, size, fields)
+/* fuzz_desc (contract B11): fuzzed bytes as a plugin descriptor, through
+ * the loader's own validation (uvp__desc_read: symbol size, magic, ABI
+ * major, size, fields)
  * and its error record (uvp__load_done: the host's last load error).
  *
  * Input: [ctl][path_len][name_len][path bytes][name bytes][descriptor bytes]

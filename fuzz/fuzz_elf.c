@@ -1,5 +1,6 @@
-/* fuzz_elf: fuzzed bytes as the first bytes of a plugin file, through the
- * checks the loader runs before any mapping (A11): uvp__plugfile_open
+/* fuzz_elf (contract B11): fuzzed bytes as the first bytes of a plugin
+ * file, through the checks the loader runs before any mapping (A11):
+ * uvp__plugfile_open
  * (O_PATH, fstat, reopen) and uvp__elf_check (magic, class, byte order,
  * machine, ET_DYN, the PIE flag in the dynamic section). The file is a
  * memfd named by its /proc/self/fd path; nothing fuzzed is ever dlopened.

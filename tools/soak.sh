@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tools/soak.sh: the soak of issue 12 (make soak, make soak-tsan).
+# tools/soak.sh: the soak of issue 12 (make soak, make soak-tsan); checks
+# contract B13 (every post and publish accounted for) and B14 (flat RSS, fds).
 #
 # Runs the real uvplugd with the Rust example plugins (ticker, counter-a,
 # counter-b, tap) and the two stress plugins, 2 producer threads each

@@ -1,5 +1,5 @@
-/* Regressions found by the fuzzers (fuzz/, issue 12), each with the input
- * that found it in fuzz/corpus/<target>/.
+/* Regressions found by the fuzzers (fuzz/, issue 12; contract B10), each
+ * with the input that found it in fuzz/corpus/<target>/.
  *
  * fuzz_api, fuzz/corpus/api/hook_unload_load_again: uvp_host_unload
  * called inside the plugin's own callback returned 0 (S3: the unload
