@@ -1,11 +1,11 @@
 /* fuzz_config (contract B12): fuzzed bytes as uvplugd's config file,
- * through the daemon's own parser and checks: uvpd_config_load (its line reader, libinih, the
- * key and value checks, "[plugin X] has no path", the relative plugin_dir),
- * plus "-p SPEC" lines as command-line plugins (uvpd_config_add_spec),
- * then what start-up and SIGHUP do with the result: uvpd_config_resolve,
- * uvpd_load_options, uvpd_plugin_conf_copy / _same, uvpd_config_free.
- * The file is a memfd named by its /proc/self/fd path. Log lines are
- * formatted and written (run with -close_fd_mask=2 to drop them).
+ * through the daemon's own parser and checks: uvpd_config_load (its line
+ * reader, libinih, the key and value checks, "[plugin X] has no path", the
+ * relative plugin_dir), plus "-p SPEC" lines as command-line plugins
+ * (uvpd_config_add_spec), then what start-up and SIGHUP do with the result:
+ * uvpd_config_resolve, uvpd_load_options, uvpd_plugin_conf_copy / _same,
+ * uvpd_config_free. The file is a memfd named by its /proc/self/fd path. Log
+ * lines are formatted and written (run with -close_fd_mask=2 to drop them).
  */
 #define _GNU_SOURCE /* memfd_create */
 #include <stdint.h>
