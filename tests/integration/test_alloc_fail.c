@@ -1,6 +1,7 @@
 /* Allocation-failure injection (issue 12, contract B1-B4): every scenario
- * runs against a host whose allocator (uvp_host_options.allocator) fails its Nth call, for
- * N = 1, 2, ... until a run ends without reaching N. In every run:
+ * runs against a host whose allocator (uvp_host_options.allocator) fails its
+ * Nth call, for N = 1, 2, ... until a run ends without reaching N. In every
+ * run:
  *   - a call that needed the memory returns UVP_ENOMEM, or the documented
  *     outcome (a plugin's on_init that c.hits UVP_ENOMEM: UVP_EINIT, A9), and
  *     the same call made again succeeds: the failure left nothing behind;
