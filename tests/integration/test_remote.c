@@ -270,8 +270,8 @@ START_TEST(unload_while_posting) {
 END_TEST
 
 /* R4, O1, B13: publishes queued when the plugin stops are dropped
- * undelivered and counted in remote_dropped, so that every attempt is accounted for:
- * attempted = received + dropped + refused with UVP_ECLOSED. */
+ * undelivered and counted in remote_dropped, so that every attempt is accounted
+ * for: attempted = received + dropped + refused with UVP_ECLOSED. */
 START_TEST(unload_while_publishing) {
   const char *path = stress_paths[_i];
   uvp_host_options ho = UVP_HOST_OPTIONS_INIT;
