@@ -1,5 +1,6 @@
-# The config file: every error names the file and line and what was
-# expected; unknown keys and sections are refused; all errors in one run.
+# The config file (B12 on hand-made inputs; fuzz_config on any): every
+# error names the file and line and what was expected; unknown keys and
+# sections are refused; all errors in one run.
 . "$(dirname "$0")/lib.sh"
 
 cfg="$T/bad.ini"

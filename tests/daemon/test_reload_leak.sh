@@ -1,6 +1,7 @@
-# A hundred SIGHUPs in a row, each reloading one instance (its config
-# alternates) and checking it in a child first, leave the daemon's fds and
-# mappings exactly as they were and its RSS within a bound.
+# B14 under reloads (make soak checks it under full load): a hundred
+# SIGHUPs in a row, each reloading one instance (its config alternates) and
+# checking it in a child first, leave the daemon's fds and mappings exactly
+# as they were and its RSS within a bound.
 . "$(dirname "$0")/lib.sh"
 
 conf() {

@@ -1,6 +1,7 @@
-/* Why a load is refused (A1, A2, A11, A12, A15, A16): one status per
- * cause through uvp_host_load, one log line naming the file, the same text
- * from uvp_host_load_error; special files refused without blocking; paths
+/* Why a load is refused (A1, A2, A11, A12, A15, A16; B11 on hand-made
+ * inputs, fuzz_desc and fuzz_elf on any): one status per cause through
+ * uvp_host_load, one log line naming the file, the same text from
+ * uvp_host_load_error; special files refused without blocking; paths
  * without '/' never searched on the library path; log lines escaped and
  * cut in the middle.
  */
