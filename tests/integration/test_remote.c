@@ -224,38 +224,48 @@ static int unload_timer(uvp_ctx *ctx, void *user_data) {
   return u->fx->api->cancel(ctx, u->timer); /* L2: from its own callback */
 }
 
+/* Loads the stress plugin with UNLOAD_PRODUCERS non-blocking producers of
+ * UNLOAD_COUNT items each (mode "post" or "publish") against a small inbox,
+ * unloads it mid-stream from a timer (after u->after_posts items) and runs
+ * until it is gone. fx stays open for the caller's checks. */
+enum { UNLOAD_PRODUCERS = 4, UNLOAD_COUNT = 1000000, UNLOAD_CAPACITY = 1024 };
+
+static report unload_mid_stream(uvt_fx *fx, const char *path, const char *mode,
+                                unloader *u) {
+  uvp_host_options ho = UVP_HOST_OPTIONS_INIT;
+  ho.remote_capacity = UNLOAD_CAPACITY;
+  uvt_fx_init(fx, &ho);
+  *u = (unloader){fx, 0, 2000, 1, 0, -1};
+  ck_assert_int_eq(
+      fx->api->timer_start(fx->ctx, 1, 1, unload_timer, u, NULL, &u->timer), 0);
+  char config[128];
+  snprintf(config, sizeof config, "producers=%d count=%d mode=%s block=0",
+           UNLOAD_PRODUCERS, UNLOAD_COUNT, mode);
+  load_stress(fx, path, config, NULL);
+  ck_assert_msg(uvt_run_until_int(fx, &u->fired, 1), "unload never fired");
+  ck_assert_int_eq(u->unload_rc, 0);
+  gone_arg g = {fx, "stress"};
+  ck_assert_msg(uvt_run_until(fx, plugin_gone, &g, 100000),
+                "stress did not finish unloading");
+  return read_report(path);
+}
+
 /* R4, R3: every attempted post was delivered (callback ran), dropped
  * (queued when the plugin stopped: destroy ran, callback did not) or
  * refused with UVP_ECLOSED (the thread kept it). */
 START_TEST(unload_while_posting) {
   const char *path = stress_paths[_i];
-  uvp_host_options ho = UVP_HOST_OPTIONS_INIT;
-  ho.remote_capacity = 1024;
   uvt_fx fx;
-  uvt_fx_init(&fx, &ho);
-  const int producers = 4, count = 1000000;
-  unloader u = {&fx, 0, 2000, 1, 0, -1};
-  ck_assert_int_eq(
-      fx.api->timer_start(fx.ctx, 1, 1, unload_timer, &u, NULL, &u.timer), 0);
-  char config[128];
-  snprintf(config, sizeof config, "producers=%d count=%d mode=post block=0",
-           producers, count);
-  load_stress(&fx, path, config, NULL);
-  ck_assert_msg(uvt_run_until_int(&fx, &u.fired, 1), "unload never fired");
-  ck_assert_int_eq(u.unload_rc, 0);
-  gone_arg g = {&fx, "stress"};
-  ck_assert_msg(uvt_run_until(&fx, plugin_gone, &g, 100000),
-                "stress did not finish unloading");
-
-  report r = read_report(path);
-  const uint64_t total = (uint64_t)producers * (uint64_t)count;
+  unloader u;
+  report r = unload_mid_stream(&fx, path, "post", &u);
+  const uint64_t total = (uint64_t)UNLOAD_PRODUCERS * UNLOAD_COUNT;
   ck_assert_uint_gt(r.received, u.after_posts);
   ck_assert_uint_lt(r.received, total); /* it really stopped mid-stream */
   ck_assert_uint_eq(r.attempted, r.received + r.dropped + r.refused_closed);
   ck_assert_uint_eq(r.destroyed, r.received + r.dropped);
-  ck_assert_uint_le(r.dropped, ho.remote_capacity);
+  ck_assert_uint_le(r.dropped, UNLOAD_CAPACITY);
   /* No producer could finish 1,000,000 items: each was refused once. */
-  ck_assert_uint_eq(r.refused_closed, (uint64_t)producers);
+  ck_assert_uint_eq(r.refused_closed, (uint64_t)UNLOAD_PRODUCERS);
   ck_assert_uint_eq(r.order_errors, 0);
   printf(
       "unload while posting (%s): attempted=%llu received=%llu "
@@ -270,35 +280,22 @@ START_TEST(unload_while_posting) {
 END_TEST
 
 /* R4, O1, B13: publishes queued when the plugin stops are dropped
- * undelivered and counted in remote_dropped, so that every attempt is accounted
- * for: attempted = received + dropped + refused with UVP_ECLOSED. */
+ * undelivered and counted in remote_dropped, so that every attempt is
+ * accounted for: attempted = received + dropped + refused with
+ * UVP_ECLOSED. */
 START_TEST(unload_while_publishing) {
   const char *path = stress_paths[_i];
-  uvp_host_options ho = UVP_HOST_OPTIONS_INIT;
-  ho.remote_capacity = 1024;
   uvt_fx fx;
-  uvt_fx_init(&fx, &ho);
-  const int producers = 4, count = 1000000;
-  unloader u = {&fx, 0, 2000, 1, 0, -1};
-  ck_assert_int_eq(
-      fx.api->timer_start(fx.ctx, 1, 1, unload_timer, &u, NULL, &u.timer), 0);
-  char config[128];
-  snprintf(config, sizeof config, "producers=%d count=%d mode=publish block=0",
-           producers, count);
-  load_stress(&fx, path, config, NULL);
-  ck_assert_msg(uvt_run_until_int(&fx, &u.fired, 1), "unload never fired");
-  gone_arg g = {&fx, "stress"};
-  ck_assert_msg(uvt_run_until(&fx, plugin_gone, &g, 100000),
-                "stress did not finish unloading");
-  report r = read_report(path);
+  unloader u;
+  report r = unload_mid_stream(&fx, path, "publish", &u);
   uvp_host_stats hs;
   memset(&hs, 0, sizeof hs);
   hs.size = sizeof hs;
   ck_assert_int_eq(uvp_host_get_stats(fx.host, &hs), 0);
   ck_assert_uint_eq(r.attempted,
                     r.received + hs.remote_dropped + r.refused_closed);
-  ck_assert_uint_le(hs.remote_dropped, ho.remote_capacity);
-  ck_assert_uint_eq(r.refused_closed, (uint64_t)producers);
+  ck_assert_uint_le(hs.remote_dropped, UNLOAD_CAPACITY);
+  ck_assert_uint_eq(r.refused_closed, (uint64_t)UNLOAD_PRODUCERS);
   ck_assert_uint_eq(r.order_errors, 0);
   uvt_fx_close(&fx);
 }
