@@ -40,7 +40,10 @@
   X(EFILEMODE, -4022, "plugin file writable by group or others")          \
   X(EFILEOWNER, -4023, "plugin file owned by another user")               \
   X(EDIRMODE, -4024, "a directory on the plugin's path is unsafe")        \
-  X(EHASH, -4025, "plugin file does not match its SHA-256 pin")
+  X(EHASH, -4025, "plugin file does not match its SHA-256 pin")           \
+  X(ESVCDUP, -4026, "a service with this name is already exported")       \
+  X(ESVCMAJOR, -4027, "service exported with another major version")      \
+  X(ESVCMINOR, -4028, "service minor version older than required")
 
 /* Status codes returned by every fallible uvplug function. */
 typedef enum uvp_status {

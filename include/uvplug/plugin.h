@@ -38,6 +38,8 @@ extern "C" {
 #define UVP_NAME_MAX 63
 /* Longest topic name, in bytes, without the NUL. */
 #define UVP_TOPIC_MAX 255
+/* Most named counters one instance may create (uvp_api.counter). */
+#define UVP_COUNTERS_MAX 32
 
 /* True when the struct at p (whose first field is uint32_t size, or whose
  * `size` field precedes f) is large enough to hold field f. Readers use it
@@ -143,6 +145,62 @@ typedef int (*uvp_work_done_cb)(uvp_ctx *ctx, int status, void *user_data);
  * thread, after every subscriber saw the event or when the event is dropped
  * (L8). Never called when publish_owned fails. */
 typedef void (*uvp_payload_free_fn)(void *data, size_t len, void *hint);
+
+/* ---- services (ABI 1.3): typed function tables between plugins -------- */
+
+/* One function of a service: `instance` is the provider's, `args` points
+ * to the function's own #[repr(C)] argument struct (inputs and outputs),
+ * defined by the service's header. Returns 0 or a negative status; the
+ * caller gets it unchanged, and UVP_EPANIC also counts as a fault of the
+ * provider (V4). Runs on the loop thread, inside service_call. */
+typedef int (*uvp_service_fn)(void *instance, void *args);
+
+/* What a provider exports (service_export). Size-prefixed; read once and
+ * copied, except `fns`, which the host keeps pointing at. */
+typedef struct uvp_service_export {
+  uint32_t size;             /* sizeof(uvp_service_export) */
+  uint16_t major;            /* incompatible change: a new major */
+  uint16_t minor;            /* functions appended: a new minor */
+  const char *name;          /* NUL-terminated, 1..UVP_TOPIC_MAX bytes, */
+                             /* [A-Za-z0-9_.-]; copied */
+  const uvp_service_fn *fns; /* fns[0..count): the table; the provider's */
+                             /* (static) memory, never NULL entries */
+  uint32_t count;            /* functions in the table */
+  void *instance;            /* first argument of every function */
+  uvp_destroy_fn destroy;    /* for instance, once the export ended and */
+                             /* the last reference went (V6); may be NULL */
+} uvp_service_export;
+
+/* Told to an importer, once, when the service behind `ref` is withdrawn
+ * (reason UVP_ECLOSED: the provider unloads or cancelled the export;
+ * UVP_EPANIC: it was quarantined; UVP_ESTALE: it is being reloaded, and the
+ * new version can be imported once it runs). From then on calls through
+ * ref return UVP_ESTALE; the importer must drop ref with cancel(ctx, ref),
+ * here or later (V5). Loop thread. */
+typedef void (*uvp_service_revoke_cb)(uvp_ctx *ctx, uvp_id ref, int reason,
+                                      void *user_data);
+
+/* What an importer asks for (service_import). Size-prefixed. */
+typedef struct uvp_service_import {
+  uint32_t size;                /* sizeof(uvp_service_import) */
+  uint16_t major;               /* required major (exact) */
+  uint16_t min_minor;           /* oldest acceptable minor */
+  const char *name;             /* NUL-terminated; copied */
+  uvp_service_revoke_cb revoke; /* required */
+  void *user_data;              /* for revoke and destroy */
+  uvp_destroy_fn destroy;       /* when ref is dropped (L1); may be NULL */
+} uvp_service_import;
+
+/* What service_info tells about a reference. */
+typedef struct uvp_service_info {
+  uint32_t size;        /* set by the caller: sizeof(uvp_service_info) */
+  uint16_t major;       /* the provider's */
+  uint16_t minor;       /* the provider's: >= the importer's min_minor */
+  uint32_t count;       /* functions in the provider's table */
+  int revoked;          /* 1 once revoke ran (or was due), else 0 */
+  const char *provider; /* instance name of the provider; NUL-terminated; */
+                        /* valid until the callback returns */
+} uvp_service_info;
 
 /* ===================================================================== */
 /* Host API (what the host offers; all loop thread only)                  */
@@ -518,6 +576,110 @@ typedef struct uvp_api {
    * SINCE:     ABI 1.2
    */
   int (*instance_name)(uvp_ctx *ctx, const char **out_name, size_t *out_len);
+
+  /**
+   * Export a service: a named, versioned table of functions other plugins
+   * and the embedder can call through service_call (V1-V7).
+   *
+   * @param ctx     calling plugin's context (the provider).
+   * @param desc    the service; copied, except desc->fns.
+   * @param out_id  receives the export's id; cancel(ctx, id) withdraws it
+   *                (importers are revoked, V5).
+   * @return 0, UVP_EINVAL (bad desc, name, size or NULL entries),
+   *         UVP_ESVCDUP (the name is exported in this host, V1),
+   *         UVP_ECLOSED (not loading or running), UVP_ENOSPC, UVP_ENOMEM
+   *         or UVP_EWRONGTHREAD.
+   *
+   * THREAD:    loop thread only (T2).
+   * OWNERSHIP: desc->fns stays the provider's and must stay valid until
+   *            desc->destroy ran (or on_unload when destroy is NULL);
+   *            instance is given back to destroy exactly once.
+   * LIFETIME:  until cancelled or the provider stops; the provider's unload
+   *            completes only after the last reference was dropped (V6).
+   * SINCE:     ABI 1.3
+   */
+  int (*service_export)(uvp_ctx *ctx, const uvp_service_export *desc,
+                        uvp_id *out_id);
+
+  /**
+   * Import a service by name: a reference through which service_call
+   * reaches the provider's functions (V2).
+   *
+   * @param ctx      calling plugin's context, or the embedder's.
+   * @param req      name, version wanted, revoke callback.
+   * @param out_ref  receives the reference's id.
+   * @return 0, UVP_EINVAL, UVP_ENOENT (no such service exported),
+   *         UVP_ESVCMAJOR (exported with another major),
+   *         UVP_ESVCMINOR (exported minor older than req->min_minor),
+   *         UVP_ECLOSED, UVP_ENOSPC, UVP_ENOMEM or UVP_EWRONGTHREAD.
+   *
+   * THREAD:    loop thread only (T2).
+   * OWNERSHIP: req is copied; user_data is given back to destroy exactly
+   *            once (L1).
+   * LIFETIME:  until cancel(ctx, ref) or the importer unloads; revoke may
+   *            run before, after which calls return UVP_ESTALE (V5).
+   * SINCE:     ABI 1.3
+   */
+  int (*service_import)(uvp_ctx *ctx, const uvp_service_import *req,
+                        uvp_id *out_ref);
+
+  /**
+   * Call function `fn` of the service behind ref, synchronously, with
+   * args passed to it unchanged (V3).
+   *
+   * @param ctx   the importer's context (the one that imported ref).
+   * @param ref   from service_import.
+   * @param fn    index in the provider's table, < its count.
+   * @param args  the function's argument struct; the service defines it.
+   * @return the function's status, or, without calling it: UVP_ESTALE
+   *         (ref revoked, dropped or unknown), UVP_EBUSY (the provider is
+   *         running a callback or a call: no re-entry), UVP_EINVAL
+   *         (fn out of range) or UVP_EWRONGTHREAD.
+   *
+   * THREAD:    loop thread only (T2).
+   * OWNERSHIP: args stays the caller's; what its fields point to is as
+   *            the service documents.
+   * LIFETIME:  the provider's function runs and returns within the call.
+   * SINCE:     ABI 1.3
+   */
+  int (*service_call)(uvp_ctx *ctx, uvp_id ref, uint32_t fn, void *args);
+
+  /**
+   * Describe the service behind ref (version, size, provider, revoked).
+   *
+   * @param ctx  the importer's context.
+   * @param ref  from service_import.
+   * @param out  out->size set by the caller; filled up to that size.
+   * @return 0, UVP_ESTALE (dropped or unknown), UVP_EINVAL or
+   *         UVP_EWRONGTHREAD.
+   *
+   * THREAD:    loop thread only (T2).
+   * OWNERSHIP: out->provider is the host's.
+   * LIFETIME:  out->provider valid until the current callback returns.
+   * SINCE:     ABI 1.3
+   */
+  int (*service_info)(uvp_ctx *ctx, uvp_id ref, uvp_service_info *out);
+
+  /**
+   * A named counter of this instance that the embedder can read (and
+   * uvplugd exports as a metric): returns a pointer the plugin increments.
+   *
+   * @param ctx          calling plugin's context.
+   * @param name         1..UVP_NAME_MAX bytes of [a-z0-9_]; copied.
+   * @param len          bytes of name.
+   * @param out_counter  receives the counter, 0 when new; the same name
+   *                     gives the same counter.
+   * @return 0, UVP_EINVAL, UVP_ENOSPC (UVP_COUNTERS_MAX per instance),
+   *         UVP_ENOMEM or UVP_EWRONGTHREAD.
+   *
+   * THREAD:    loop thread only (T2); the counter too is written and read
+   *            on the loop thread only (plain, not atomic).
+   * OWNERSHIP: the host's memory.
+   * LIFETIME:  valid until on_unload returns.
+   * SINCE:     ABI 1.3
+   */
+  int (*counter)(uvp_ctx *ctx, const char *name, size_t len,
+                 uint64_t **out_counter);
 } uvp_api;
 
 /* ===================================================================== */

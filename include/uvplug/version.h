@@ -12,12 +12,12 @@
 #define UVPLUG_VERSION_H
 
 #define UVP_ABI_MAJOR 1
-#define UVP_ABI_MINOR 2
+#define UVP_ABI_MINOR 3
 
 #define UVP_VERSION_MAJOR 0
-#define UVP_VERSION_MINOR 2
+#define UVP_VERSION_MINOR 3
 #define UVP_VERSION_PATCH 0
-#define UVP_VERSION_STRING "0.2.0"
+#define UVP_VERSION_STRING "0.3.0"
 /* As uvp_version() returns it: compare the two to tell the header compiled
  * against from the library linked. */
 #define UVP_VERSION_HEX \

@@ -112,6 +112,12 @@ pub enum Error {
     DirMode,
     /// `UVP_EHASH`: plugin file does not match its SHA-256 pin (A18).
     Hash,
+    /// `UVP_ESVCDUP`: a service with this name is already exported (V1).
+    ServiceDuplicate,
+    /// `UVP_ESVCMAJOR`: service exported with another major version (V2).
+    ServiceMajor,
+    /// `UVP_ESVCMINOR`: service minor version older than required (V2).
+    ServiceMinor,
     /// A code this SDK does not know (a newer host, or a raw errno).
     Unknown(i32),
     /// A plugin's own failure: a status [`kind`](Error::kind) with a
@@ -162,6 +168,9 @@ macro_rules! error_table {
             FileOwner => sys::UVP_EFILEOWNER, "plugin file owned by another user";
             DirMode => sys::UVP_EDIRMODE, "a directory on the plugin's path is unsafe";
             Hash => sys::UVP_EHASH, "plugin file does not match its SHA-256 pin";
+            ServiceDuplicate => sys::UVP_ESVCDUP, "a service with this name is already exported";
+            ServiceMajor => sys::UVP_ESVCMAJOR, "service exported with another major version";
+            ServiceMinor => sys::UVP_ESVCMINOR, "service minor version older than required";
         }
     };
 }
@@ -366,7 +375,7 @@ mod tests {
 
     #[test]
     fn every_code_round_trips() {
-        assert_eq!(Error::ALL.len(), 30);
+        assert_eq!(Error::ALL.len(), 33);
         for e in Error::ALL {
             assert!(e.code() < 0, "{e:?}");
             assert_eq!(&Error::from_code(e.code()), e);

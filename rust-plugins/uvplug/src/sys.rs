@@ -1,16 +1,17 @@
 // generated — do not edit: run rust-plugins/uvplug/gen-sys.sh (bindgen from include/uvplug/plugin.h)
 
 pub const UVP_ABI_MAJOR: u32 = 1;
-pub const UVP_ABI_MINOR: u32 = 2;
+pub const UVP_ABI_MINOR: u32 = 3;
 pub const UVP_VERSION_MAJOR: u32 = 0;
-pub const UVP_VERSION_MINOR: u32 = 2;
+pub const UVP_VERSION_MINOR: u32 = 3;
 pub const UVP_VERSION_PATCH: u32 = 0;
-pub const UVP_VERSION_STRING: &[u8; 6usize] = b"0.2.0\0";
-pub const UVP_VERSION_HEX: u32 = 512;
+pub const UVP_VERSION_STRING: &[u8; 6usize] = b"0.3.0\0";
+pub const UVP_VERSION_HEX: u32 = 768;
 pub const UVP_PLUGIN_MAGIC: u32 = 827348565;
 pub const UVP_PLUGIN_SYMBOL_NAME: &[u8; 22usize] = b"uvp_plugin_descriptor\0";
 pub const UVP_NAME_MAX: u32 = 63;
 pub const UVP_TOPIC_MAX: u32 = 255;
+pub const UVP_COUNTERS_MAX: u32 = 32;
 pub const UVP_OK: uvp_status = 0;
 pub const UVP_EINVAL: uvp_status = -22;
 pub const UVP_ENOMEM: uvp_status = -12;
@@ -42,6 +43,9 @@ pub const UVP_EFILEMODE: uvp_status = -4022;
 pub const UVP_EFILEOWNER: uvp_status = -4023;
 pub const UVP_EDIRMODE: uvp_status = -4024;
 pub const UVP_EHASH: uvp_status = -4025;
+pub const UVP_ESVCDUP: uvp_status = -4026;
+pub const UVP_ESVCMAJOR: uvp_status = -4027;
+pub const UVP_ESVCMINOR: uvp_status = -4028;
 pub type uvp_status = i32;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
@@ -250,6 +254,488 @@ pub type uvp_payload_free_fn = ::std::option::Option<
         hint: *mut ::std::os::raw::c_void,
     ),
 >;
+pub type uvp_service_fn = ::std::option::Option<
+    unsafe extern "C" fn(
+        instance: *mut ::std::os::raw::c_void,
+        args: *mut ::std::os::raw::c_void,
+    ) -> ::std::os::raw::c_int,
+>;
+#[repr(C)]
+pub struct uvp_service_export {
+    pub size: u32,
+    pub major: u16,
+    pub minor: u16,
+    pub name: *const ::std::os::raw::c_char,
+    pub fns: *const uvp_service_fn,
+    pub count: u32,
+    pub instance: *mut ::std::os::raw::c_void,
+    pub destroy: uvp_destroy_fn,
+}
+#[test]
+fn bindgen_test_layout_uvp_service_export() {
+    assert_eq!(
+        ::std::mem::size_of::<uvp_service_export>(),
+        48usize,
+        concat!("Size of: ", stringify!(uvp_service_export))
+    );
+    assert_eq!(
+        ::std::mem::align_of::<uvp_service_export>(),
+        8usize,
+        concat!("Alignment of ", stringify!(uvp_service_export))
+    );
+    fn test_field_size() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_service_export>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).size) as usize - ptr as usize
+            },
+            0usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_service_export),
+                "::",
+                stringify!(size)
+            )
+        );
+    }
+    test_field_size();
+    fn test_field_major() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_service_export>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).major) as usize - ptr as usize
+            },
+            4usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_service_export),
+                "::",
+                stringify!(major)
+            )
+        );
+    }
+    test_field_major();
+    fn test_field_minor() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_service_export>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).minor) as usize - ptr as usize
+            },
+            6usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_service_export),
+                "::",
+                stringify!(minor)
+            )
+        );
+    }
+    test_field_minor();
+    fn test_field_name() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_service_export>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).name) as usize - ptr as usize
+            },
+            8usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_service_export),
+                "::",
+                stringify!(name)
+            )
+        );
+    }
+    test_field_name();
+    fn test_field_fns() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_service_export>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).fns) as usize - ptr as usize
+            },
+            16usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_service_export),
+                "::",
+                stringify!(fns)
+            )
+        );
+    }
+    test_field_fns();
+    fn test_field_count() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_service_export>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).count) as usize - ptr as usize
+            },
+            24usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_service_export),
+                "::",
+                stringify!(count)
+            )
+        );
+    }
+    test_field_count();
+    fn test_field_instance() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_service_export>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).instance) as usize - ptr as usize
+            },
+            32usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_service_export),
+                "::",
+                stringify!(instance)
+            )
+        );
+    }
+    test_field_instance();
+    fn test_field_destroy() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_service_export>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).destroy) as usize - ptr as usize
+            },
+            40usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_service_export),
+                "::",
+                stringify!(destroy)
+            )
+        );
+    }
+    test_field_destroy();
+}
+pub type uvp_service_revoke_cb = ::std::option::Option<
+    unsafe extern "C" fn(
+        ctx: *mut uvp_ctx,
+        ref_: uvp_id,
+        reason: ::std::os::raw::c_int,
+        user_data: *mut ::std::os::raw::c_void,
+    ),
+>;
+#[repr(C)]
+pub struct uvp_service_import {
+    pub size: u32,
+    pub major: u16,
+    pub min_minor: u16,
+    pub name: *const ::std::os::raw::c_char,
+    pub revoke: uvp_service_revoke_cb,
+    pub user_data: *mut ::std::os::raw::c_void,
+    pub destroy: uvp_destroy_fn,
+}
+#[test]
+fn bindgen_test_layout_uvp_service_import() {
+    assert_eq!(
+        ::std::mem::size_of::<uvp_service_import>(),
+        40usize,
+        concat!("Size of: ", stringify!(uvp_service_import))
+    );
+    assert_eq!(
+        ::std::mem::align_of::<uvp_service_import>(),
+        8usize,
+        concat!("Alignment of ", stringify!(uvp_service_import))
+    );
+    fn test_field_size() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_service_import>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).size) as usize - ptr as usize
+            },
+            0usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_service_import),
+                "::",
+                stringify!(size)
+            )
+        );
+    }
+    test_field_size();
+    fn test_field_major() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_service_import>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).major) as usize - ptr as usize
+            },
+            4usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_service_import),
+                "::",
+                stringify!(major)
+            )
+        );
+    }
+    test_field_major();
+    fn test_field_min_minor() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_service_import>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).min_minor) as usize - ptr as usize
+            },
+            6usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_service_import),
+                "::",
+                stringify!(min_minor)
+            )
+        );
+    }
+    test_field_min_minor();
+    fn test_field_name() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_service_import>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).name) as usize - ptr as usize
+            },
+            8usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_service_import),
+                "::",
+                stringify!(name)
+            )
+        );
+    }
+    test_field_name();
+    fn test_field_revoke() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_service_import>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).revoke) as usize - ptr as usize
+            },
+            16usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_service_import),
+                "::",
+                stringify!(revoke)
+            )
+        );
+    }
+    test_field_revoke();
+    fn test_field_user_data() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_service_import>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).user_data) as usize - ptr as usize
+            },
+            24usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_service_import),
+                "::",
+                stringify!(user_data)
+            )
+        );
+    }
+    test_field_user_data();
+    fn test_field_destroy() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_service_import>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).destroy) as usize - ptr as usize
+            },
+            32usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_service_import),
+                "::",
+                stringify!(destroy)
+            )
+        );
+    }
+    test_field_destroy();
+}
+#[repr(C)]
+pub struct uvp_service_info {
+    pub size: u32,
+    pub major: u16,
+    pub minor: u16,
+    pub count: u32,
+    pub revoked: ::std::os::raw::c_int,
+    pub provider: *const ::std::os::raw::c_char,
+}
+#[test]
+fn bindgen_test_layout_uvp_service_info() {
+    assert_eq!(
+        ::std::mem::size_of::<uvp_service_info>(),
+        24usize,
+        concat!("Size of: ", stringify!(uvp_service_info))
+    );
+    assert_eq!(
+        ::std::mem::align_of::<uvp_service_info>(),
+        8usize,
+        concat!("Alignment of ", stringify!(uvp_service_info))
+    );
+    fn test_field_size() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_service_info>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).size) as usize - ptr as usize
+            },
+            0usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_service_info),
+                "::",
+                stringify!(size)
+            )
+        );
+    }
+    test_field_size();
+    fn test_field_major() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_service_info>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).major) as usize - ptr as usize
+            },
+            4usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_service_info),
+                "::",
+                stringify!(major)
+            )
+        );
+    }
+    test_field_major();
+    fn test_field_minor() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_service_info>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).minor) as usize - ptr as usize
+            },
+            6usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_service_info),
+                "::",
+                stringify!(minor)
+            )
+        );
+    }
+    test_field_minor();
+    fn test_field_count() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_service_info>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).count) as usize - ptr as usize
+            },
+            8usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_service_info),
+                "::",
+                stringify!(count)
+            )
+        );
+    }
+    test_field_count();
+    fn test_field_revoked() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_service_info>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).revoked) as usize - ptr as usize
+            },
+            12usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_service_info),
+                "::",
+                stringify!(revoked)
+            )
+        );
+    }
+    test_field_revoked();
+    fn test_field_provider() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_service_info>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).provider) as usize - ptr as usize
+            },
+            16usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_service_info),
+                "::",
+                stringify!(provider)
+            )
+        );
+    }
+    test_field_provider();
+}
 #[repr(C)]
 pub struct uvp_api {
     pub size: u32,
@@ -382,12 +868,49 @@ pub struct uvp_api {
             out_len: *mut usize,
         ) -> ::std::os::raw::c_int,
     >,
+    pub service_export: ::std::option::Option<
+        unsafe extern "C" fn(
+            ctx: *mut uvp_ctx,
+            desc: *const uvp_service_export,
+            out_id: *mut uvp_id,
+        ) -> ::std::os::raw::c_int,
+    >,
+    pub service_import: ::std::option::Option<
+        unsafe extern "C" fn(
+            ctx: *mut uvp_ctx,
+            req: *const uvp_service_import,
+            out_ref: *mut uvp_id,
+        ) -> ::std::os::raw::c_int,
+    >,
+    pub service_call: ::std::option::Option<
+        unsafe extern "C" fn(
+            ctx: *mut uvp_ctx,
+            ref_: uvp_id,
+            fn_: u32,
+            args: *mut ::std::os::raw::c_void,
+        ) -> ::std::os::raw::c_int,
+    >,
+    pub service_info: ::std::option::Option<
+        unsafe extern "C" fn(
+            ctx: *mut uvp_ctx,
+            ref_: uvp_id,
+            out: *mut uvp_service_info,
+        ) -> ::std::os::raw::c_int,
+    >,
+    pub counter: ::std::option::Option<
+        unsafe extern "C" fn(
+            ctx: *mut uvp_ctx,
+            name: *const ::std::os::raw::c_char,
+            len: usize,
+            out_counter: *mut *mut u64,
+        ) -> ::std::os::raw::c_int,
+    >,
 }
 #[test]
 fn bindgen_test_layout_uvp_api() {
     assert_eq!(
         ::std::mem::size_of::<uvp_api>(),
-        152usize,
+        192usize,
         concat!("Size of: ", stringify!(uvp_api))
     );
     assert_eq!(
@@ -794,6 +1317,101 @@ fn bindgen_test_layout_uvp_api() {
         );
     }
     test_field_instance_name();
+    fn test_field_service_export() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).service_export) as usize - ptr as usize
+            },
+            152usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(service_export)
+            )
+        );
+    }
+    test_field_service_export();
+    fn test_field_service_import() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).service_import) as usize - ptr as usize
+            },
+            160usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(service_import)
+            )
+        );
+    }
+    test_field_service_import();
+    fn test_field_service_call() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).service_call) as usize - ptr as usize
+            },
+            168usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(service_call)
+            )
+        );
+    }
+    test_field_service_call();
+    fn test_field_service_info() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).service_info) as usize - ptr as usize
+            },
+            176usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(service_info)
+            )
+        );
+    }
+    test_field_service_info();
+    fn test_field_counter() {
+        assert_eq!(
+            // SAFETY: layout test; `ptr` points into a live MaybeUninit and is only used
+            // with addr_of! to compute an offset, never read.
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<uvp_api>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).counter) as usize - ptr as usize
+            },
+            184usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(uvp_api),
+                "::",
+                stringify!(counter)
+            )
+        );
+    }
+    test_field_counter();
 }
 #[repr(C)]
 pub struct uvp_plugin_desc {

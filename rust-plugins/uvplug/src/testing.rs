@@ -460,6 +460,11 @@ static FAKE_API: sys::uvp_api = sys::uvp_api {
     remote_publish: Some(api_remote_publish),
     fault: Some(api_fault),
     instance_name: Some(api_instance_name),
+    service_export: None,
+    service_import: None,
+    service_call: None,
+    service_info: None,
+    counter: None,
 };
 
 /// The fake host. Not `Send`: like the real one it belongs to the thread
