@@ -131,3 +131,62 @@ pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> Option<&'a [u8]> {
     // SAFETY: per this function's contract.
     Some(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::size_of;
+
+    /// `offset_of!` (Rust 1.77) without raising the MSRV (1.70).
+    macro_rules! offset_of {
+        ($t:ty, $f:ident) => {{
+            let u = std::mem::MaybeUninit::<$t>::uninit();
+            let base = u.as_ptr();
+            // SAFETY: addr_of! computes the field's address inside the
+            // uninitialised local without reading it.
+            let f = unsafe { std::ptr::addr_of!((*base).$f) };
+            f as usize - base as usize
+        }};
+    }
+
+    /// The layout tests/unit/test_kv_header.c asserts on the cbindgen
+    /// header, field by field: both sides pin the same numbers.
+    #[test]
+    fn layout_matches_the_c_header() {
+        let p = size_of::<usize>();
+        assert_eq!(size_of::<KvGetArgs>(), 5 * p);
+        assert_eq!(
+            [
+                offset_of!(KvGetArgs, key),
+                offset_of!(KvGetArgs, key_len),
+                offset_of!(KvGetArgs, buf),
+                offset_of!(KvGetArgs, buf_cap),
+                offset_of!(KvGetArgs, val_len)
+            ],
+            [0, p, 2 * p, 3 * p, 4 * p]
+        );
+        assert_eq!(size_of::<KvPutArgs>(), 5 * p);
+        assert_eq!(
+            [
+                offset_of!(KvPutArgs, key),
+                offset_of!(KvPutArgs, key_len),
+                offset_of!(KvPutArgs, val),
+                offset_of!(KvPutArgs, val_len),
+                offset_of!(KvPutArgs, replaced)
+            ],
+            [0, p, 2 * p, 3 * p, 4 * p]
+        );
+        assert_eq!(size_of::<KvDeleteArgs>(), 2 * p);
+        assert_eq!(offset_of!(KvDeleteArgs, key_len), p);
+        assert_eq!(size_of::<KvStatsArgs>(), 24);
+        assert_eq!(
+            [
+                offset_of!(KvStatsArgs, entries),
+                offset_of!(KvStatsArgs, bytes),
+                offset_of!(KvStatsArgs, max_entries)
+            ],
+            [0, 8, 16]
+        );
+        assert_eq!([KV_GET, KV_PUT, KV_DELETE, KV_STATS], [0, 1, 2, 3]);
+    }
+}
