@@ -521,8 +521,11 @@ extern "C" fn on_revoke_tramp<P, F>(
             }
             return;
         }
+        // Our own handle on the core: a host may run the import's destroy
+        // (freeing `reg`) as soon as the closure drops the reference.
+        let core = reg.core.clone();
         dispatch::<P>(
-            &reg.core,
+            &core,
             "a service revoke",
             Report::Fault,
             |p, cx| match slot.take() {
