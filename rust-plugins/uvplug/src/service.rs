@@ -328,6 +328,47 @@ impl<P: Plugin> Ctx<P> {
     /// the reason (`Closed`, `Panic` or `Stale` for a reload, after which
     /// the new version can be imported at once, V7); it should drop the
     /// client. `Err(NoEnt)`, `Err(ServiceMajor)`, `Err(ServiceMinor)` as V2.
+    ///
+    /// ```
+    /// use uvplug::prelude::*;
+    /// uvplug::service! {
+    ///     /// Says hello.
+    ///     pub service Hello {
+    ///         name = "hello", major = 1, minor = 2,
+    ///         provider = HelloProvider, client = HelloClient;
+    ///         /// Sets `n` to 42.
+    ///         fn hi [HELLO_HI = 0] (HiArgs { n: u32 });
+    ///     }
+    /// }
+    /// struct Prov(ServiceExport);
+    /// impl HelloProvider for Prov {
+    ///     fn hi(&mut self, _: &mut Ctx<Self>, a: &mut HiArgs) -> Result<()> {
+    ///         a.n = 42;
+    ///         Ok(())
+    ///     }
+    /// }
+    /// impl Plugin for Prov {
+    ///     fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+    ///         Ok(Prov(ctx.export::<Hello>()?))
+    ///     }
+    /// }
+    /// struct User(Vec<Option<Error>>);
+    /// impl Plugin for User {
+    ///     fn init(ctx: &mut Ctx<Self>, _: &str) -> Result<Self> {
+    ///         let ok = ctx.import::<HelloClient>(2, |_: &mut User, _, _| Ok(()))?;
+    ///         let mut a = HiArgs { n: 0 };
+    ///         ok.hi(&mut a)?;
+    ///         assert_eq!(a.n, 42);
+    ///         let too_new = ctx.import::<HelloClient>(3, |_: &mut User, _, _| Ok(()));
+    ///         let absent = ctx.import_service("bye", 1, 0, |_: &mut User, _, _| Ok(()));
+    ///         Ok(User(vec![too_new.err(), absent.err()]))
+    ///     }
+    /// }
+    /// let mut host = uvplug::testing::TestHost::new();
+    /// host.load::<Prov>("").unwrap();
+    /// let u = host.load::<User>("").unwrap();
+    /// assert_eq!(host.state(&u).0, vec![Some(Error::ServiceMinor), Some(Error::NoEnt)]);
+    /// ```
     pub fn import<C: Client>(
         &self,
         min_minor: u16,
