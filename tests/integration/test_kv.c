@@ -171,7 +171,7 @@ END_TEST
 static bool unloaded(void *arg) {
   embedder *e = arg;
   uvp_plugin_stats st;
-  return uvp_host_plugin_stats(e->fx.host, "kv", &st) == UVP_ENOENT;
+  return uvt_stats(&e->fx, "kv", &st) == UVP_ENOENT;
 }
 
 /* V5, V6: unloading kv revokes the embedder's reference (UVP_ECLOSED);
@@ -192,7 +192,9 @@ START_TEST(unload_revokes_and_waits) {
   uvp_service_info info = {.size = sizeof info};
   ck_assert_int_eq(e.fx.api->service_info(e.fx.ctx, e.kv, &info), 0);
   ck_assert_int_eq(info.revoked, 1);
-  ck_assert(!unloaded(&e)); /* draining: the reference is held (V6) */
+  uvp_plugin_stats st;
+  ck_assert_int_eq(uvt_stats(&e.fx, "kv", &st), 0);
+  ck_assert_int_eq(st.state, UVP_PLUGIN_DRAINING); /* the ref is held (V6) */
   ck_assert_int_eq(e.fx.api->cancel(e.fx.ctx, e.kv), 0);
   ck_assert(uvt_run_until(&e.fx, unloaded, &e, 5000));
   uvt_fx_close(&e.fx);
@@ -220,7 +222,11 @@ START_TEST(reload_reimports) {
   ck_assert_int_eq(kv_stats(e.fx.api, e.fx.ctx, e.kv, &st), 0);
   ck_assert_uint_eq(st.entries, 0);
   ck_assert_uint_eq(st.max_entries, 9);
+  /* Dropped before the close: the close's revoke would find none. */
+  ck_assert_int_eq(e.fx.api->cancel(e.fx.ctx, e.kv), 0);
+  ck_assert_int_eq(e.revokes, 1);
   uvt_fx_close(&e.fx);
+  ck_assert_int_eq(e.destroys, 2);
 }
 END_TEST
 

@@ -448,6 +448,53 @@ struct State {
     service_grace: u64,
 }
 
+impl Inner {
+    /// The end of an unload once nothing drains any more: owned payloads
+    /// freed (L8), then on_unload, unless a payload of the plugin is being
+    /// delivered right now (then when its delivery ends).
+    fn finish_unload(&self, plugin: usize) {
+        self.release_owned(plugin);
+        {
+            let mut st = self.st.borrow_mut();
+            st.plugins[plugin].phase = Phase::Finishing;
+            if st.in_flight == Some(plugin) {
+                st.unload_waiting.push(plugin);
+                return;
+            }
+        }
+        self.run_on_unload(plugin);
+    }
+
+    /// A draining plugin whose work ended and whose queued posts were
+    /// destroyed finishes its unload (the host's try_finish).
+    fn try_finish(&self, plugin: usize) {
+        if self.st.borrow().plugins[plugin].phase != Phase::Draining
+            || !self.work_items(Some(plugin)).is_empty()
+            || self.service_refs(plugin) > 0
+            || self.inbox.lock().iter().any(|p| p.plugin == plugin)
+        {
+            return;
+        }
+        self.finish_unload(plugin);
+    }
+
+    fn run_on_unload(&self, plugin: usize) {
+        let (hooks, state) = {
+            let mut st = self.st.borrow_mut();
+            let p = &mut st.plugins[plugin];
+            p.phase = Phase::Gone;
+            (
+                p.hooks,
+                std::mem::replace(&mut p.state, std::ptr::null_mut()),
+            )
+        };
+        if let Some(on_unload) = hooks.on_unload {
+            // SAFETY: last call into the plugin, after every destroy (S1).
+            unsafe { on_unload(state) };
+        }
+    }
+}
+
 /// A work function running (or run) on its helper thread.
 struct Started {
     index: usize,
@@ -2142,33 +2189,12 @@ impl TestHost {
         self.inner.drop_posts(Some(plugin));
     }
 
-    /// The end of an unload once nothing drains any more: owned payloads
-    /// freed (L8), then on_unload, unless a payload of the plugin is being
-    /// delivered right now (then when its delivery ends).
     fn finish_unload(&self, plugin: usize) {
-        self.inner.release_owned(plugin);
-        {
-            let mut st = self.inner.st.borrow_mut();
-            st.plugins[plugin].phase = Phase::Finishing;
-            if st.in_flight == Some(plugin) {
-                st.unload_waiting.push(plugin);
-                return;
-            }
-        }
-        self.run_on_unload(plugin);
+        self.inner.finish_unload(plugin);
     }
 
-    /// A draining plugin whose work ended and whose queued posts were
-    /// destroyed finishes its unload (the host's try_finish).
     fn try_finish(&self, plugin: usize) {
-        if self.inner.st.borrow().plugins[plugin].phase != Phase::Draining
-            || !self.inner.work_items(Some(plugin)).is_empty()
-            || self.inner.service_refs(plugin) > 0
-            || self.inner.inbox.lock().iter().any(|p| p.plugin == plugin)
-        {
-            return;
-        }
-        self.finish_unload(plugin);
+        self.inner.try_finish(plugin);
     }
 
     /// `try_finish` for every draining plugin; one that drained for
@@ -2193,19 +2219,7 @@ impl TestHost {
     }
 
     fn run_on_unload(&self, plugin: usize) {
-        let (hooks, state) = {
-            let mut st = self.inner.st.borrow_mut();
-            let p = &mut st.plugins[plugin];
-            p.phase = Phase::Gone;
-            (
-                p.hooks,
-                std::mem::replace(&mut p.state, std::ptr::null_mut()),
-            )
-        };
-        if let Some(on_unload) = hooks.on_unload {
-            // SAFETY: last call into the plugin, after every destroy (S1).
-            unsafe { on_unload(state) };
-        }
+        self.inner.run_on_unload(plugin);
     }
 
     /// The first part of an unload, as the host's uvp__plugin_begin_unload:

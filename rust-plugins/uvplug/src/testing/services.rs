@@ -409,7 +409,8 @@ impl Inner {
     }
 
     /// Runs the destroy of every export that is withdrawn and no longer
-    /// referenced (V6), once.
+    /// referenced (V6), once; then its provider finishes if it only
+    /// waited for that.
     pub(super) fn sweep_services(&self) {
         loop {
             let d = {
@@ -422,14 +423,18 @@ impl Inner {
                     return;
                 };
                 s.gone = true;
-                s.destroy.map(|d| (d, s.instance))
+                (s.provider, s.destroy.map(|d| (d, s.instance)))
             };
+            let (provider, d) = d;
             if let Some((destroy, instance)) = d {
                 // SAFETY: the provider's destroy with its instance, exactly
                 // once, after the export ended and its last reference was
                 // dropped (V6).
                 unsafe { destroy(instance) };
             }
+            // V6, as the host's release(): a draining provider may finish
+            // now, inside the call that dropped the last reference.
+            self.try_finish(provider);
         }
     }
 
