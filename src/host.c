@@ -91,6 +91,8 @@ void uvp__ctx_free(uvp_ctx *ctx) {
   uvp__free(a, ctx);
 }
 
+_Thread_local const char uvp__thread_mark;
+
 void uvp__host_wake(uvp_host *h) { uv_async_send(&h->async); }
 
 /* Wake-ups from other threads: queued posts, released remotes, and
@@ -143,6 +145,7 @@ int uvp_host_new(uv_loop_t *loop, const uvp_host_options *options,
   self->remote_limit = h->opts.remote_capacity;
   h->loop = loop;
   h->thread = uv_thread_self();
+  h->thread_mark = &uvp__thread_mark;
   uvp__registry_init(&h->reg);
   uvp__topics_init(&h->topics, h->opts.max_topics);
   uvp__queue_init(&h->queue, h->opts.queue_capacity);

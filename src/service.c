@@ -12,7 +12,9 @@
  *              reference is dropped, then the export's destroy (V6)
  *
  * The call is the fast path: no allocation, lock or clock read, one
- * lookup of the slot and of the record it points to.
+ * lookup of the slot and of the record it points to. It is inline in
+ * api.c's entry (uvp__service_call in uvp-internal.h): with the thread
+ * check that makes one frame between the caller and the provider.
  * Thread: loop thread only.
  */
 #include <stdio.h>
@@ -124,30 +126,6 @@ int uvp__service_import(uvp_ctx *ctx, const uvp_service_import *req,
   e->refs++;
   *out_ref = uvp__id_make(idx, s->gen);
   return 0;
-}
-
-/* V3, in the rule's order. Any id that is not this ctx's live reference is
- * stale here (a reference is the only id service_call takes). */
-int uvp__service_call(uvp_ctx *ctx, uvp_id ref, uint32_t fn, void *args) {
-  const uvp__registry *reg = &ctx->host->reg;
-  uint32_t idx = uvp__id_slot(ref);
-  if (idx >= reg->used) return UVP_ESTALE;
-  const uvp__slot *s = uvp__registry_at(reg, idx);
-  if (s->gen != uvp__id_gen(ref) || s->kind != UVP__SVCREF ||
-      s->owner != ctx->index)
-    return UVP_ESTALE;
-  const uvp__svc *e = s->u.svc;
-  if (e->revoked) return UVP_ESTALE;
-  if (fn >= e->count) return UVP_EINVAL;
-  uvp_ctx *p = e->provider;
-  if (p->depth != 0) return UVP_EBUSY; /* S3: never re-entered */
-  uvp__call_enter(p);
-  int rc = e->fns[fn](e->instance, args);
-  p->depth--;
-  /* V4: the provider's fault policy; a quarantine revokes its exports
-   * before this returns (never frees p: the unload waits a turn). */
-  if (rc == UVP_EPANIC) uvp__call_after(p, rc);
-  return rc;
 }
 
 int uvp__service_info(uvp_ctx *ctx, uvp_id ref, uvp_service_info *out) {

@@ -356,7 +356,8 @@ static inline uvp_ctx *uvp__span_ctx(const uvp__span *sp) {
 struct uvp_host {
   uv_loop_t *loop;
   uv_thread_t thread;
-  uvp_host_options opts; /* normalized: every 0 replaced by its default */
+  const char *thread_mark; /* &uvp__thread_mark of the loop thread (T3) */
+  uvp_host_options opts;   /* normalized: every 0 replaced by its default */
   uvp__registry reg;
   uvp__topics topics;
   uvp__queue queue;
@@ -410,10 +411,17 @@ struct uvp_host {
   uvp_allocator alloc;
 };
 
-/* On every API call: pthread directly (uv_thread_t is pthread_t on unix)
- * rather than two calls through libuv. */
+/* One byte per thread, never written: its address names the calling
+ * thread. On every API call this is one %fs-relative lea, where
+ * pthread_self() is a call into libc that makes every entry set up a
+ * frame (the service_call fast path, V3). initial-exec: no
+ * __tls_get_addr; one byte fits glibc's static TLS surplus also when the
+ * library itself is dlopen'ed. */
+extern _Thread_local const char uvp__thread_mark
+    __attribute__((tls_model("initial-exec")));
+
 static inline bool uvp__on_loop_thread(const uvp_host *h) {
-  return pthread_equal(pthread_self(), h->thread);
+  return h->thread_mark == &uvp__thread_mark;
 }
 
 static inline uvp_ctx *uvp__slot_ctx(const uvp_host *h, const uvp__slot *s) {
@@ -578,7 +586,6 @@ int uvp__service_export(uvp_ctx *ctx, const uvp_service_export *desc,
                         uvp_id *out_id);
 int uvp__service_import(uvp_ctx *ctx, const uvp_service_import *req,
                         uvp_id *out_ref);
-int uvp__service_call(uvp_ctx *ctx, uvp_id ref, uint32_t fn, void *args);
 int uvp__service_info(uvp_ctx *ctx, uvp_id ref, uvp_service_info *out);
 void uvp__service_revoke_all(uvp_ctx *provider, int reason);
 void uvp__service_withdraw(uvp_host *h, uvp__svc *e);
@@ -587,6 +594,33 @@ void uvp__services_free(uvp_host *h);
 
 /* api.c */
 extern const uvp_api uvp__api;
+
+/* service_call's fast path (V3), inline in api.c's entry: the checks in
+ * the rule's order. Any id that is not this ctx's live reference is
+ * stale here (a reference is the only id service_call takes). */
+static inline int uvp__service_call(uvp_ctx *ctx, uvp_id ref, uint32_t fn,
+                                    void *args) {
+  const uvp__registry *reg = &ctx->host->reg;
+  uint32_t idx = uvp__id_slot(ref);
+  if (idx >= reg->used) return UVP_ESTALE;
+  const uvp__slot *s = uvp__registry_at(reg, idx);
+  if (s->gen != uvp__id_gen(ref) || s->kind != UVP__SVCREF ||
+      s->owner != ctx->index)
+    return UVP_ESTALE;
+  const uvp__svc *e = s->u.svc;
+  if (e->revoked) return UVP_ESTALE;
+  if (fn >= e->count) return UVP_EINVAL;
+  uvp_ctx *p = e->provider;
+  if (p->depth != 0) return UVP_EBUSY; /* S3: never re-entered */
+  p->depth = 1; /* uvp__call_enter, as a store: depth was 0 */
+  int rc = e->fns[fn](e->instance, args);
+  assert(p->depth == 1);
+  p->depth = 0;
+  /* V4: the provider's fault policy; a quarantine revokes its exports
+   * before this returns (never frees p: the unload waits a turn). */
+  if (rc == UVP_EPANIC) uvp__call_after(p, rc);
+  return rc;
+}
 
 /* host.c */
 int uvp__ctx_new(uvp_host *h, const char *name, uvp_ctx **out_ctx);
