@@ -261,8 +261,10 @@ static void release(uvp_host *h, uvp__svc *e) {
   if (!e->cancelled || e->refs != 0) return;
   uvp_ctx *p = e->provider;
   uint32_t idx = e->slot;
+  bool was_due = e->grace_due != 0;
   list_remove(h, e);
   uvp__free(&h->alloc, e);
+  if (was_due) grace_rearm(h); /* its timer must not hold the loop */
   uvp__reg_finish(h, idx);
   if (p->state == UVP__DRAINING) uvp__plugin_poll(p); /* may free p */
 }

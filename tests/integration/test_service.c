@@ -161,10 +161,11 @@ START_TEST(export_import_versions) {
   uvt_rec_is(&rec, 3, want);
   uvt_rec_is(&rec, 4, want);
   uvt_rec_is(&rec, 5, "selfimport=0");
-  /* V1: an export may be made again once cancelled (the name is free). */
+  /* V5: dup's unload drops its own reference to prov's export (the one
+   * selfimport made) and revokes nobody else's. */
   ck_assert_int_eq(uvp_host_unload(fx.host, "dup"), 0);
   run_until_gone(&fx, "dup");
-  ck_assert_int_eq(r[0].revokes, 0); /* dup's unload revoked nothing here */
+  ck_assert_int_eq(r[0].revokes, 0);
   uvt_fx_close(&fx);
   ck_assert_int_eq(r[0].revokes, 1); /* at close, once, then dropped */
   ck_assert_int_eq(r[0].destroys, 1);
