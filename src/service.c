@@ -87,7 +87,7 @@ int uvp__service_export(uvp_ctx *ctx, const uvp_service_export *desc,
   e->fns = desc->fns;
   e->instance = desc->instance;
   e->provider = ctx;
-  e->count = desc->count;
+  e->count = e->callable = desc->count;
   e->major = desc->major;
   e->minor = desc->minor;
   uint32_t idx;
@@ -223,6 +223,7 @@ static void on_grace(uv_timer_t *timer) {
 static void revoke(uvp_host *h, uvp__svc *e, int reason) {
   if (e->revoked) return;
   e->revoked = true;
+  e->callable = 0; /* V5: calls stale from now on */
   for (uint32_t idx = 0; idx < h->reg.used && e->refs != 0; idx++) {
     uvp__slot *s = uvp__registry_at(&h->reg, idx);
     if (s->kind != UVP__SVCREF || s->u.svc != e ||

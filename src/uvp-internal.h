@@ -567,15 +567,16 @@ void uvp__remote_shutdown(uvp_host *h);
 void uvp__remote_host_stats(const uvp_host *h, uvp_host_stats *st);
 
 /* service.c: exports, references, calls, revokes (V1-V7). An export's
- * record; every call reads its first five fields. */
+ * record; every call reads its first four fields. */
 struct uvp__svc {
   const uvp_service_fn *fns;
   void *instance;
   uvp_ctx *provider;
-  uint32_t count;
-  bool revoked;   /* calls stale, name free (V5) */
-  bool cancelled; /* its slot retired: freed with the last reference (V6) */
+  uint32_t callable; /* count, 0 once revoked: one compare for both (V3) */
+  bool revoked;      /* calls stale, name free (V5) */
+  bool cancelled;    /* its slot retired: freed with the last reference (V6) */
   uint16_t major, minor;
+  uint32_t count;     /* functions in the table */
   uint32_t refs;      /* live references */
   uint32_t slot;      /* the export's registration */
   uint64_t grace_due; /* loop ms of the V6 warning; 0: none due */
@@ -608,8 +609,7 @@ static inline int uvp__service_call(uvp_ctx *ctx, uvp_id ref, uint32_t fn,
       s->owner != ctx->index)
     return UVP_ESTALE;
   const uvp__svc *e = s->u.svc;
-  if (e->revoked) return UVP_ESTALE;
-  if (fn >= e->count) return UVP_EINVAL;
+  if (fn >= e->callable) return e->revoked ? UVP_ESTALE : UVP_EINVAL;
   uvp_ctx *p = e->provider;
   if (p->depth != 0) return UVP_EBUSY; /* S3: never re-entered */
   p->depth = 1; /* uvp__call_enter, as a store: depth was 0 */
