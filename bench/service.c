@@ -5,7 +5,9 @@
  *   service.floor  int fn(void *instance, void *args) through a pointer
  *                  read from a volatile each call, noinline: what a direct
  *                  call into a provider's table costs at least
- *   service.c      service_call into bench_svc_c_plugin.so (C provider)
+ *   service.c      service_call into bench_svc_c_plugin.so (C provider);
+ *                  its ratio is to the floor timed in the same run, in
+ *                  alternating blocks (the machine may be shared)
  *
  * Every provider case loads its plugin by path and runs the same loop
  * (run_provider), so a provider in another language is one more entry of
@@ -38,36 +40,63 @@ static int check_sum(const bench_case *c, uint64_t sum, uint64_t n, int bad) {
                     (unsigned long long)sum, (unsigned long long)n, bad);
 }
 
-static int run_floor(const bench_case *c, uint64_t n, bench_sample *out) {
+/* n floor calls from x.a = base on; adds their outs to *sum. */
+static int floor_block(uint64_t base, uint64_t n, uint64_t *sum) {
   bench_add_args x = {0, 1, 0};
-  uint64_t sum = 0;
   int bad = 0;
-  uint64_t t0 = bench_now_ns();
-  for (uint64_t i = 0; i < n; i++) {
+  for (uint64_t i = base; i < base + n; i++) {
     x.a = i;
     bad |= floor_fn(NULL, &x);
-    sum += x.out;
+    *sum += x.out;
   }
+  return bad;
+}
+
+static int run_floor(const bench_case *c, uint64_t n, bench_sample *out) {
+  uint64_t sum = 0;
+  uint64_t t0 = bench_now_ns();
+  int bad = floor_block(0, n, &sum);
   uint64_t t1 = bench_now_ns();
   out->ns = (double)(t1 - t0) / (double)n;
   return check_sum(c, sum, n, bad);
 }
 
-static int call_loop(const bench_case *c, bench_host *b, uvp_id ref, uint64_t n,
-                     bench_sample *out) {
-  const uvp_api *api = b->api;
-  uvp_ctx *ctx = b->ctx;
+/* The same through service_call. */
+static int call_block(const uvp_api *api, uvp_ctx *ctx, uvp_id ref,
+                      uint64_t base, uint64_t n, uint64_t *sum) {
   bench_add_args x = {0, 1, 0};
-  uint64_t sum = 0;
   int bad = 0;
-  uint64_t t0 = bench_now_ns();
-  for (uint64_t i = 0; i < n; i++) {
+  for (uint64_t i = base; i < base + n; i++) {
     x.a = i;
     bad |= api->service_call(ctx, ref, 0, &x);
-    sum += x.out;
+    *sum += x.out;
   }
-  uint64_t t1 = bench_now_ns();
-  out->ns = (double)(t1 - t0) / (double)n;
+  return bad;
+}
+
+/* n calls in blocks, each after a block of floor calls of the same
+ * size: on a shared machine both see the same noise, so the ratio (the
+ * target) comes from one run (BENCH_SELF_PEER). */
+#define BLOCK 65536
+
+static int call_loop(const bench_case *c, bench_host *b, uvp_id ref, uint64_t n,
+                     bench_sample *out) {
+  uint64_t sum = 0, floor_sum = 0, t_call = 0, t_floor = 0;
+  int bad = 0;
+  for (uint64_t done = 0; done < n;) {
+    uint64_t k = n - done < BLOCK ? n - done : BLOCK;
+    uint64_t t0 = bench_now_ns();
+    bad |= floor_block(done, k, &floor_sum);
+    uint64_t t1 = bench_now_ns();
+    bad |= call_block(b->api, b->ctx, ref, done, k, &sum);
+    uint64_t t2 = bench_now_ns();
+    t_floor += t1 - t0;
+    t_call += t2 - t1;
+    done += k;
+  }
+  out->ns = (double)t_call / (double)n;
+  out->x[BX_PEER_NS] = (double)t_floor / (double)n;
+  if (floor_sum != sum) return bench_fail(c, "floor and calls disagree");
   return check_sum(c, sum, n, bad);
 }
 
@@ -108,7 +137,8 @@ static int run_c(const bench_case *c, uint64_t n, bench_sample *out) {
 }
 
 static int check_c(const bench_result *r, char *note, size_t len) {
-  snprintf(note, len, "%.2fx service.floor", r->ratio_peer);
+  snprintf(note, len, "%.2fx the floor in the same run (%.2f ns)",
+           r->ratio_peer, r->med.x[BX_PEER_NS]);
   return r->ratio_peer <= 3.0;
 }
 
@@ -121,11 +151,11 @@ const bench_case bench_service_cases[] = {
      .n_quick = 1000000},
     {.name = "service.c",
      .what = "service_call into a C provider plugin (bench.add)",
-     .peer = "service.floor",
      .target = "<=3x service.floor",
      .check = check_c,
      .run = run_c,
      .n = 100000000,
-     .n_quick = 1000000},
+     .n_quick = 1000000,
+     .flags = BENCH_SELF_PEER},
     {0},
 };
