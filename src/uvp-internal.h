@@ -288,7 +288,6 @@ struct uvp_ctx {
   bool quarantine_due; /* a fault reported through api->fault (F7) */
   bool retiring;       /* being replaced by a reload: its name is free */
   bool keep_mapped;    /* never dlclose: references outlived the plugin (U4) */
-  int revoke_reason;   /* V5: its importers are told this; 0 = UVP_ECLOSED */
   int fault_policy;    /* resolved uvp_fault_policy */
   uint32_t remote_limit;
   uvp_remote *remote; /* created by the first remote_new */
@@ -315,6 +314,7 @@ struct uvp_ctx {
   uint64_t slow_callbacks;
   uint64_t slow_logged_ns; /* uv_hrtime() of its last slow line; 0: none */
   uint64_t slow_unlogged;  /* slow spans since that line, not logged */
+  int revoke_reason; /* V5: what its importers are told; 0 = UVP_ECLOSED */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -355,7 +355,6 @@ static inline uvp_ctx *uvp__span_ctx(const uvp__span *sp) {
 
 struct uvp_host {
   uv_loop_t *loop;
-  uv_thread_t thread;
   const char *thread_mark; /* &uvp__thread_mark of the loop thread (T3) */
   uvp_host_options opts;   /* normalized: every 0 replaced by its default */
   uvp__registry reg;
@@ -400,6 +399,7 @@ struct uvp_host {
   uint64_t slow_ns; /* opts.slow_callback_ms in ns; 0: watchdog off */
   uint64_t slow_callbacks;
   uint64_t remote_dropped; /* remote publishes dropped at stop (R4) */
+  uv_thread_t thread;      /* the loop thread, for remote.c's inbox */
   /* service.c: exports (live, or revoked and waiting for their last
    * reference, V6) and the timer of the grace warning */
   uvp__svc **svcs;
