@@ -92,6 +92,7 @@ extern const bench_case bench_xthread_cases[];
 extern const bench_case bench_timer_cases[];
 extern const bench_case bench_work_cases[];
 extern const bench_case bench_load_cases[];
+extern const bench_case bench_service_cases[];
 
 /* ---- helpers (main.c) ------------------------------------------------ */
 
@@ -117,6 +118,8 @@ void bench_sample_init(bench_sample *s);
 /* Path of libbench_plugin.so and of the C bench plugin; NULL if absent. */
 const char *bench_rust_plugin_path(void);
 const char *bench_c_plugin_path(void);
+/* Path of bench_svc_c_plugin.so, the C provider of bench.add; or NULL. */
+const char *bench_svc_c_plugin_path(void);
 
 /* Host on a fresh loop, with options (NULL: defaults). Teardown closes the
  * host, runs the loop until every handle closed and closes the loop. */

@@ -134,6 +134,14 @@ const char *bench_c_plugin_path(void) {
 #endif
 }
 
+const char *bench_svc_c_plugin_path(void) {
+#ifdef UVP_BENCH_SVC_C_PLUGIN
+  return path_if_exists("UVP_BENCH_SVC_C_PLUGIN", UVP_BENCH_SVC_C_PLUGIN);
+#else
+  return path_if_exists("UVP_BENCH_SVC_C_PLUGIN", NULL);
+#endif
+}
+
 static void quiet_log(void *data, int level, const char *plugin,
                       const char *msg, size_t len) {
   (void)data;
@@ -777,6 +785,7 @@ int main(int argc, char **argv) {
   add_group(bench_glib_cases);
   add_group(bench_work_cases);
   add_group(bench_load_cases);
+  add_group(bench_service_cases);
   group_cases();
   if (argc == 4 && strcmp(argv[1], "--child") == 0)
     return child_main(argv[2], argv[3]);

@@ -189,6 +189,33 @@ static int api_instance_name(uvp_ctx *ctx, const char **out_name,
   return 0;
 }
 
+static int api_service_export(uvp_ctx *ctx, const uvp_service_export *desc,
+                              uvp_id *out_id) {
+  int rc = check_register(ctx, desc != NULL, out_id);
+  if (rc < 0) return rc;
+  return uvp__service_export(ctx, desc, out_id); /* V1 */
+}
+
+static int api_service_import(uvp_ctx *ctx, const uvp_service_import *req,
+                              uvp_id *out_ref) {
+  int rc = check_register(ctx, req != NULL, out_ref);
+  if (rc < 0) return rc;
+  return uvp__service_import(ctx, req, out_ref); /* V2 */
+}
+
+/* The fast path (V3): the thread check, then service.c. */
+static int api_service_call(uvp_ctx *ctx, uvp_id ref, uint32_t fn, void *args) {
+  int rc = check_ctx(ctx);
+  if (rc < 0) return rc;
+  return uvp__service_call(ctx, ref, fn, args);
+}
+
+static int api_service_info(uvp_ctx *ctx, uvp_id ref, uvp_service_info *out) {
+  int rc = check_ctx(ctx);
+  if (rc < 0) return rc;
+  return uvp__service_info(ctx, ref, out);
+}
+
 const uvp_api uvp__api = {
     .size = sizeof(uvp_api),
     .abi_major = UVP_ABI_MAJOR,
@@ -211,4 +238,8 @@ const uvp_api uvp__api = {
     .remote_publish = api_remote_publish,
     .fault = api_fault,
     .instance_name = api_instance_name,
+    .service_export = api_service_export,
+    .service_import = api_service_import,
+    .service_call = api_service_call,
+    .service_info = api_service_info,
 };

@@ -24,6 +24,7 @@ enum {
    * its own fs and DNS requests whatever the plugins do (W4). */
   DEFAULT_WORK_CONCURRENCY = 2,
   DEFAULT_WORK_DRAIN_MS = 30000,
+  DEFAULT_SERVICE_GRACE_MS = 5000, /* V6 */
   MAX_QUEUE = 1 << 30,
 };
 
@@ -49,6 +50,7 @@ static int read_options(const uvp_host_options *in, uvp_host_options *out) {
   if (o.remote_capacity == 0) o.remote_capacity = DEFAULT_REMOTE;
   if (o.work_concurrency == 0) o.work_concurrency = DEFAULT_WORK_CONCURRENCY;
   if (o.work_drain_ms == 0) o.work_drain_ms = DEFAULT_WORK_DRAIN_MS;
+  if (o.service_grace_ms == 0) o.service_grace_ms = DEFAULT_SERVICE_GRACE_MS;
   *out = o;
   return 0;
 }
@@ -88,6 +90,8 @@ void uvp__ctx_free(uvp_ctx *ctx) {
   uvp__free(a, ctx->path);
   uvp__free(a, ctx);
 }
+
+_Thread_local const char uvp__thread_mark;
 
 void uvp__host_wake(uvp_host *h) { uv_async_send(&h->async); }
 
@@ -141,6 +145,7 @@ int uvp_host_new(uv_loop_t *loop, const uvp_host_options *options,
   self->remote_limit = h->opts.remote_capacity;
   h->loop = loop;
   h->thread = uv_thread_self();
+  h->thread_mark = &uvp__thread_mark;
   uvp__registry_init(&h->reg);
   uvp__topics_init(&h->topics, h->opts.max_topics);
   uvp__queue_init(&h->queue, h->opts.queue_capacity);
@@ -164,6 +169,7 @@ static void free_host(uvp_host *h) {
   uvp__registry_free(&h->reg);
   uvp__topics_free(&h->topics);
   uvp__timers_free(&h->timers);
+  uvp__services_free(h);
   uvp_allocator alloc = h->alloc; /* h is one of its blocks */
   uvp__free(&alloc, h->ctxs);
   uvp__free(&alloc, h->order);
@@ -231,10 +237,11 @@ void uvp__host_close_continue(uvp_host *h) {
     uvp__ctx_free(ctx);
   }
   uvp__ctx_free(h->ctxs[0]);
-  uv_handle_t *handles[] = {(uv_handle_t *)&h->idle, (uv_handle_t *)&h->timer,
-                            (uv_handle_t *)&h->async,
-                            (uv_handle_t *)&h->work_timer};
-  size_t nhandles = ARRAY_SIZE(handles) - !h->work_timer_open;
+  uv_handle_t *handles[5] = {(uv_handle_t *)&h->idle, (uv_handle_t *)&h->timer,
+                             (uv_handle_t *)&h->async};
+  size_t nhandles = 3;
+  if (h->work_timer_open) handles[nhandles++] = (uv_handle_t *)&h->work_timer;
+  if (h->svc_timer_open) handles[nhandles++] = (uv_handle_t *)&h->svc_timer;
   for (size_t i = 0; i < nhandles; i++) {
     handles[i]->data = h;
     uv_close(handles[i], on_handle_closed);
@@ -291,6 +298,7 @@ int uvp_host_reload(uvp_host *host, const char *name, const char *path,
     return uvp__load_done(host, path, rc);
   }
   uvp__load_done(host, path, 0);
+  old->revoke_reason = UVP_ESTALE; /* V7: the new instance runs now */
   return uvp__plugin_unload(old);
 }
 

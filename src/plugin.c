@@ -1,10 +1,12 @@
 /* Plugin instances: load, the unload state machine, faults.
  *
  *   load:   loader_open ─► ctx ─► on_init ─► on_start ─► RUNNING
- *   unload: STOPPING: on_stop, registrations refused, subscriptions/timers/
+ *   unload: STOPPING: importers of its services revoked (V5), on_stop,
+ *           registrations refused, subscriptions/timers/
  *           fd watches cancelled (destroy runs), work cancelled, remote
- *           closed ─► DRAINING until running work returned and queued posts
- *           were destroyed (U3, R4) ─► on_unload ─► DEAD ─► dlclose once no
+ *           closed ─► DRAINING until running work returned, queued posts
+ *           were destroyed (U3, R4) and every reference to its service
+ *           exports was dropped (V6) ─► on_unload ─► DEAD ─► dlclose once no
  *           owned payload or remote reference pins the code (A10, U4)
  *
  * An unload asked for while the plugin's own code is on the stack starts
@@ -129,6 +131,9 @@ void uvp__plugin_begin_unload(uvp_ctx *ctx) {
    * on_stop; on_unload still runs so that its memory is freed. */
   bool was_running = ctx->state == UVP__RUNNING;
   ctx->state = UVP__STOPPING;
+  /* V5: importers first, so that on_stop runs with no call coming in. */
+  uvp__service_revoke_all(
+      ctx, ctx->revoke_reason ? ctx->revoke_reason : UVP_ECLOSED);
   uvp__call_enter(ctx);
   if (was_running && ctx->desc.on_stop != NULL) {
     uint64_t t0 = uvp__time_begin(h); /* O2 */
@@ -267,6 +272,7 @@ int uvp__plugin_load(uvp_host *h, const char *path, const char *name,
 static void quarantine(uvp_ctx *ctx) {
   uvp_host *h = ctx->host;
   ctx->state = UVP__QUARANTINED;
+  uvp__service_revoke_all(ctx, UVP_EPANIC); /* V4, V5 */
   uvp__reg_cancel_all(h, ctx);
   uvp__remote_close(ctx->remote);
   h->unloads_due = true;

@@ -1,4 +1,5 @@
-/* Registration lifetime, shared by subscriptions, timers and fd watches.
+/* Registration lifetime, shared by subscriptions, timers, fd watches, work,
+ * service exports and references.
  *
  *   begin ──► live ──cancel──► retired (id stale at once, L4)
  *                                 │ callback running? finish after it (L2)
@@ -87,6 +88,18 @@ void uvp__reg_cancel(uvp_host *h, uint32_t idx) {
       retire(s);
       s->flags |= UVP__SLOT_CANCELLED;
       return;
+    case UVP__SVC: /* ends with its last reference (V6) */
+      retire(s);
+      s->flags |= UVP__SLOT_CANCELLED;
+      uvp__service_withdraw(h, s->u.svc);
+      return;
+    case UVP__SVCREF: { /* no callback of its own runs: ends now */
+      uvp__svc *e = s->u.svc;
+      retire(s);
+      uvp__reg_finish(h, idx);
+      uvp__service_unref(h, e);
+      return;
+    }
   }
   retire(s);
   if (h->running_slot == idx) {

@@ -32,6 +32,7 @@ static const field host_options[] = {
     FIELD(uvp_host_options, work_drain_ms),
     FIELD(uvp_host_options, slow_callback_ms),
     FIELD(uvp_host_options, allocator),
+    FIELD(uvp_host_options, service_grace_ms),
 };
 
 static const field load_options[] = {
@@ -94,6 +95,12 @@ static const field topic_stats[] = {
     FIELD(uvp_topic_stats, delivered),
 };
 
+static const field service_info[] = {
+    FIELD(uvp_service_info, size),    FIELD(uvp_service_info, major),
+    FIELD(uvp_service_info, minor),   FIELD(uvp_service_info, count),
+    FIELD(uvp_service_info, revoked), FIELD(uvp_service_info, provider),
+};
+
 static const field plugin_info[] = {
     FIELD(uvp_plugin_info, size),        FIELD(uvp_plugin_info, state),
     FIELD(uvp_plugin_info, unload_safe), FIELD(uvp_plugin_info, name),
@@ -139,4 +146,10 @@ bool uvp__topic_stats_size_ok(uint32_t size) {
 bool uvp__plugin_info_size_ok(uint32_t size) {
   return fits(size, offsetof(uvp_plugin_info, state) + sizeof(int), plugin_info,
               ARRAY_SIZE(plugin_info));
+}
+
+/* V2: at least the version, so that an importer can check what it got. */
+bool uvp__service_info_size_ok(uint32_t size) {
+  return fits(size, offsetof(uvp_service_info, minor) + sizeof(uint16_t),
+              service_info, ARRAY_SIZE(service_info));
 }

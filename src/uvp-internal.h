@@ -63,11 +63,21 @@ UVP__ALLOC_INLINE void uvp__free(const uvp_allocator *a, void *ptr) {
 /* Registry: one table of slots for everything plugins register.          */
 /* ---------------------------------------------------------------------- */
 
-enum uvp__kind { UVP__FREE = 0, UVP__SUB, UVP__TIMER, UVP__FD, UVP__WORK };
+enum uvp__kind {
+  UVP__FREE = 0,
+  UVP__SUB,
+  UVP__TIMER,
+  UVP__FD,
+  UVP__WORK,
+  UVP__SVC,    /* a service export (service.c) */
+  UVP__SVCREF, /* a reference to one, held by its importer */
+  UVP__KINDS
+};
 
 enum uvp__slot_flag {
   UVP__SLOT_CANCELLED = 1, /* retired while its callback runs */
   UVP__SLOT_HALT = 2,      /* the host began closing in its callback (S4) */
+  UVP__SLOT_REVOKED = 4,   /* a reference told of its revoke (V5) */
 };
 
 #define UVP__NONE UINT32_MAX /* "no index" for slots, heap positions */
@@ -75,6 +85,7 @@ enum uvp__slot_flag {
 typedef struct uvp__fdwatch uvp__fdwatch;
 typedef struct uvp__work uvp__work;
 typedef struct uvp__inbox uvp__inbox;
+typedef struct uvp__svc uvp__svc;
 
 /* A list of work items (work.c), linked through the items themselves. */
 typedef struct uvp__work_list {
@@ -90,6 +101,7 @@ typedef struct uvp__slot {
     uvp_event_cb event;
     uvp_timer_cb timer;
     uvp_fd_cb fd;
+    uvp_service_revoke_cb revoke;
   } cb;
   void *user_data;
   uvp_destroy_fn destroy;
@@ -108,6 +120,7 @@ typedef struct uvp__slot {
     } timer;
     uvp__fdwatch *fd;
     uvp__work *work;
+    uvp__svc *svc;      /* export and reference: the export's record */
     uint32_t next_free; /* free-list link (UVP__NONE ends it) */
   } u;
 } uvp__slot;
@@ -301,6 +314,7 @@ struct uvp_ctx {
   uint64_t slow_callbacks;
   uint64_t slow_logged_ns; /* uv_hrtime() of its last slow line; 0: none */
   uint64_t slow_unlogged;  /* slow spans since that line, not logged */
+  int revoke_reason; /* V5: what its importers are told; 0 = UVP_ECLOSED */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -341,8 +355,8 @@ static inline uvp_ctx *uvp__span_ctx(const uvp__span *sp) {
 
 struct uvp_host {
   uv_loop_t *loop;
-  uv_thread_t thread;
-  uvp_host_options opts; /* normalized: every 0 replaced by its default */
+  const char *thread_mark; /* &uvp__thread_mark of the loop thread (T3) */
+  uvp_host_options opts;   /* normalized: every 0 replaced by its default */
   uvp__registry reg;
   uvp__topics topics;
   uvp__queue queue;
@@ -378,22 +392,36 @@ struct uvp_host {
   bool work_timer_open;  /* work_timer initialized, in handles_open */
   uv_timer_t work_timer; /* work_drain_ms deadlines */
   /* O1, O2: last, so that the hot fields above keep their cache lines */
-  uint32_t by_kind[UVP__WORK + 1]; /* live slots of each uvp__kind */
-  uint32_t queue_high_water;       /* most events queued at once */
-  uint64_t queue_refused;          /* publishes refused with UVP_EAGAIN */
+  uint32_t by_kind[UVP__KINDS]; /* live slots of each uvp__kind */
+  uint32_t queue_high_water;    /* most events queued at once */
+  uint64_t queue_refused;       /* publishes refused with UVP_EAGAIN */
   uvp__span span;
   uint64_t slow_ns; /* opts.slow_callback_ms in ns; 0: watchdog off */
   uint64_t slow_callbacks;
   uint64_t remote_dropped; /* remote publishes dropped at stop (R4) */
+  uv_thread_t thread;      /* the loop thread, for remote.c's inbox */
+  /* service.c: exports (live, or revoked and waiting for their last
+   * reference, V6) and the timer of the grace warning */
+  uvp__svc **svcs;
+  uint32_t nsvcs;
+  bool svc_timer_open;  /* svc_timer initialized, in handles_open */
+  uv_timer_t svc_timer; /* service_grace_ms warnings */
   /* opts.allocator's copy (opts.allocator = &alloc); last, with the cold
    * fields: the tables above hold pointers to it for their growth. */
   uvp_allocator alloc;
 };
 
-/* On every API call: pthread directly (uv_thread_t is pthread_t on unix)
- * rather than two calls through libuv. */
+/* One byte per thread, never written: its address names the calling
+ * thread. On every API call this is one %fs-relative lea, where
+ * pthread_self() is a call into libc that makes every entry set up a
+ * frame (the service_call fast path, V3). initial-exec: no
+ * __tls_get_addr; one byte fits glibc's static TLS surplus also when the
+ * library itself is dlopen'ed. */
+extern _Thread_local const char uvp__thread_mark
+    __attribute__((tls_model("initial-exec")));
+
 static inline bool uvp__on_loop_thread(const uvp_host *h) {
-  return pthread_equal(pthread_self(), h->thread);
+  return h->thread_mark == &uvp__thread_mark;
 }
 
 static inline uvp_ctx *uvp__slot_ctx(const uvp_host *h, const uvp__slot *s) {
@@ -408,6 +436,7 @@ bool uvp__plugin_stats_size_ok(uint32_t size);
 bool uvp__host_stats_size_ok(uint32_t size);
 bool uvp__topic_stats_size_ok(uint32_t size);
 bool uvp__plugin_info_size_ok(uint32_t size);
+bool uvp__service_info_size_ok(uint32_t size);
 
 /* timing.c: callback timing per span, slow-callback watchdog (O2) */
 unsigned uvp__cb_bucket(uint64_t ns);
@@ -537,8 +566,61 @@ void uvp__remote_drain_all(uvp_host *h);
 void uvp__remote_shutdown(uvp_host *h);
 void uvp__remote_host_stats(const uvp_host *h, uvp_host_stats *st);
 
+/* service.c: exports, references, calls, revokes (V1-V7). An export's
+ * record; every call reads its first four fields. */
+struct uvp__svc {
+  const uvp_service_fn *fns;
+  void *instance;
+  uvp_ctx *provider;
+  uint32_t callable; /* count, 0 once revoked: one compare for both (V3) */
+  bool revoked;      /* calls stale, name free (V5) */
+  bool cancelled;    /* its slot retired: freed with the last reference (V6) */
+  uint16_t major, minor;
+  uint32_t count;     /* functions in the table */
+  uint32_t refs;      /* live references */
+  uint32_t slot;      /* the export's registration */
+  uint64_t grace_due; /* loop ms of the V6 warning; 0: none due */
+  char name[];
+};
+
+int uvp__service_export(uvp_ctx *ctx, const uvp_service_export *desc,
+                        uvp_id *out_id);
+int uvp__service_import(uvp_ctx *ctx, const uvp_service_import *req,
+                        uvp_id *out_ref);
+int uvp__service_info(uvp_ctx *ctx, uvp_id ref, uvp_service_info *out);
+void uvp__service_revoke_all(uvp_ctx *provider, int reason);
+void uvp__service_withdraw(uvp_host *h, uvp__svc *e);
+void uvp__service_unref(uvp_host *h, uvp__svc *e);
+void uvp__services_free(uvp_host *h);
+
 /* api.c */
 extern const uvp_api uvp__api;
+
+/* service_call's fast path (V3), inline in api.c's entry: the checks in
+ * the rule's order. Any id that is not this ctx's live reference is
+ * stale here (a reference is the only id service_call takes). */
+static inline int uvp__service_call(uvp_ctx *ctx, uvp_id ref, uint32_t fn,
+                                    void *args) {
+  const uvp__registry *reg = &ctx->host->reg;
+  uint32_t idx = uvp__id_slot(ref);
+  if (idx >= reg->used) return UVP_ESTALE;
+  const uvp__slot *s = uvp__registry_at(reg, idx);
+  if (s->gen != uvp__id_gen(ref) || s->kind != UVP__SVCREF ||
+      s->owner != ctx->index)
+    return UVP_ESTALE;
+  const uvp__svc *e = s->u.svc;
+  if (fn >= e->callable) return e->revoked ? UVP_ESTALE : UVP_EINVAL;
+  uvp_ctx *p = e->provider;
+  if (p->depth != 0) return UVP_EBUSY; /* S3: never re-entered */
+  p->depth = 1; /* uvp__call_enter, as a store: depth was 0 */
+  int rc = e->fns[fn](e->instance, args);
+  assert(p->depth == 1);
+  p->depth = 0;
+  /* V4: the provider's fault policy; a quarantine revokes its exports
+   * before this returns (never frees p: the unload waits a turn). */
+  if (rc == UVP_EPANIC) uvp__call_after(p, rc);
+  return rc;
+}
 
 /* host.c */
 int uvp__ctx_new(uvp_host *h, const char *name, uvp_ctx **out_ctx);

@@ -158,6 +158,13 @@ typedef struct uvp_host_options {
   /* SINCE 0.2. NULL: malloc, calloc, realloc and free of the C library.
    * Else the host's allocator, copied (see uvp_allocator). */
   const uvp_allocator *allocator;
+
+  /* SINCE 0.3 (ABI 1.3). Services (V6): how long after a provider's export
+   * was revoked (unload, quarantine, reload, cancel) references to it may
+   * still be held before the host logs one warning line naming the
+   * provider, the service and the importers holding it; the unload keeps
+   * waiting for them either way. 0: the default, 5000 ms. */
+  uint32_t service_grace_ms;
 } uvp_host_options;
 
 /* Designated, so that a field appended later is 0 (its default) without a
