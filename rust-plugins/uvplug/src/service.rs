@@ -154,6 +154,11 @@ impl fmt::Debug for ServiceInstance {
 /// A reference to an imported service: an id of the importer's, dropped
 /// (`cancel`) when this value is dropped. Calls go through the host, which
 /// checks the reference first (V3). `!Send`: it belongs to the loop thread.
+///
+/// ```compile_fail
+/// fn needs_send<T: Send>() {}
+/// needs_send::<uvplug::ServiceRef>();
+/// ```
 pub struct ServiceRef {
     id: sys::uvp_id,
     /// None once cancelled.
@@ -265,6 +270,11 @@ impl Drop for ServiceRef {
 
 /// A counter of this instance (`ctx.counter("sent")`) the embedder can
 /// read; uvplugd exports it as a metric. Loop thread only (`!Send`).
+///
+/// ```compile_fail
+/// fn needs_send<T: Send>() {}
+/// needs_send::<uvplug::Counter>();
+/// ```
 pub struct Counter {
     cell: *mut u64,
     core: Rc<Core>,
