@@ -135,6 +135,7 @@ mod logging;
 mod panic;
 mod remote;
 pub mod service;
+mod service_macro;
 #[cfg(test)]
 mod service_tests;
 pub mod testing;
