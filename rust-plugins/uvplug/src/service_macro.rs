@@ -1,6 +1,6 @@
 //! `service!`: declares a service (see the module docs of
-//! [`crate::service`](mod@crate::service) for what it generates and why). Only a macro lives here: the runtime it expands to
-//! is in `service.rs`.
+//! [`crate::service`](mod@crate::service) for what it generates and why).
+//! Only the macro lives here; the runtime it expands to is in `service.rs`.
 
 /// Declares a service: its name and version, and its functions with their
 /// `#[repr(C)]` argument structs. See the [module docs](mod@crate::service)
