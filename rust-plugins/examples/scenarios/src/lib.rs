@@ -308,6 +308,9 @@ pub struct Scn {
     echo: Option<services::EchoClient>,
     /// The peer keeps its reference after the revoke (peer_service_held).
     keep_ref: bool,
+    /// The peer's revoke finishes the scenario, a turn later
+    /// (peer_service_panic).
+    finish_on_revoke: bool,
 }
 
 impl Drop for Scn {
@@ -356,6 +359,7 @@ impl Plugin for Scn {
             client: None,
             echo: None,
             keep_ref: false,
+            finish_on_revoke: false,
         };
         if when == When::Init {
             body(&mut me, ctx)?;

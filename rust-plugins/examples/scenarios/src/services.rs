@@ -79,8 +79,17 @@ pub(crate) fn exports(me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
 /// The peer's import of `scn.svc`; its revoke is traced, and drops the
 /// reference unless the scenario keeps it (V5).
 fn import(ctx: &Ctx<Scn>) -> Result<SvcClient> {
-    ctx.import::<SvcClient>(1, |me: &mut Scn, _, why| {
+    ctx.import::<SvcClient>(1, |me: &mut Scn, cx, why| {
         rec(format!("peer revoke {why:?}"));
+        if me.finish_on_revoke {
+            // Started here, not at start: however late the loop runs, the
+            // provider's unload (next turn's first step) comes before it.
+            cx.after(Duration::from_millis(1), |_: &mut Scn, _| {
+                finish();
+                Ok(())
+            })?
+            .detach();
+        }
         if let Some(c) = &me.client {
             let mut a = AddArgs { a: 1, b: 1, out: 0 };
             rec(format!("peer add after revoke {}", st(c.add(&mut a))));
@@ -152,16 +161,12 @@ pub(crate) fn peer_busy(me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
 /// the provider is quarantined when the caller's callback returned, and
 /// the peer's reference is revoked with `Panic`.
 pub(crate) fn peer_panic(me: &mut Scn, ctx: &mut Ctx<Scn>) -> Result<()> {
+    me.finish_on_revoke = true;
     me.client = Some(import(ctx)?);
     ctx.after(Duration::from_millis(1), |me: &mut Scn, _| {
         if let Some(c) = &me.client {
             rec(format!("peer boom {}", st(c.boom(&mut BoomArgs { x: 0 }))));
         }
-        Ok(())
-    })?
-    .detach();
-    ctx.after(Duration::from_millis(5), |_: &mut Scn, _| {
-        finish();
         Ok(())
     })?
     .detach();
