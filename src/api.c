@@ -189,6 +189,14 @@ static int api_instance_name(uvp_ctx *ctx, const char **out_name,
   return 0;
 }
 
+static int api_counter(uvp_ctx *ctx, const char *name, size_t len,
+                       uint64_t **out_counter) {
+  int rc = check_ctx(ctx);
+  if (rc < 0) return rc;
+  if (out_counter == NULL) return UVP_EINVAL;
+  return uvp__counter_get(ctx, name, len, out_counter);
+}
+
 const uvp_api uvp__api = {
     .size = sizeof(uvp_api),
     .abi_major = UVP_ABI_MAJOR,
@@ -211,4 +219,5 @@ const uvp_api uvp__api = {
     .remote_publish = api_remote_publish,
     .fault = api_fault,
     .instance_name = api_instance_name,
+    .counter = api_counter,
 };
