@@ -371,14 +371,14 @@ static void render_plugins(sb *b, const plug *p, size_t n) {
  * by instance and counter name. Names are [a-z0-9_], so they need no
  * escaping, but go through sb_label like every label value. */
 static void render_counters(sb *b, uvp_host *host, const plug *p, size_t n) {
-  family(b, "uvplug_plugin_counter_total", "counter",
+  family(b, "uvplug_plugin_named_total", "counter",
          "Named counters a plugin keeps (uvp_api.counter).");
   for (size_t i = 0; i < n; i++) {
     const char *cname;
     uint64_t v;
     for (uint32_t k = 0;
          uvp_host_plugin_counter(host, p[i].name, k, &cname, &v) == 0; k++) {
-      sb_printf(b, "uvplug_plugin_counter_total{plugin=\"");
+      sb_printf(b, "uvplug_plugin_named_total{plugin=\"");
       sb_label(b, p[i].name);
       sb_printf(b, "\",counter=\"");
       sb_label(b, cname);
