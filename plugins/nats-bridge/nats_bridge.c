@@ -37,6 +37,14 @@
 
 typedef struct bridge bridge;
 
+/* An inbound message checked and counted, waiting for its local publish. */
+typedef struct nb_pending {
+  natsMsg *msg; /* NULL: none */
+  uvp_topic topic;
+  void *data;
+  size_t len;
+} nb_pending;
+
 /* One out topic: its subject and its stream's sequence numbers. */
 typedef struct nb_out {
   bridge *b;
@@ -68,7 +76,10 @@ struct bridge {
   uvp_remote *remote;
   nb_inbox inbox;
   bool inbox_ready;
-  natsMsg **take; /* cfg.batch slots for nb_inbox_take */
+  natsMsg **take;          /* cfg.batch slots for nb_inbox_take */
+  size_t take_pos, take_n; /* take[take_pos..take_n) not delivered yet */
+  nb_pending stall;        /* refused by a full host queue, retried */
+  uvp_id retry;            /* the retry timer; 0: none */
   nb_streams streams;
   const void **echo; /* payloads published from NATS on an out topic, */
   size_t echo_cap, echo_head, echo_n; /* not yet seen by on_out (FIFO) */
@@ -214,28 +225,36 @@ static bool is_out(const bridge *b, uvp_topic t) {
   return false;
 }
 
-/* Publishes the frame's payload locally; ownership of msg passes to the
- * host (free_msg) on success. */
-static void publish_in(bridge *b, uvp_topic t, const nb_frame *f,
-                       natsMsg *msg) {
-  void *data = (void *)(f->len ? f->data : natsMsg_GetData(msg));
-  bool mark = is_out(b, t);
+/* Publishes an accounted message's payload locally; on success the host
+ * owns msg (free_msg). A full host queue (UVP_EAGAIN) keeps it in
+ * b->stall for a retry: backpressure, not a drop. */
+static int publish_local(bridge *b, const nb_pending *p) {
+  bool mark = is_out(b, p->topic);
   int rc = mark ? echo_reserve(b) : 0;
   if (rc == 0)
-    rc = b->api->publish_owned(b->ctx, t, data, f->len, free_msg, msg);
+    rc = b->api->publish_owned(b->ctx, p->topic, p->data, p->len, free_msg,
+                               p->msg);
+  if (rc == UVP_EAGAIN) {
+    b->stall = *p;
+    return rc;
+  }
+  b->stall.msg = NULL;
   if (rc < 0) {
     if (++*b->c.local_refused == 1)
       say(b, UVP_LOG_WARN,
-          "local publish refused: %d (counted in "
+          "local publish refused: %s (counted in "
           "local_refused)",
-          rc);
-    natsMsg_Destroy(msg);
-    return;
+          rc == UVP_EMSGSIZE ? "too large" : "error");
+    natsMsg_Destroy(p->msg);
+    return rc;
   }
-  if (mark) echo_push(b, data);
+  if (mark) echo_push(b, p->data);
+  return 0;
 }
 
-static void deliver(bridge *b, natsMsg *msg) {
+/* Checks and accounts one message, then publishes it. Returns UVP_EAGAIN
+ * when it is stalled, else 0. */
+static int deliver(bridge *b, natsMsg *msg) {
   nb_frame f;
   uvp_topic t;
   const char *raw = natsMsg_GetData(msg);
@@ -243,12 +262,12 @@ static void deliver(bridge *b, natsMsg *msg) {
       intern(b, f.topic, f.topic_len, &t) < 0) {
     ++*b->c.bad_frames;
     natsMsg_Destroy(msg);
-    return;
+    return 0;
   }
   if (f.origin == b->origin) { /* our own, echoed by the server */
     ++*b->c.own_dropped;
     natsMsg_Destroy(msg);
-    return;
+    return 0;
   }
   nb_seen seen;
   bool sync = f.flags & NB_FRAME_SYNC;
@@ -258,10 +277,39 @@ static void deliver(bridge *b, natsMsg *msg) {
   }
   if (sync) {
     natsMsg_Destroy(msg);
-    return;
+    return 0;
   }
   ++*b->c.received;
-  publish_in(b, t, &f, msg);
+  /* A zero-length payload still needs a unique pointer (loop prevention). */
+  nb_pending p = {msg, t, (void *)(f.len ? f.data : raw), f.len};
+  return publish_local(b, &p) == UVP_EAGAIN ? UVP_EAGAIN : 0;
+}
+
+static void pump(bridge *b);
+
+static int on_retry(uvp_ctx *ctx, void *user_data) {
+  (void)ctx;
+  bridge *b = user_data;
+  b->retry = 0; /* one-shot: finished */
+  pump(b);
+  return 0;
+}
+
+/* The host queue is full: try again on a later loop turn, after the
+ * dispatch made room. Returns false for the caller's convenience. */
+static bool stalled(bridge *b) {
+  if (b->retry == 0)
+    b->api->timer_start(b->ctx, 1, 0, on_retry, b, NULL, &b->retry);
+  return false;
+}
+
+/* Delivers what was taken from the inbox; false when stalled. */
+static bool deliver_taken(bridge *b) {
+  if (b->stall.msg != NULL && publish_local(b, &b->stall) == UVP_EAGAIN)
+    return stalled(b);
+  while (b->take_pos < b->take_n)
+    if (deliver(b, b->take[b->take_pos++]) == UVP_EAGAIN) return stalled(b);
+  return true;
 }
 
 /* ---- connection events ---- */
@@ -304,15 +352,21 @@ static void conn_events(bridge *b, const nb_events *ev) {
   }
 }
 
-static int on_drain(uvp_ctx *ctx, void *user_data) {
-  (void)ctx;
-  bridge *b = user_data;
+/* At most one batch per call, then a fresh post while more wait: the
+ * host's dispatch runs in between, so the queue drains as it fills. */
+static void pump(bridge *b) {
+  if (!deliver_taken(b)) return;
   nb_events ev;
   bool more;
-  size_t k = nb_inbox_take(&b->inbox, b->take, b->cfg.batch, &ev, &more);
+  b->take_n = nb_inbox_take(&b->inbox, b->take, b->cfg.batch, &ev, &more);
+  b->take_pos = 0;
   conn_events(b, &ev);
-  for (size_t i = 0; i < k; i++) deliver(b, b->take[i]);
-  if (more) nb_inbox_repost(&b->inbox);
+  if (deliver_taken(b) && more) nb_inbox_repost(&b->inbox);
+}
+
+static int on_drain(uvp_ctx *ctx, void *user_data) {
+  (void)ctx;
+  pump(user_data);
   return 0;
 }
 
@@ -521,6 +575,8 @@ static void bridge_free(bridge *b) {
     return;
   }
   if (b->inbox_ready) nb_inbox_free(&b->inbox);
+  if (b->stall.msg != NULL) natsMsg_Destroy(b->stall.msg);
+  while (b->take_pos < b->take_n) natsMsg_Destroy(b->take[b->take_pos++]);
   b->api->remote_release(b->remote);
   for (size_t i = 0; b->outs != NULL && i < b->cfg.n_out; i++)
     free(b->outs[i].subject);

@@ -1,0 +1,58 @@
+# Issue 14, NATS bridge: two uvplugd processes exchange 1,000,000 events
+# through a real nats-server with exact counts. A: seq_pub publishes a
+# numbered stream on topic ev (starting once its bridge reports "ready" on
+# nats_bridge.status), the bridge sends it to subject uvplug.ev. B: the
+# bridge receives uvplug.ev and publishes on ev, where seq_count checks
+# every event arrived once and in order.
+. "$(dirname "$0")/lib.sh"
+
+N=1000000
+nats_start
+host_section "$PORT_b" >"$T/b.ini"
+cat >>"$T/b.ini" <<INI
+[plugin count]
+path = $P/seq_count.so
+config = topic=ev
+
+[plugin bridge]
+path = $NATS_BRIDGE
+config = url=$NATS_URL in=uvplug.ev
+INI
+host_section "$PORT_a" >"$T/a.ini"
+cat >>"$T/a.ini" <<INI
+[plugin bridge]
+path = $NATS_BRIDGE
+config = url=$NATS_URL out=ev
+
+[plugin pub]
+path = $P/seq_pub.so
+config = topic=ev n=$N batch=2000 size=16 start_on=nats_bridge.status
+INI
+
+uvpd_start b "$T/b.ini"
+wait_for_line "$LOG_b" "bridge: ready: 0 out, 1 in" 15
+uvpd_start a "$T/a.ini"
+wait_for_line "$LOG_a" "seq_pub done n=$N" 50
+wait_until "B counted $N events" 40 named_eq "$URL_b" count received "$N"
+
+assert_eq "A pub published" "$N" "$(named "$URL_a" pub published)"
+assert_eq "A bridge sent" "$N" "$(named "$URL_a" bridge sent)"
+assert_eq "A bridge refused" 0 "$(named "$URL_a" bridge refused)"
+assert_eq "B bridge received" "$N" "$(named "$URL_b" bridge received)"
+assert_eq "B bridge dropped" 0 "$(named "$URL_b" bridge dropped)"
+assert_eq "B bridge out_of_order" 0 "$(named "$URL_b" bridge out_of_order)"
+assert_eq "B bridge bad_frames" 0 "$(named "$URL_b" bridge bad_frames)"
+assert_eq "B bridge local_refused" 0 "$(named "$URL_b" bridge local_refused)"
+assert_eq "B count gaps" 0 "$(named "$URL_b" count gaps)"
+assert_eq "B count out_of_order" 0 "$(named "$URL_b" count out_of_order)"
+assert_eq "B count last_seq" "$N" "$(named "$URL_b" count last_seq)"
+assert_eq "B bridge sent (nothing goes back)" 0 "$(named "$URL_b" bridge sent)"
+assert_eq "A bridge received" 0 "$(named "$URL_a" bridge received)"
+assert_eq "A reconnects" 0 "$(named "$URL_a" bridge reconnects)"
+
+uvpd_stop a
+uvpd_stop b
+# The final stats line carries the same counters.
+assert_match "B final counters" "counters bridge: sent=0 received=$N dropped=0 " \
+  "$(grep -m1 'counters bridge:' "$LOG_b")"
+echo "PASS"
