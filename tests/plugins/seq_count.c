@@ -1,7 +1,8 @@
 /* Counts a numbered stream (as seq_pub publishes it) and checks its order:
  * each payload starts with a sequence number, 8 little-endian bytes.
  *
- * config: topic=<name> (default "seq").
+ * config: topic=<name> (default "seq"), expect=<n> (optional: log
+ * "seq_count complete n=<n>" when the n-th event arrives).
  *
  * Counters (uvp_api.counter, O4):
  *   received      events seen
@@ -10,11 +11,15 @@
  *   last_seq      the highest seq seen
  * Thread: loop thread.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uvplug/plugin.h>
 
 typedef struct count {
+  uvp_ctx *ctx;
+  const uvp_api *api;
+  uint64_t expect;
   uint64_t *received, *gaps, *out_of_order, *last_seq;
 } count;
 
@@ -25,9 +30,13 @@ static uint64_t get_le64(const unsigned char *p) {
 }
 
 static int on_event(uvp_ctx *ctx, const uvp_event *ev, void *user_data) {
-  (void)ctx;
   count *c = user_data;
-  ++*c->received;
+  if (++*c->received == c->expect) {
+    char line[64];
+    int n = snprintf(line, sizeof line, "seq_count complete n=%llu",
+                     (unsigned long long)c->expect);
+    c->api->log(ctx, UVP_LOG_INFO, line, (size_t)n);
+  }
   if (ev->len < 8) return UVP_EINVAL; /* counted, and a fault */
   uint64_t seq = get_le64(ev->data);
   if (seq <= *c->last_seq) {
@@ -60,6 +69,10 @@ static int setup(uvp_ctx *ctx, const uvp_api *api, count *c,
   }
   char topic[UVP_TOPIC_MAX + 1];
   topic_of(config, topic, sizeof topic);
+  const char *e = strstr(config, "expect=");
+  c->expect = e ? strtoull(e + 7, NULL, 10) : 0;
+  c->ctx = ctx;
+  c->api = api;
   uvp_topic t;
   uvp_id sub;
   int rc = api->topic(ctx, topic, strlen(topic), &t);

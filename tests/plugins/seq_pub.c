@@ -13,7 +13,8 @@
  * A full host queue (UVP_EAGAIN) ends the tick's batch; that event is
  * retried on the next tick, so the stream has no gaps at the source.
  * Counters (uvp_api.counter, O4): published, refused (EAGAIN retries).
- * Logs "seq_pub done n=<n>" once the last event is published.
+ * Logs "seq_pub start" at the first tick and "seq_pub done n=<n>" once the
+ * last event is published (tools/bench-nats.sh times the stream by them).
  * Thread: loop thread.
  */
 #include <stdio.h>
@@ -67,6 +68,7 @@ static void say(pub *p, const char *msg) {
 
 static int on_tick(uvp_ctx *ctx, void *user_data) {
   pub *p = user_data;
+  if (p->next == 1 && *p->refused == 0) say(p, "seq_pub start");
   for (uint64_t k = 0; k < p->batch && p->next <= p->n; k++) {
     put_le64(p->buf, p->next);
     int rc = p->api->publish(ctx, p->topic, p->buf, p->size);
