@@ -32,6 +32,7 @@ static int split_list(const char *v, size_t n, char ***out, size_t *n_out) {
   if (a == NULL) return -1;
   *out = a;
   *n_out = 0;
+  if (n == 0 || v[n - 1] == ',') return -1; /* empty last element */
   for (size_t i = 0; i < n;) {
     size_t k = i;
     while (k < n && v[k] != ',') k++;
