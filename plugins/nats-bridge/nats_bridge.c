@@ -608,6 +608,16 @@ static int on_init(uvp_ctx *ctx, const uvp_api *api, const char *config,
   return 0;
 }
 
+/* Closing the connection here, before the host waits for this plugin's
+ * work (U1, U3), makes a flush in flight (flush_work) fail at once instead
+ * of being abandoned and then finding its connection destroyed by
+ * on_unload. The wait for libnats's last callbacks stays in on_unload. */
+static void on_stop(uvp_ctx *ctx, void *state) {
+  (void)ctx;
+  bridge *b = state;
+  if (b->nc != NULL) natsConnection_Close(b->nc);
+}
+
 static void on_unload(void *state) { bridge_free(state); }
 
 /* Not UVP_PLUGIN_UNLOAD_SAFE: libnats keeps process-wide threads that may
@@ -622,5 +632,6 @@ const uvp_plugin_desc uvp_plugin_descriptor = {
     .name = "nats_bridge",
     .version = "1",
     .on_init = on_init,
+    .on_stop = on_stop,
     .on_unload = on_unload,
 };
