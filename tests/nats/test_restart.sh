@@ -62,13 +62,16 @@ drop=$(named "$URL_b" bridge dropped)
 echo "restart: published=$N sent=$sent refused=$refused received=$recv dropped=$drop"
 assert_eq "A: published = sent + refused" "$N" "$((sent + refused))"
 assert_eq "B: received + dropped = A sent" "$sent" "$((recv + drop))"
-assert_eq "B count = B bridge received" "$recv" "$(named "$URL_b" count received)"
-assert_eq "B count gaps = refused + dropped" "$((refused + drop))" \
-  "$(named "$URL_b" count gaps)"
+# The last events the bridge published may still wait in B's host queue.
+wait_until "B's seq_count saw all $recv" 30 named_eq "$URL_b" count received "$recv"
+# seq_count sees a gap when the next number arrives; a lost tail (after
+# its last_seq) only the bridge's sync frames reveal.
+tail=$((N - $(named "$URL_b" count last_seq)))
+assert_eq "B count gaps + lost tail = refused + dropped" "$((refused + drop))" \
+  "$(($(named "$URL_b" count gaps) + tail))"
 assert_eq "B count out_of_order" 0 "$(named "$URL_b" count out_of_order)"
 assert_eq "B bridge out_of_order" 0 "$(named "$URL_b" bridge out_of_order)"
 assert_eq "B local_refused" 0 "$(named "$URL_b" bridge local_refused)"
-assert_eq "B count last_seq" "$N" "$(named "$URL_b" count last_seq)"
 ra=$(named "$URL_a" bridge reconnects)
 rb=$(named "$URL_b" bridge reconnects)
 [ "$ra" -ge 1 ] || fail "A reconnects: $ra"
