@@ -7,7 +7,9 @@
 # A runs seq_pub (N numbered 16-byte events, BATCH per 1 ms tick, default
 # 2000: up to 2 M/s, above what the path carries; 5000 or 20000 per tick
 # measured no faster) and a bridge with out=ev; B runs a bridge with
-# in=uvplug.ev and seq_count, which logs when the N-th event arrived. One run's rate is N over the
+# in=uvplug.ev and seq_count, which logs when the N-th event arrived. B's
+# libnats pending bound holds the whole stream (core NATS has no flow
+# control; the bench measures the path, not the drop policy). One run's rate is N over the
 # time from seq_pub's first tick (A's log) to that line (B's log), both
 # stamped by the same clock (ms). Every run must deliver all N in order.
 # Prints the median of RUNS (default 3) as one JSON line like
@@ -74,7 +76,7 @@ path = $PLUG/seq_count.so
 config = topic=ev expect=$N
 [plugin bridge]
 path = $BRIDGE
-config = url=$URL in=uvplug.ev
+config = url=$URL in=uvplug.ev pending=$((N + N / 10))
 INI
   cat >"$T/a.ini" <<INI
 [host]
