@@ -9,9 +9,9 @@
 # measured no faster) and a bridge with out=ev; B runs a bridge with
 # in=uvplug.ev and seq_count, which logs when the N-th event arrived. B's
 # libnats pending bound holds the whole stream (core NATS has no flow
-# control; the bench measures the path, not the drop policy). One run's rate is N over the
-# time from seq_pub's first tick (A's log) to that line (B's log), both
-# stamped by the same clock (ms). Every run must deliver all N in order.
+# control; the bench measures the path, not the drop policy). One run's
+# rate is N over the time from seq_pub's first tick (A's log) to that line
+# (B's log), both stamped by the same clock (ms). Every run must deliver all N in order.
 # Prints the median of RUNS (default 3) as one JSON line like
 # uvplug-bench's and appends it to BUILD_DIR/bench/results.jsonl.
 # Exits 77 (nothing written) when nats-server or the bridge is missing.
@@ -21,6 +21,7 @@ B=$(cd "${1:?usage: tools/bench-nats.sh BUILD_DIR [N] [RUNS]}" && pwd)
 N=${2:-2000000}
 RUNS=${3:-3}
 BATCH=${BATCH:-2000}
+PENDING=$((N + N / 10 > 2097151 ? 2097151 : N + N / 10)) # bridge's cap
 BRIDGE=$B/plugins/nats_bridge.so
 PLUG=$B/tests/plugins
 if ! command -v nats-server >/dev/null || [ ! -f "$BRIDGE" ]; then
@@ -76,7 +77,7 @@ path = $PLUG/seq_count.so
 config = topic=ev expect=$N
 [plugin bridge]
 path = $BRIDGE
-config = url=$URL in=uvplug.ev pending=$((N + N / 10))
+config = url=$URL in=uvplug.ev pending=$PENDING
 INI
   cat >"$T/a.ini" <<INI
 [host]

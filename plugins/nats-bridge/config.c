@@ -77,7 +77,10 @@ static int set_key(nb_config *c, const char *k, size_t kn, const char *v,
   if (KEY("in") && c->in == NULL) return split_list(v, vn, &c->in, &c->n_in);
   if (KEY("buffer")) return set_u64(&c->buffer, v, vn, 0);
   if (KEY("inbox")) return set_u64(&c->inbox, v, vn, 1);
-  if (KEY("pending")) return set_u64(&c->pending, v, vn, 1);
+  if (KEY("pending")) /* libnats 3.4 refuses 2^21 and more */
+    return set_u64(&c->pending, v, vn, 1) < 0 || c->pending > NB_PENDING_MAX
+               ? -1
+               : 0;
   if (KEY("batch")) return set_u64(&c->batch, v, vn, 1);
   if (KEY("sync_ms")) return set_u64(&c->sync_ms, v, vn, 0);
   if (KEY("reconnect_wait_ms")) return set_u64(&c->reconnect_wait_ms, v, vn, 1);

@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Largest `pending`: libnats 3.4 refuses a subscription bound of 2^21. */
+#define NB_PENDING_MAX 2097151u
+
 typedef struct nb_config {
   char url[256];    /* url=: the NATS server(s), comma-separated */
   char prefix[128]; /* prefix=: out topic T goes to subject prefix + T */

@@ -126,6 +126,10 @@ START_TEST(config_defaults_and_keys) {
   ck_assert_uint_eq(c.reconnect_wait_ms, 5);
   ck_assert_int_eq(c.echo, 1);
   nb_config_free(&c);
+  ck_assert_int_eq(nb_config_parse("in=x pending=2097151", &c, err, sizeof err),
+                   0);
+  ck_assert_uint_eq(c.pending, NB_PENDING_MAX);
+  nb_config_free(&c);
 }
 END_TEST
 
