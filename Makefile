@@ -131,6 +131,10 @@ bench:
 	else \
 	  echo "bench: no build-bench/bench/uvplug-bench target yet"; \
 	fi
+	@# Bridged events/s between two uvplugd (issue 14): appended to
+	@# build-bench/bench/results.jsonl; skipped (77) without nats-server.
+	@rc=0; ./tools/bench-nats.sh build-bench || rc=$$?; \
+	  [ $$rc -eq 0 ] || [ $$rc -eq 77 ] || exit $$rc
 
 # The soak (issue 12, docs/reliability.md): not part of `make test`.
 # SOAK_SECONDS / SOAK_TSAN_SECONDS set the length; the report goes to

@@ -216,6 +216,14 @@ static int api_service_info(uvp_ctx *ctx, uvp_id ref, uvp_service_info *out) {
   return uvp__service_info(ctx, ref, out);
 }
 
+static int api_counter(uvp_ctx *ctx, const char *name, size_t len,
+                       uint64_t **out_counter) {
+  int rc = check_ctx(ctx);
+  if (rc < 0) return rc;
+  if (out_counter == NULL) return UVP_EINVAL;
+  return uvp__counter_get(ctx, name, len, out_counter);
+}
+
 const uvp_api uvp__api = {
     .size = sizeof(uvp_api),
     .abi_major = UVP_ABI_MAJOR,
@@ -242,4 +250,5 @@ const uvp_api uvp__api = {
     .service_import = api_service_import,
     .service_call = api_service_call,
     .service_info = api_service_info,
+    .counter = api_counter,
 };

@@ -162,9 +162,11 @@ static inline void end_run(uvp_host *h, uvp__topic *tp, uvp_ctx *ctx,
   }
 }
 
-/* Calls every subscriber of topic with the event; also used for remote
- * publishes, which arrive on the loop thread already. */
-int uvp__deliver(uvp_host *h, uvp_topic topic, const void *data, size_t len) {
+/* Calls every subscriber of topic with the event, data as given: an owned
+ * payload keeps its publisher's address even when empty (D8), which is how
+ * a publisher recognizes its own event (the NATS bridge does). */
+static int deliver_event(uvp_host *h, uvp_topic topic, const void *data,
+                         size_t len) {
   uvp__topic *tp = uvp__topic_get(&h->topics, topic);
   if (tp == NULL) return UVP_ENOENT;
   uvp_event e = {
@@ -172,7 +174,7 @@ int uvp__deliver(uvp_host *h, uvp_topic topic, const void *data, size_t len) {
       .topic = topic,
       .topic_name = tp->name,
       .topic_name_len = tp->name_len,
-      .data = len != 0 ? data : NULL,
+      .data = data,
       .len = len,
   };
   uint32_t n = tp->nsubs; /* D3: later subscribers start with the next */
@@ -216,13 +218,22 @@ int uvp__deliver(uvp_host *h, uvp_topic topic, const void *data, size_t len) {
   return 0;
 }
 
+/* Copied payloads (queued, and remote ones, which arrive on the loop
+ * thread already): NULL when empty. */
+int uvp__deliver(uvp_host *h, uvp_topic topic, const void *data, size_t len) {
+  return deliver_event(h, topic, len != 0 ? data : NULL, len);
+}
+
 static void drain(uvp_host *h) {
   uvp__qevent ev;
   for (uint32_t n = 0; n < h->opts.batch && !h->closing; n++) {
     if (!queue_pop(&h->queue, &ev)) break;
-    uvp__deliver(h, ev.topic,
-                 ev.kind == UVP__PAY_INLINE ? ev.u.bytes : ev.u.ext.data,
-                 ev.len);
+    if (ev.kind == UVP__PAY_OWNED)
+      deliver_event(h, ev.topic, ev.u.ext.data, ev.len); /* D8 */
+    else
+      uvp__deliver(h, ev.topic,
+                   ev.kind == UVP__PAY_INLINE ? ev.u.bytes : ev.u.ext.data,
+                   ev.len);
     payload_release(h, &ev);
   }
   uvp__span_end(h); /* O2: a batch is at most one span per plugin run */

@@ -87,6 +87,7 @@ void uvp__ctx_free(uvp_ctx *ctx) {
   ctx->host->ctxs[ctx->index] = NULL;
   ctx->magic = 0;
   const uvp_allocator *a = &ctx->host->alloc;
+  uvp__counters_free(ctx); /* after on_unload (O4) */
   uvp__free(a, ctx->path);
   uvp__free(a, ctx);
 }
@@ -337,6 +338,14 @@ int uvp_host_plugin_stats(uvp_host *host, const char *name,
   uvp__remote_stats(ctx->remote, &st);
   memcpy(out_stats, &st, st.size < sizeof st ? st.size : sizeof st);
   return 0;
+}
+
+int uvp_host_plugin_counter(uvp_host *host, const char *name, uint32_t index,
+                            const char **out_name, uint64_t *out_value) {
+  if (out_name == NULL || out_value == NULL) return UVP_EINVAL;
+  uvp_ctx *ctx;
+  int rc = find_plugin(host, name, &ctx);
+  return rc < 0 ? rc : uvp__counter_read(ctx, index, out_name, out_value);
 }
 
 int uvp_host_plugin_name(uvp_host *host, uint32_t index,

@@ -280,6 +280,8 @@ enum uvp__ctx_state {
   UVP__DEAD, /* unloaded; kept while payloads or remote refs pin the code */
 };
 
+typedef struct uvp__counters uvp__counters;
+
 struct uvp_ctx {
   uint32_t magic;
   uint16_t index; /* in host->ctxs */
@@ -315,6 +317,7 @@ struct uvp_ctx {
   uint64_t slow_logged_ns; /* uv_hrtime() of its last slow line; 0: none */
   uint64_t slow_unlogged;  /* slow spans since that line, not logged */
   int revoke_reason; /* V5: what its importers are told; 0 = UVP_ECLOSED */
+  uvp__counters *counters; /* counter.c: named counters (O4); NULL: none */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -623,6 +626,13 @@ static inline int uvp__service_call(uvp_ctx *ctx, uvp_id ref, uint32_t fn,
 }
 
 /* host.c */
+/* counter.c: named per-instance counters (O4). */
+int uvp__counter_get(uvp_ctx *ctx, const char *name, size_t len,
+                     uint64_t **out_counter);
+int uvp__counter_read(const uvp_ctx *ctx, uint32_t index, const char **out_name,
+                      uint64_t *out_value);
+void uvp__counters_free(uvp_ctx *ctx);
+
 int uvp__ctx_new(uvp_host *h, const char *name, uvp_ctx **out_ctx);
 void uvp__ctx_free(uvp_ctx *ctx);
 void uvp__host_wake(uvp_host *h);

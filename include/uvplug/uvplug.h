@@ -650,6 +650,29 @@ UVP_EXTERN int uvp_host_plugin_name(uvp_host *host, uint32_t index,
                                     const char **out_name);
 
 /**
+ * Read one of an instance's named counters (uvp_api.counter), by index in
+ * the order the plugin created them (O4).
+ *
+ * @param host       the host.
+ * @param name       instance name (as uvp_host_plugin_stats finds it).
+ * @param index      0, 1, ... until UVP_ENOENT.
+ * @param out_name   receives the counter's name, NUL-terminated
+ *                   ([a-z0-9_]); written only on success.
+ * @param out_value  receives its value; written only on success.
+ * @return 0, UVP_EINVAL (a NULL argument), UVP_ENOENT (no such instance,
+ *         or index past the end) or UVP_EWRONGTHREAD.
+ *
+ * THREAD:    loop thread only (T3); the plugin writes counters there too.
+ * OWNERSHIP: the name belongs to the host.
+ * LIFETIME:  the name is valid until that instance is unloaded; the value
+ *            is a snapshot.
+ * SINCE:     0.3
+ */
+UVP_EXTERN int uvp_host_plugin_counter(uvp_host *host, const char *name,
+                                       uint32_t index, const char **out_name,
+                                       uint64_t *out_value);
+
+/**
  * The host's own context and the API table, so the embedder can use every
  * uvp_api function (subscribe, timers, publish...) exactly as a plugin
  * does. Registrations made this way are destroyed at uvp_host_close.

@@ -76,7 +76,11 @@ static void report_descriptor(uvp_host *host, const uvpd_plugin_conf *pc,
 static int check_in_child(const uvpd_config *cfg, const uvpd_plugin_conf *pc,
                           int fd) {
   alarm(UVPD_CHECK_TIMEOUT_S);
-  uv_loop_t loop;
+  /* static: the loop outlives this frame until _exit. A plugin may queue
+   * work in on_init (the NATS bridge does); the pool thread that runs it
+   * then signals the loop's mutex and async handle, which must not be a
+   * dead stack frame by then. */
+  static uv_loop_t loop;
   uvp_host *host = NULL;
   uvp_host_options ho = UVP_HOST_OPTIONS_INIT;
   ho.log = child_log;

@@ -367,6 +367,26 @@ static void render_plugins(sb *b, const plug *p, size_t n) {
             n > 0 ? p[0].st.work_abandoned : 0);
 }
 
+/* The plugins' named counters (uvp_api.counter, O4): one family, labelled
+ * by instance and counter name. Names are [a-z0-9_], so they need no
+ * escaping, but go through sb_label like every label value. */
+static void render_counters(sb *b, uvp_host *host, const plug *p, size_t n) {
+  family(b, "uvplug_plugin_named_total", "counter",
+         "Named counters a plugin keeps (uvp_api.counter).");
+  for (size_t i = 0; i < n; i++) {
+    const char *cname;
+    uint64_t v;
+    for (uint32_t k = 0;
+         uvp_host_plugin_counter(host, p[i].name, k, &cname, &v) == 0; k++) {
+      sb_printf(b, "uvplug_plugin_named_total{plugin=\"");
+      sb_label(b, p[i].name);
+      sb_printf(b, "\",counter=\"");
+      sb_label(b, cname);
+      sb_printf(b, "\"} %" PRIu64 "\n", v);
+    }
+  }
+}
+
 /* The daemon's own families: build, readiness, reloads, instances. */
 static void render_daemon(sb *b, const uvpd_daemon_view *v) {
   family(b, "uvplug_build_info", "gauge",
@@ -429,6 +449,7 @@ int uvpd_metrics_render(uvp_host *host, uv_loop_t *loop,
   render_host(&b, host);
   render_topics(&b, host);
   render_plugins(&b, p, n);
+  render_counters(&b, host, p, n);
   render_info(&b, host, p, n);
   free(p);
   char proc[UVPD_PROCESS_TEXT_MAX];

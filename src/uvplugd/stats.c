@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "daemon.h"
@@ -11,6 +12,22 @@ static const char *state_name(int state) {
   static const char *const names[] = {"loading", "running", "stopping",
                                       "quarantined", "draining"};
   return state >= 0 && state < 5 ? names[state] : "unknown";
+}
+
+/* The instance's named counters (O4), one line, when it has any:
+ * "counters NAME: sent=3 received=2". */
+static void log_counters(uvpd *d, const char *name) {
+  char line[1024];
+  size_t len = 0;
+  const char *cname;
+  uint64_t v;
+  for (uint32_t k = 0;
+       uvp_host_plugin_counter(d->host, name, k, &cname, &v) == 0; k++) {
+    int w = snprintf(line + len, sizeof line - len, " %s=%" PRIu64, cname, v);
+    if (w < 0 || (size_t)w >= sizeof line - len) break; /* cut, not wrapped */
+    len += (size_t)w;
+  }
+  if (len > 0) dlog(UVP_LOG_INFO, "counters %s:%s", name, line);
 }
 
 void uvpd_stats_log(uvpd *d) {
@@ -30,6 +47,7 @@ void uvpd_stats_log(uvpd *d) {
          " registrations=%" PRIu32 " posts=%" PRIu64 " work_pending=%" PRIu32,
          name, state_name(st.state), st.calls, st.events, st.published,
          st.errors, st.panics, st.registrations, st.posts, st.work_pending);
+    log_counters(d, name);
   }
   size_t running = 0;
   for (size_t i = 0; i < d->n_inst; i++) running += d->inst[i].loaded;
