@@ -91,6 +91,23 @@ START_TEST(embedder_calls_kv) {
   ck_assert_int_eq(kv_get(api, ctx, e.kv, "k1", 2, buf, sizeof buf, &len),
                    UVP_ENOENT);
   ck_assert_int_eq(kv_delete(api, ctx, e.kv, "k1", 2), UVP_ENOENT);
+  /* O4: the store's counters, read by the embedder in creation order:
+   * hits (the two gets that found k1), misses (k2, then k1 deleted), puts
+   * (two; the refused empty key is not one). */
+  const char *names[3];
+  uint64_t values[3];
+  for (uint32_t i = 0; i < 3; i++)
+    ck_assert_int_eq(
+        uvp_host_plugin_counter(e.fx.host, "kv", i, &names[i], &values[i]), 0);
+  ck_assert_int_eq(
+      uvp_host_plugin_counter(e.fx.host, "kv", 3, &names[0], &values[0]),
+      UVP_ENOENT);
+  ck_assert_str_eq(names[0], "hits");
+  ck_assert_uint_eq(values[0], 2);
+  ck_assert_str_eq(names[1], "misses");
+  ck_assert_uint_eq(values[1], 2);
+  ck_assert_str_eq(names[2], "puts");
+  ck_assert_uint_eq(values[2], 2);
   /* V3: an index past the table never reaches the provider. */
   ck_assert_int_eq(kv_call(api, ctx, e.kv, 4, &st), UVP_EINVAL);
   uvp_service_info info = {.size = sizeof info};

@@ -608,7 +608,7 @@ fn reload_lets_importers_reimport() {
     assert_eq!(h.service_refs(p2.id()), 1);
 }
 
-/// Counters: the same name gives the same counter; names are
+/// O4, counters: the same name gives the same counter, from 0; names are
 /// `[a-z0-9_]`, 1..=63 bytes; at most `UVP_COUNTERS_MAX` per instance.
 #[test]
 fn counters() {
