@@ -120,6 +120,8 @@ const char *bench_rust_plugin_path(void);
 const char *bench_c_plugin_path(void);
 /* Path of bench_svc_c_plugin.so, the C provider of bench.add; or NULL. */
 const char *bench_svc_c_plugin_path(void);
+/* Path of libbench_service.so, the Rust provider of bench.add; or NULL. */
+const char *bench_svc_rust_plugin_path(void);
 
 /* Host on a fresh loop, with options (NULL: defaults). Teardown closes the
  * host, runs the loop until every handle closed and closes the loop. */

@@ -142,6 +142,14 @@ const char *bench_svc_c_plugin_path(void) {
 #endif
 }
 
+const char *bench_svc_rust_plugin_path(void) {
+#ifdef UVP_BENCH_SVC_RUST_PLUGIN
+  return path_if_exists("UVP_BENCH_SVC_RUST_PLUGIN", UVP_BENCH_SVC_RUST_PLUGIN);
+#else
+  return path_if_exists("UVP_BENCH_SVC_RUST_PLUGIN", NULL);
+#endif
+}
+
 static void quiet_log(void *data, int level, const char *plugin,
                       const char *msg, size_t len) {
   (void)data;

@@ -8,6 +8,11 @@
  *   service.c      service_call into bench_svc_c_plugin.so (C provider);
  *                  its ratio is to the floor timed in the same run, in
  *                  alternating blocks (the machine may be shared)
+ *   service.rust   service_call into libbench_service.so (a Rust provider
+ *                  declared with uvplug::service!: its thunk's busy check,
+ *                  state borrow and catch_unwind); its ratio is to
+ *                  service.c timed in the same run, in alternating blocks
+ *                  (the two providers live in two hosts: one name each)
  *
  * Every provider case loads its plugin by path and runs the same loop
  * (run_provider), so a provider in another language is one more entry of
@@ -109,26 +114,79 @@ static void on_revoke(uvp_ctx *ctx, uvp_id ref, int reason, void *ud) {
   (void)ud;
 }
 
-/* Loads the provider at path, imports bench.add 1.0 and times n calls. */
-static int run_provider(const bench_case *c, const char *path, uint64_t n,
-                        bench_sample *out) {
-  if (path == NULL) return bench_fail(c, "provider plugin not built");
-  bench_host b;
-  if (bench_host_open(c, &b, NULL) < 0) return -1;
+/* Loads the provider at path into b (open) and imports bench.add 1.0. */
+static int provider_ref(const bench_case *c, bench_host *b, const char *path,
+                        uvp_id *ref) {
   uvp_service_import req = {
       .size = sizeof req,
       .major = 1,
       .name = "bench.add",
       .revoke = on_revoke,
   };
-  uvp_id ref;
-  int rc = uvp_host_load(b.host, path, "provider", "", NULL);
-  if (rc == 0) rc = b.api->service_import(b.ctx, &req, &ref);
+  int rc = uvp_host_load(b->host, path, "provider", "", NULL);
+  if (rc == 0) rc = b->api->service_import(b->ctx, &req, ref);
   if (rc < 0)
-    bench_fail(c, "load or import %s: %s", path, uvp_strerror(rc));
-  else
-    rc = call_loop(c, &b, ref, n, out);
+    return bench_fail(c, "load or import %s: %s", path, uvp_strerror(rc));
+  return 0;
+}
+
+/* Loads the provider at path, imports bench.add 1.0 and times n calls. */
+static int run_provider(const bench_case *c, const char *path, uint64_t n,
+                        bench_sample *out) {
+  if (path == NULL) return bench_fail(c, "provider plugin not built");
+  bench_host b;
+  if (bench_host_open(c, &b, NULL) < 0) return -1;
+  uvp_id ref;
+  int rc = provider_ref(c, &b, path, &ref);
+  if (rc == 0) rc = call_loop(c, &b, ref, n, out);
   if (bench_host_close(c, &b) < 0) return -1;
+  return rc < 0 ? -1 : 0;
+}
+
+/* n calls into the Rust provider (host r) in blocks, each after a block
+ * of as many calls into the C provider (host p): the ratio to service.c
+ * comes from one run, as service.c's to the floor. */
+static int pair_loop(const bench_case *c, bench_host *p, uvp_id pref,
+                     bench_host *r, uvp_id rref, uint64_t n,
+                     bench_sample *out) {
+  uint64_t sum = 0, peer_sum = 0, t_call = 0, t_peer = 0;
+  int bad = 0;
+  for (uint64_t done = 0; done < n;) {
+    uint64_t k = n - done < BLOCK ? n - done : BLOCK;
+    uint64_t t0 = bench_now_ns();
+    bad |= call_block(p->api, p->ctx, pref, done, k, &peer_sum);
+    uint64_t t1 = bench_now_ns();
+    bad |= call_block(r->api, r->ctx, rref, done, k, &sum);
+    uint64_t t2 = bench_now_ns();
+    t_peer += t1 - t0;
+    t_call += t2 - t1;
+    done += k;
+  }
+  out->ns = (double)t_call / (double)n;
+  out->x[BX_PEER_NS] = (double)t_peer / (double)n;
+  if (peer_sum != sum) return bench_fail(c, "the two providers disagree");
+  return check_sum(c, sum, n, bad);
+}
+
+/* The Rust provider against the C one: two hosts (each name is exported
+ * once per host, V1), calls alternating between them on this thread. */
+static int run_rust(const bench_case *c, uint64_t n, bench_sample *out) {
+  const char *cpath = bench_svc_c_plugin_path();
+  const char *rpath = bench_svc_rust_plugin_path();
+  if (cpath == NULL || rpath == NULL)
+    return bench_fail(c, "provider plugin not built");
+  bench_host p, r;
+  if (bench_host_open(c, &p, NULL) < 0) return -1;
+  if (bench_host_open(c, &r, NULL) < 0) {
+    bench_host_close(c, &p);
+    return -1;
+  }
+  uvp_id pref, rref;
+  int rc = provider_ref(c, &p, cpath, &pref);
+  if (rc == 0) rc = provider_ref(c, &r, rpath, &rref);
+  if (rc == 0) rc = pair_loop(c, &p, pref, &r, rref, n, out);
+  int closed = bench_host_close(c, &r);
+  if (bench_host_close(c, &p) < 0 || closed < 0) return -1;
   return rc < 0 ? -1 : 0;
 }
 
@@ -140,6 +198,12 @@ static int check_c(const bench_result *r, char *note, size_t len) {
   snprintf(note, len, "%.2fx the floor in the same run (%.2f ns)",
            r->ratio_peer, r->med.x[BX_PEER_NS]);
   return r->ratio_peer <= 3.0;
+}
+
+static int check_rust(const bench_result *r, char *note, size_t len) {
+  snprintf(note, len, "%.2fx service.c in the same run (%.2f ns)",
+           r->ratio_peer, r->med.x[BX_PEER_NS]);
+  return r->ratio_peer <= 1.5;
 }
 
 const bench_case bench_service_cases[] = {
@@ -154,6 +218,14 @@ const bench_case bench_service_cases[] = {
      .target = "<=3x service.floor",
      .check = check_c,
      .run = run_c,
+     .n = 100000000,
+     .n_quick = 1000000,
+     .flags = BENCH_SELF_PEER},
+    {.name = "service.rust",
+     .what = "service_call into a Rust provider plugin (bench.add)",
+     .target = "<=1.5x service.c",
+     .check = check_rust,
+     .run = run_rust,
      .n = 100000000,
      .n_quick = 1000000,
      .flags = BENCH_SELF_PEER},

@@ -13,7 +13,8 @@ set -eu
 
 # clang, libclang-rt-14-dev: libFuzzer for fuzz/ (make test-fuzz, make fuzz).
 # libnats-dev, nats-server: the NATS bridge plugin and its tests (issue 14).
-pkgs="cmake pkg-config libuv1-dev nettle-dev check valgrind bindgen libinih-dev libmicrohttpd-dev libsystemd-dev prometheus curl clang libclang-rt-14-dev libnats-dev nats-server $*"
+# cbindgen: the C headers of the example services (rust-plugins/gen-services.sh).
+pkgs="cmake pkg-config libuv1-dev nettle-dev check valgrind bindgen cbindgen libinih-dev libmicrohttpd-dev libsystemd-dev prometheus curl clang libclang-rt-14-dev libnats-dev nats-server $*"
 
 if ! command -v dpkg >/dev/null 2>&1; then
   echo "deps: no dpkg; install by hand: a C compiler, $pkgs, Rust >= 1.70" >&2

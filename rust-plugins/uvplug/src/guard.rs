@@ -94,3 +94,8 @@ guard!(
     /// An fd watch, from [`Ctx::watch_fd`](crate::Ctx::watch_fd).
     FdWatch
 );
+guard!(
+    /// An exported service, from [`Ctx::export`](crate::Ctx::export): dropping
+    /// or cancelling it withdraws the service (every importer is revoked, V5).
+    ServiceExport
+);

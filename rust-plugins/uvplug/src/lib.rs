@@ -134,6 +134,10 @@ mod guard;
 mod logging;
 mod panic;
 mod remote;
+pub mod service;
+mod service_macro;
+#[cfg(test)]
+mod service_tests;
 pub mod testing;
 #[cfg(test)]
 mod tests;
@@ -154,9 +158,10 @@ pub mod sys;
 pub use crate::ctx::{Ctx, Level, RawCtx};
 pub use crate::error::{Error, Result};
 pub use crate::event::{Event, Interest, Readiness, Topic};
-pub use crate::guard::{FdWatch, Subscription, Timer};
+pub use crate::guard::{FdWatch, ServiceExport, Subscription, Timer};
 pub use crate::logging::LogSink;
 pub use crate::remote::{PostError, PostMode, Remote};
+pub use crate::service::{Counter, ServiceInfo, ServiceRef};
 pub use crate::work::WorkHandle;
 
 /// What a plugin implements. One value of the type is one plugin instance's
@@ -314,8 +319,9 @@ macro_rules! export_plugin {
 pub mod prelude {
     pub use crate::config::Config;
     pub use crate::{
-        export_plugin, Ctx, Error, Event, FdWatch, Interest, Level, LogSink, Plugin, PostError,
-        PostMode, Readiness, Remote, Result, Subscription, Timer, Topic, WorkHandle,
+        export_plugin, Counter, Ctx, Error, Event, FdWatch, Interest, Level, LogSink, Plugin,
+        PostError, PostMode, Readiness, Remote, Result, ServiceExport, ServiceRef, Subscription,
+        Timer, Topic, WorkHandle,
     };
     pub use std::time::Duration;
 }

@@ -90,6 +90,9 @@ use std::time::{Duration, Instant};
 use crate::ctx::{Core, Ctx, Level};
 use crate::{panic as tramp, sys, Descriptor, Error, Plugin, Result};
 
+mod services;
+use services::{RevokeCb, Service};
+
 /// What the fake host does when a callback returns `UVP_EPANIC` (F1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FaultPolicy {
@@ -289,6 +292,14 @@ struct PluginSlot {
     /// When it began to drain (W6: its running work is abandoned after
     /// `work_drain`).
     drain_since: Option<Instant>,
+    /// Its counters (`api->counter`), boxed so that the pointers handed
+    /// out stay put.
+    counters: Vec<(String, Box<u64>)>,
+    /// Service calls into it on the stack (V3: busy).
+    in_call: u32,
+    /// A reload replaces it: its name and its exports' names are free
+    /// for the new instance (A6, V7).
+    replacing: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -317,6 +328,17 @@ enum Kind {
         work: WorkFn,
         done: DoneCb,
         seq: u64,
+    },
+    /// An export of `State::services[svc]` (V1).
+    Export {
+        svc: usize,
+    },
+    /// A reference to `State::services[svc]` (V2); `revoked` once its
+    /// revoke ran (V5).
+    Import {
+        svc: usize,
+        revoke: RevokeCb,
+        revoked: bool,
     },
 }
 
@@ -420,6 +442,57 @@ struct State {
     /// Set when the host drops: queued events of an unloading publisher
     /// are dropped, not copied (L8, S2).
     closing: bool,
+    /// Every export made, by index (V1-V7).
+    services: Vec<Service>,
+    /// V6: how long after a revoke held references are warned about (ms).
+    service_grace: u64,
+}
+
+impl Inner {
+    /// The end of an unload once nothing drains any more: owned payloads
+    /// freed (L8), then on_unload, unless a payload of the plugin is being
+    /// delivered right now (then when its delivery ends).
+    fn finish_unload(&self, plugin: usize) {
+        self.release_owned(plugin);
+        {
+            let mut st = self.st.borrow_mut();
+            st.plugins[plugin].phase = Phase::Finishing;
+            if st.in_flight == Some(plugin) {
+                st.unload_waiting.push(plugin);
+                return;
+            }
+        }
+        self.run_on_unload(plugin);
+    }
+
+    /// A draining plugin whose work ended and whose queued posts were
+    /// destroyed finishes its unload (the host's try_finish).
+    fn try_finish(&self, plugin: usize) {
+        if self.st.borrow().plugins[plugin].phase != Phase::Draining
+            || !self.work_items(Some(plugin)).is_empty()
+            || self.service_refs(plugin) > 0
+            || self.inbox.lock().iter().any(|p| p.plugin == plugin)
+        {
+            return;
+        }
+        self.finish_unload(plugin);
+    }
+
+    fn run_on_unload(&self, plugin: usize) {
+        let (hooks, state) = {
+            let mut st = self.st.borrow_mut();
+            let p = &mut st.plugins[plugin];
+            p.phase = Phase::Gone;
+            (
+                p.hooks,
+                std::mem::replace(&mut p.state, std::ptr::null_mut()),
+            )
+        };
+        if let Some(on_unload) = hooks.on_unload {
+            // SAFETY: last call into the plugin, after every destroy (S1).
+            unsafe { on_unload(state) };
+        }
+    }
 }
 
 /// A work function running (or run) on its helper thread.
@@ -460,11 +533,11 @@ static FAKE_API: sys::uvp_api = sys::uvp_api {
     remote_publish: Some(api_remote_publish),
     fault: Some(api_fault),
     instance_name: Some(api_instance_name),
-    service_export: None,
-    service_import: None,
-    service_call: None,
-    service_info: None,
-    counter: None,
+    service_export: Some(services::api_service_export),
+    service_import: Some(services::api_service_import),
+    service_call: Some(services::api_service_call),
+    service_info: Some(services::api_service_info),
+    counter: Some(services::api_counter),
 };
 
 /// The fake host. Not `Send`: like the real one it belongs to the thread
@@ -1126,6 +1199,7 @@ impl Inner {
         let mut reg = st.slots[index].reg.take()?;
         Inner::retire(st, index);
         end_watch(&mut reg);
+        Inner::released(st, reg.kind);
         st.destroy_calls += 1;
         reg.destroy.map(|d| (d, reg.user_data))
     }
@@ -1141,15 +1215,31 @@ impl Inner {
         }
     }
 
-    fn run_destroy(d: Option<(unsafe extern "C" fn(*mut c_void), *mut c_void)>) {
+    fn run_destroy(&self, d: Option<(unsafe extern "C" fn(*mut c_void), *mut c_void)>) {
         if let Some((destroy, ud)) = d {
             // SAFETY: the registration ended and its callback is not running:
             // destroy runs exactly once with its user_data (L1).
             unsafe { destroy(ud) };
         }
+        // An import released: its export's destroy may be due (V6).
+        self.sweep_services();
     }
 
     fn cancel(&self, plugin: usize, id: sys::uvp_id) -> c_int {
+        let export = {
+            let st = self.st.borrow();
+            match Inner::lookup(&st, Some(plugin), id) {
+                Ok(i) => match st.slots[i].reg.as_ref().map(|r| r.kind) {
+                    Some(Kind::Export { svc }) => Some(svc),
+                    _ => None,
+                },
+                Err(_) => None,
+            }
+        };
+        if let Some(svc) = export {
+            // V5: withdrawing revokes every reference first.
+            self.revoke_exports(plugin, Some(svc), sys::UVP_ECLOSED);
+        }
         let d = {
             let mut st = self.st.borrow_mut();
             let index = match Inner::lookup(&st, Some(plugin), id) {
@@ -1171,7 +1261,7 @@ impl Inner {
             }
             Inner::release(&mut st, index)
         };
-        Inner::run_destroy(d);
+        self.run_destroy(d);
         0
     }
 
@@ -1272,7 +1362,7 @@ impl Inner {
             let quarantine = Inner::count_status(&mut st, plugin, rc);
             (d, quarantine)
         };
-        Inner::run_destroy(d);
+        self.run_destroy(d);
         quarantine
     }
 }
@@ -1533,7 +1623,7 @@ impl Inner {
                     Inner::release(&mut st, i)
                 }
             };
-            Inner::run_destroy(d);
+            self.run_destroy(d);
         }
     }
 
@@ -1626,7 +1716,7 @@ impl Inner {
             let d = Inner::release(&mut st, index);
             (d, Inner::count_status(&mut st, plugin, rc))
         };
-        Inner::run_destroy(d);
+        self.run_destroy(d);
         q
     }
 
@@ -1869,6 +1959,8 @@ impl TestHost {
                     work_drain: Duration::from_secs(30),
                     work_abandoned: Vec::new(),
                     abandoned_total: 0,
+                    services: Vec::new(),
+                    service_grace: 5000,
                 }),
             }),
         }
@@ -1975,6 +2067,7 @@ impl TestHost {
                 // A6: a stopping or draining instance no longer holds
                 // its name (the host's uvp__plugin_find, live only)
                 p.name == name
+                    && !p.replacing
                     && matches!(p.phase, Phase::Init | Phase::Running | Phase::Quarantined)
             }) {
                 return Err(Error::DupName);
@@ -1999,6 +2092,9 @@ impl TestHost {
                 wrong_thread_logged: false,
                 remote: None,
                 drain_since: None,
+                counters: Vec::new(),
+                in_call: 0,
+                replacing: false,
             });
             (index, ctx_ptr)
         };
@@ -2079,6 +2175,7 @@ impl TestHost {
     /// through their done, queued posts are destroyed (R4), running work
     /// is waited for (U3).
     fn teardown(&self, plugin: usize) {
+        self.inner.revoke_exports(plugin, None, sys::UVP_ECLOSED);
         self.inner.cancel_all(plugin);
         self.inner.close_remote(plugin);
         self.finish_sync(plugin);
@@ -2092,32 +2189,12 @@ impl TestHost {
         self.inner.drop_posts(Some(plugin));
     }
 
-    /// The end of an unload once nothing drains any more: owned payloads
-    /// freed (L8), then on_unload, unless a payload of the plugin is being
-    /// delivered right now (then when its delivery ends).
     fn finish_unload(&self, plugin: usize) {
-        self.inner.release_owned(plugin);
-        {
-            let mut st = self.inner.st.borrow_mut();
-            st.plugins[plugin].phase = Phase::Finishing;
-            if st.in_flight == Some(plugin) {
-                st.unload_waiting.push(plugin);
-                return;
-            }
-        }
-        self.run_on_unload(plugin);
+        self.inner.finish_unload(plugin);
     }
 
-    /// A draining plugin whose work ended and whose queued posts were
-    /// destroyed finishes its unload (the host's try_finish).
     fn try_finish(&self, plugin: usize) {
-        if self.inner.st.borrow().plugins[plugin].phase != Phase::Draining
-            || !self.inner.work_items(Some(plugin)).is_empty()
-            || self.inner.inbox.lock().iter().any(|p| p.plugin == plugin)
-        {
-            return;
-        }
-        self.finish_unload(plugin);
+        self.inner.try_finish(plugin);
     }
 
     /// `try_finish` for every draining plugin; one that drained for
@@ -2136,24 +2213,13 @@ impl TestHost {
             if overdue && !self.inner.work_items(Some(p)).is_empty() {
                 self.inner.abandon(p);
             }
+            self.inner.warn_held(p);
             self.try_finish(p);
         }
     }
 
     fn run_on_unload(&self, plugin: usize) {
-        let (hooks, state) = {
-            let mut st = self.inner.st.borrow_mut();
-            let p = &mut st.plugins[plugin];
-            p.phase = Phase::Gone;
-            (
-                p.hooks,
-                std::mem::replace(&mut p.state, std::ptr::null_mut()),
-            )
-        };
-        if let Some(on_unload) = hooks.on_unload {
-            // SAFETY: last call into the plugin, after every destroy (S1).
-            unsafe { on_unload(state) };
-        }
+        self.inner.run_on_unload(plugin);
     }
 
     /// The first part of an unload, as the host's uvp__plugin_begin_unload:
@@ -2184,6 +2250,8 @@ impl TestHost {
             st.quarantine_due.retain(|&x| x != plugin);
             out
         };
+        // V5: importers are revoked before the provider's on_stop.
+        self.inner.revoke_exports(plugin, None, sys::UVP_ECLOSED);
         if let (true, Some(on_stop)) = (stop, hooks.on_stop) {
             // SAFETY: the plugin's hook with its own ctx and state (S1).
             unsafe { on_stop(ctx, state) };
@@ -2211,10 +2279,16 @@ impl TestHost {
     /// Unloads a plugin: stop, cancel every registration (each destroy
     /// runs), destroy its queued posts, wait for its running work, then
     /// on_unload (S1), all before it returns.
+    ///
+    /// A provider whose exports are still referenced after the revokes
+    /// stays draining (V6) and finishes on the loop turn after the last
+    /// reference was dropped.
     pub fn unload(&mut self, id: PluginId) -> Result<()> {
         self.begin_unload(id.0)?;
         self.finish_sync(id.0);
-        self.finish_unload(id.0);
+        if self.inner.service_refs(id.0) == 0 {
+            self.finish_unload(id.0);
+        }
         Ok(())
     }
 
@@ -2407,7 +2481,8 @@ impl TestHost {
                 // SAFETY: a live registration's callback with its user_data.
                 unsafe { cb(ctx, fd, fd_events.0, fd_events.1, reg.user_data) }
             }
-            Kind::Work { .. } => 0, // never called this way: see complete_work
+            // never called this way: see complete_work, revoke_refs
+            Kind::Work { .. } | Kind::Export { .. } | Kind::Import { .. } => 0,
         };
         if let Kind::Timer { repeat: 0, .. } = reg.kind {
             // L10: a one-shot timer ends after its only call; its id stayed
@@ -2436,6 +2511,8 @@ impl TestHost {
             st.plugins[plugin].phase = Phase::Quarantined;
             st.unloads_due.push(plugin);
         }
+        // V4, V5: its importers are revoked with UVP_EPANIC.
+        self.inner.revoke_exports(plugin, None, sys::UVP_EPANIC);
         self.inner.close_remote(plugin);
         self.inner.cancel_all(plugin);
     }
@@ -3034,22 +3111,35 @@ impl Drop for TestHost {
         // (a plugin's own before its on_unload, L8).
         self.inner.st.borrow_mut().closing = true;
         let n = self.inner.st.borrow().plugins.len();
+        // V6: a provider still referenced finishes once its importers
+        // unloaded too (they drop their references), so the wait ends.
+        let mut held = Vec::new();
         for i in (0..n).rev() {
             let phase = self.inner.st.borrow().plugins[i].phase;
             match phase {
                 Phase::Running | Phase::Quarantined => {
                     if self.begin_unload(i).is_ok() {
                         self.finish_sync(i);
-                        self.finish_unload(i);
+                        held.push(i);
                     }
                 }
                 Phase::Draining => {
                     self.finish_sync(i);
-                    self.finish_unload(i);
+                    held.push(i);
                 }
                 Phase::Finishing => self.run_on_unload(i),
                 Phase::Init | Phase::Stopping | Phase::Gone => {}
             }
+            held.retain(|&p| {
+                if self.inner.service_refs(p) > 0 {
+                    return true;
+                }
+                self.finish_unload(p);
+                false
+            });
+        }
+        for p in held {
+            self.finish_unload(p);
         }
         // Remotes outlive the host (R5): close every one that is left
         // (plugins whose init failed included) and destroy what is queued.

@@ -39,6 +39,8 @@ use std::sync::mpsc;
 use uvplug::prelude::*;
 use uvplug::RawCtx;
 
+mod services;
+
 thread_local! {
     static TRACE: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
     static FINISHED: Cell<bool> = const { Cell::new(false) };
@@ -258,6 +260,10 @@ const SCENARIOS: &[(&str, When, Body)] = &[
     ("peer_unload_posts", When::Start, unload_posts),
     ("peer_owned_copy", When::Start, owned_copy),
     ("peer_quarantine", When::Start, quarantine_beside_peer),
+    ("peer_service_calls", When::Start, services::exports),
+    ("peer_service_busy", When::Start, services::exports),
+    ("peer_service_panic", When::Start, services::exports),
+    ("peer_service_held", When::Start, services::exports),
 ];
 
 /// The peers' bodies, run in the peer instance's start.
@@ -267,6 +273,10 @@ const PEERS: &[(&str, Body)] = &[
     ("peer_quarantine", peer_listens),
     ("peer_unload_drains", peer_listens),
     ("peer_unload_posts", peer_listens),
+    ("peer_service_calls", services::peer_calls),
+    ("peer_service_busy", services::peer_busy),
+    ("peer_service_panic", services::peer_panic),
+    ("peer_service_held", services::peer_holds),
 ];
 
 /// The plugin: the scenario's name and whatever its handlers keep.
@@ -288,6 +298,19 @@ pub struct Scn {
     release: Option<mpsc::Sender<()>>,
     /// The watched end of a socketpair (fd_rules).
     mine: Option<UnixStream>,
+    /// `scn.svc`, exported by the first instance (services.rs).
+    svc: Option<ServiceExport>,
+    /// `scn.echo`, exported by the peer (peer_service_busy).
+    echo_export: Option<ServiceExport>,
+    /// The peer's reference to `scn.svc`.
+    client: Option<services::SvcClient>,
+    /// The first instance's reference to `scn.echo`.
+    echo: Option<services::EchoClient>,
+    /// The peer keeps its reference after the revoke (peer_service_held).
+    keep_ref: bool,
+    /// The peer's revoke finishes the scenario, a turn later
+    /// (peer_service_panic).
+    finish_on_revoke: bool,
 }
 
 impl Drop for Scn {
@@ -331,6 +354,12 @@ impl Plugin for Scn {
             remote: None,
             release: None,
             mine: None,
+            svc: None,
+            echo_export: None,
+            client: None,
+            echo: None,
+            keep_ref: false,
+            finish_on_revoke: false,
         };
         if when == When::Init {
             body(&mut me, ctx)?;
