@@ -1,29 +1,30 @@
 /* Remotes: the thread-safe way into a host (R1-R6).
  *
- *   producer threads ──► inbox ring (bounded, lock-free, per host) ──►
- *        uv_async_send        loop thread: on_async drains ≤ batch cells,
- *                             runs posts / delivers publishes (or destroys
- *                             them when the owner stopped, R4)
+ *   producer threads ──► inbox: the channel's MPSC ring (bounded,
+ *        lock-free, per host) ──► loop thread: on_async drains ≤ batch
+ *        cells, runs posts / delivers publishes (or destroys them when the
+ *        owner stopped, R4); a wake-up only when the loop may sleep
  *
- * The ring is Vyukov's bounded queue: a producer claims a cell with one CAS
- * on `tail` and publishes it by storing its sequence number; the loop is
- * the only consumer. There is no allocation per post (payloads over 40
- * bytes excepted) and no lock on the post path. Per-producer order holds
- * because a thread's claims are ordered (R1).
+ * There is no allocation per post (payloads over 32 bytes excepted) and no
+ * lock on the post path. Per-producer order holds because a thread's
+ * claims in the ring are ordered (R1).
  *
- * Closing uses a gate: producers count themselves in the remote's `users`
- * (on the cache line they write anyway) around the check of `closed` and
- * the push; the loop sets `closed` and then waits for `users` to drop to 0
- * (the producer that leaves last signals `gate`). After that no post of
- * that remote can arrive, so the loop may drain and destroy what is queued.
+ * A remote keeps one word, `state`: the posts it has queued (R2's limit),
+ * the producers inside its gate, and `closed`. Entering is one CAS on it
+ * that checks `closed` and the limit, counts the producer in and reserves
+ * its place; leaving is one subtraction. The loop closes a remote by
+ * setting `closed` in the same word and, if producers were inside, waits
+ * for the last one out (it signals `gate`). After that no post of that
+ * remote can arrive, so the loop may drain and destroy what is queued, and
+ * the host's async handle, used inside the gate, stays valid until then.
  *
- * Wake-ups are store-then-load handshakes (Dekker), so each side puts a
- * seq_cst fence between its store and its load: a producer between its cell
- * and libuv's read of `pending` (libuv PR #349 fixed the same race in libuv
- * itself), the loop between libuv's reset of `pending` and its pops, a
- * blocked poster between `waiters` and its retry, the loop between freeing
- * room and reading `waiters`. Blocked posters sleep on `epoch`, which only
- * moves under the lock, so they need no timeout.
+ * Wake-ups: producers wake the loop only when it said it may sleep (the
+ * channel's waker, a Dekker handshake with a fence on each side). The
+ * loop's side also orders libuv's reset of `pending` before its pops (libuv
+ * PR #349 fixed the same race in libuv itself). A blocked poster and the
+ * loop freeing room form another handshake (`waiters`); blocked posters
+ * sleep on `epoch`, which only moves under the lock, so they need no
+ * timeout.
  *
  * The mutex guards only lifecycle and sleeping: the last release of a
  * remote, host liveness, blocked posters, the loop waiting at a gate.
@@ -32,43 +33,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "channel.h"
 #include "uvp-internal.h"
 
-#define CELL_INLINE 32 /* payload bytes carried in the cell itself */
-#define GATE_SPINS 128 /* loads of `users` before the loop sleeps on it */
+#define GATE_SPINS 128 /* loads of `state` before the loop sleeps on it */
 
-enum cell_kind { CELL_POST, CELL_PUB_INLINE, CELL_PUB_COPY };
-
-/* 64 bytes on LP64, as before the payload got its alignment: the header
- * fills the first 32, the union the second. Inline payloads are delivered
- * in place (from the loop's copy of the cell), and uvp_event.data is
- * promised max_align_t-aligned, so `bytes` is. */
-typedef struct cell {
-  atomic_size_t seq;
-  uvp_remote *remote;
-  uint32_t len;
-  uvp_topic topic; /* CELL_PUB_* */
-  uint8_t kind;
-  union {
-    struct {
-      uvp_post_cb cb;
-      void *user_data;
-      uvp_destroy_fn destroy;
-    } post;
-    _Alignas(max_align_t) unsigned char bytes[CELL_INLINE];
-    void *data; /* CELL_PUB_COPY */
-  } u;
-} cell;
-
-STATIC_ASSERT(offsetof(cell, u) % _Alignof(max_align_t) == 0);
-STATIC_ASSERT(sizeof(void *) != 8 || sizeof(cell) == 64);
+/* uvp_remote.state: queued in the low 32 bits, then users, then closed. */
+#define ST_USER ((uint64_t)1 << 32)
+#define ST_CLOSED ((uint64_t)1 << 63)
+#define ST_QUEUED(w) ((uint32_t)(w))
+#define ST_USERS(w) ((uint32_t)(((w) & ~ST_CLOSED) >> 32))
 
 struct uvp__inbox {
-  _Alignas(64) atomic_size_t tail; /* producers */
-  _Alignas(64) size_t head;        /* the loop */
-  size_t high_water;               /* the loop: most cells found (O1) */
-  cell *cells;
-  size_t mask;
+  uvp__mpsc ring;
+  uvp__waker wake;
+  size_t high_water;   /* the loop: most cells found (O1) */
   atomic_uint waiters; /* producers blocked for room */
   atomic_uint epoch;   /* moves, under lock, when room appears or on close */
   atomic_uint refs;    /* the host's + one per remote */
@@ -88,7 +67,6 @@ struct uvp__inbox {
 
 struct uvp_remote {
   /* Read by producers on every post, written rarely. */
-  atomic_bool closed;
   atomic_uint refs;
   uint32_t limit;
   uint16_t owner;   /* ctx index; read on the loop thread only */
@@ -96,11 +74,9 @@ struct uvp_remote {
   bool waited_on;   /* lock: owner waits for the last release (U4) */
   uvp_remote *next; /* lock: in inbox->released */
   uvp__inbox *inbox;
-  /* Written by producers and the loop on every post: its own cache line,
-   * so that the loop's decrements do not evict `closed` from producers. */
-  _Alignas(64) atomic_uint queued;
+  /* Written by producers and the loop on every post: its own cache line. */
+  _Alignas(64) atomic_uint_fast64_t state; /* see the top */
   atomic_uint high_water;
-  atomic_int users; /* producers inside the gate (see the top) */
 };
 
 /* ---- inbox ----------------------------------------------------------- */
@@ -108,32 +84,16 @@ struct uvp_remote {
 static uvp__inbox *inbox_new(uvp_host *h) {
   const uvp_allocator *a = &h->alloc;
   uvp__inbox *in = uvp__calloc(a, 1, sizeof *in);
-  size_t cap = 64;
-  while (cap < h->opts.remote_capacity) cap *= 2;
-  cell *cells = in ? uvp__calloc(a, cap, sizeof *cells) : NULL;
-  if (cells == NULL || uv_mutex_init(&in->lock) != 0) {
-    uvp__free(a, cells);
+  if (in == NULL) return NULL;
+  if (uvp__mpsc_init(&in->ring, a, h->opts.remote_capacity) < 0) {
     uvp__free(a, in);
     return NULL;
   }
-  if (uv_cond_init(&in->room) != 0) {
-    uv_mutex_destroy(&in->lock);
-    uvp__free(a, cells);
-    uvp__free(a, in);
-    return NULL;
-  }
-  if (uv_cond_init(&in->gate) != 0) {
-    uv_cond_destroy(&in->room);
-    uv_mutex_destroy(&in->lock);
-    uvp__free(a, cells);
-    uvp__free(a, in);
-    return NULL;
-  }
+  if (uv_mutex_init(&in->lock) != 0) goto fail_ring;
+  if (uv_cond_init(&in->room) != 0) goto fail_lock;
+  if (uv_cond_init(&in->gate) != 0) goto fail_room;
   in->alloc = *a;
-  for (size_t i = 0; i < cap; i++) atomic_init(&cells[i].seq, i);
-  in->cells = cells;
-  in->mask = cap - 1;
-  atomic_init(&in->tail, 0);
+  uvp__waker_init(&in->wake);
   atomic_init(&in->waiters, 0);
   atomic_init(&in->epoch, 0);
   atomic_init(&in->refs, 1);
@@ -143,6 +103,14 @@ static uvp__inbox *inbox_new(uvp_host *h) {
   in->async = &h->async;
   in->host_alive = true;
   return in;
+fail_room:
+  uv_cond_destroy(&in->room);
+fail_lock:
+  uv_mutex_destroy(&in->lock);
+fail_ring:
+  uvp__mpsc_free(&in->ring, a);
+  uvp__free(a, in);
+  return NULL;
 }
 
 static void inbox_unref(uvp__inbox *in) {
@@ -151,49 +119,8 @@ static void inbox_unref(uvp__inbox *in) {
   uv_cond_destroy(&in->room);
   uv_mutex_destroy(&in->lock);
   uvp_allocator a = in->alloc; /* in is one of its blocks */
-  uvp__free(&a, in->cells);
+  uvp__mpsc_free(&in->ring, &a);
   uvp__free(&a, in);
-}
-
-static int ring_push(uvp__inbox *in, const cell *src) {
-  size_t pos = atomic_load_explicit(&in->tail, memory_order_relaxed);
-  cell *c;
-  for (;;) {
-    c = &in->cells[pos & in->mask];
-    size_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
-    intptr_t dif = (intptr_t)seq - (intptr_t)pos;
-    if (dif == 0) {
-      if (atomic_compare_exchange_weak_explicit(&in->tail, &pos, pos + 1,
-                                                memory_order_relaxed,
-                                                memory_order_relaxed))
-        break;
-    } else if (dif < 0) {
-      return UVP_EAGAIN; /* full */
-    } else {
-      pos = atomic_load_explicit(&in->tail, memory_order_relaxed);
-    }
-  }
-  c->remote = src->remote;
-  c->len = src->len;
-  c->topic = src->topic;
-  c->kind = src->kind;
-  c->u = src->u;
-  atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
-  return 0;
-}
-
-static bool ring_pop(uvp__inbox *in, cell *out) {
-  cell *c = &in->cells[in->head & in->mask];
-  if (atomic_load_explicit(&c->seq, memory_order_acquire) != in->head + 1)
-    return false; /* empty, or the next producer has not finished */
-  out->remote = c->remote;
-  out->len = c->len;
-  out->topic = c->topic;
-  out->kind = c->kind;
-  out->u = c->u;
-  atomic_store_explicit(&c->seq, in->head + in->mask + 1, memory_order_release);
-  in->head++;
-  return true;
 }
 
 /* ---- posting (any thread) -------------------------------------------- */
@@ -210,28 +137,19 @@ static void note_depth(uvp_remote *r, unsigned depth) {
   }
 }
 
-/* Whether the cell at the tail is still unconsumed: a hint, read before a
- * producer reserves a place in its remote's limit, so that a full ring
- * rarely costs a reservation given back (see give_back). */
-static bool ring_full(uvp__inbox *in) {
-  size_t pos = atomic_load_explicit(&in->tail, memory_order_relaxed);
-  cell *c = &in->cells[pos & in->mask];
-  size_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
-  return (intptr_t)seq - (intptr_t)pos < 0;
-}
-
-/* Takes one place of r's limit (R2), or fails without touching `queued`:
- * a failed attempt must not make another producer fail and sleep on room
- * that nobody will announce. Relaxed: the count needs only atomicity; the
- * loop reads it after the gate (`users`) or the cell's `seq` ordered it.
- * Returns the new depth, or 0. */
-static unsigned reserve(uvp_remote *r) {
-  unsigned q = atomic_load_explicit(&r->queued, memory_order_relaxed);
+/* Enters r's gate and takes one place of its limit (R2), in one CAS, or
+ * fails without touching `state`: a failed attempt must not make another
+ * producer fail and sleep on room that nobody will announce. seq_cst: the
+ * check of `closed` pairs with uvp__remote_close (see the top). Writes the
+ * new depth. Returns 0, UVP_EAGAIN or UVP_ECLOSED. */
+static int enter(uvp_remote *r, unsigned *out_depth) {
+  uint64_t w = atomic_load_explicit(&r->state, memory_order_relaxed);
   do {
-    if (q >= r->limit) return 0;
-  } while (!atomic_compare_exchange_weak_explicit(
-      &r->queued, &q, q + 1, memory_order_relaxed, memory_order_relaxed));
-  return q + 1;
+    if (w & ST_CLOSED) return UVP_ECLOSED;
+    if (ST_QUEUED(w) >= r->limit) return UVP_EAGAIN;
+  } while (!atomic_compare_exchange_weak(&r->state, &w, w + ST_USER + 1));
+  *out_depth = ST_QUEUED(w) + 1;
+  return 0;
 }
 
 /* Wakes blocked posters after room appeared or a remote closed. The fence
@@ -247,13 +165,6 @@ static void wake_posters(uvp__inbox *in) {
   uv_mutex_unlock(&in->lock);
 }
 
-/* A reservation whose push found the ring full: another poster may have
- * failed on it and gone to sleep; nobody else would announce this room. */
-static void give_back(uvp_remote *r) {
-  atomic_fetch_sub(&r->queued, 1);
-  wake_posters(r->inbox);
-}
-
 /* The last producer out of a closed remote's gate wakes the loop waiting in
  * close_gate. Taking the lock orders this after the loop's check. */
 static void gate_left(uvp__inbox *in) {
@@ -262,39 +173,39 @@ static void gate_left(uvp__inbox *in) {
   uv_mutex_unlock(&in->lock);
 }
 
-/* One attempt inside the gate: 0, UVP_EAGAIN or UVP_ECLOSED. */
-static int try_send(uvp_remote *r, const cell *c) {
+/* Leaves r's gate, giving back `unreserve` places (1 when the push failed).
+ * seq_cst: pairs with uvp__remote_close's setting of `closed`, so the loop
+ * sleeps at the gate only when the last producer out sees `closed`. */
+static void leave(uvp_remote *r, uint64_t unreserve) {
+  uint64_t w = atomic_fetch_sub(&r->state, ST_USER + unreserve);
+  if (ST_USERS(w) == 1 && (w & ST_CLOSED)) gate_left(r->inbox);
+}
+
+/* One attempt: 0, UVP_EAGAIN or UVP_ECLOSED. */
+static int try_send(uvp_remote *r, const uvp__cell *c) {
   uvp__inbox *in = r->inbox;
-  atomic_fetch_add(&r->users, 1); /* seq_cst pairs with close_gate */
-  int rc = UVP_ECLOSED;
-  if (!atomic_load(&r->closed)) {
-    unsigned depth = ring_full(in) ? 0 : reserve(r);
-    if (depth == 0) {
-      rc = UVP_EAGAIN;
-    } else if ((rc = ring_push(in, c)) < 0) {
-      give_back(r);
-    } else {
-      note_depth(r, depth);
-      /* R1, R6: the cell before libuv's relaxed read of `pending`: without
-       * the fence that read may pass the cell's store, see a wake-up the
-       * loop has just consumed, and skip ours while the loop finds no
-       * cell. Pairs with the fence in uvp__remote_on_async. */
-      atomic_thread_fence(memory_order_seq_cst);
-      uv_async_send(in->async); /* host alive: the gate holds close back */
-    }
+  unsigned depth;
+  int rc = enter(r, &depth);
+  if (rc < 0) return rc;
+  if ((rc = uvp__mpsc_push(&in->ring, c)) < 0) {
+    /* The host's ring is full: another poster may have failed on this
+     * reservation and gone to sleep; nobody else would announce it. */
+    leave(r, 1);
+    wake_posters(in);
+    return rc;
   }
-  /* seq_cst, as is the read of `closed`: pairs with close_gate's store of
-   * `closed` and read of `users`, so the loop sleeps only when the last
-   * producer out sees `closed` and wakes it. */
-  if (atomic_fetch_sub(&r->users, 1) == 1 && atomic_load(&r->closed))
-    gate_left(in);
-  return rc;
+  note_depth(r, depth);
+  /* R1, R6: the loop may be asleep: wake it (inside the gate, so the host
+   * and its async handle are alive). */
+  if (uvp__waker_should_wake(&in->wake)) uv_async_send(in->async);
+  leave(r, 0);
+  return 0;
 }
 
 /* R2: UVP_POST_BLOCK after a full queue. Sleeps until `epoch` moves, with
  * no timeout: `epoch` is read before each retry, and whoever makes room
  * after that retry looked (wake_posters) sees `waiters` and moves it. */
-static int send_blocking(uvp_remote *r, const cell *c) {
+static int send_blocking(uvp_remote *r, const uvp__cell *c) {
   uvp__inbox *in = r->inbox;
   atomic_fetch_add(&in->waiters, 1);
   atomic_thread_fence(memory_order_seq_cst); /* pairs with wake_posters */
@@ -311,7 +222,7 @@ static int send_blocking(uvp_remote *r, const cell *c) {
   return rc;
 }
 
-static int send_cell(uvp_remote *r, const cell *c, int flags) {
+static int send_cell(uvp_remote *r, const uvp__cell *c, int flags) {
   int rc = try_send(r, c);
   if (rc == UVP_EAGAIN && flags == UVP_POST_BLOCK) /* R2 */
     return send_blocking(r, c);
@@ -332,7 +243,7 @@ int uvp__remote_post(uvp_remote *r, uvp_post_cb cb, void *user_data,
   int rc = check_send(r, flags);
   if (rc < 0) return rc;
   if (cb == NULL) return UVP_EINVAL;
-  cell c = {.remote = r, .kind = CELL_POST};
+  uvp__cell c = {.from = r, .kind = UVP__CELL_POST};
   c.u.post.cb = cb;
   c.u.post.user_data = user_data;
   c.u.post.destroy = destroy;
@@ -345,20 +256,20 @@ int uvp__remote_publish(uvp_remote *r, uvp_topic topic, const void *data,
   if (rc < 0) return rc;
   if ((data == NULL && len != 0) || topic == 0) return UVP_EINVAL;
   if (len > r->inbox->max_payload) return UVP_EMSGSIZE; /* F4 */
-  cell c = {.remote = r,
-            .len = (uint32_t)len,
-            .topic = topic,
-            .kind = CELL_PUB_INLINE};
+  uvp__cell c = {.from = r,
+                 .len = (uint32_t)len,
+                 .topic = topic,
+                 .kind = UVP__CELL_PUB_INLINE};
   if (len <= sizeof c.u.bytes) {
     if (len != 0) memcpy(c.u.bytes, data, len);
   } else {
     void *copy = uvp__malloc(&r->inbox->alloc, len); /* freed by the loop */
     if (copy == NULL) return UVP_ENOMEM;
     memcpy(copy, data, len);
-    c.kind = CELL_PUB_COPY;
+    c.kind = UVP__CELL_PUB_COPY;
     c.u.data = copy;
   }
-  if ((rc = send_cell(r, &c, flags)) < 0 && c.kind == CELL_PUB_COPY)
+  if ((rc = send_cell(r, &c, flags)) < 0 && c.kind == UVP__CELL_PUB_COPY)
     uvp__free(&r->inbox->alloc, c.u.data);
   return rc;
 }
@@ -402,10 +313,8 @@ int uvp__remote_get(uvp_ctx *ctx, uint32_t limit, uvp_remote **out) {
     uvp_remote *r = uvp__calloc(&h->alloc, 1, sizeof *r);
     if (r == NULL) return UVP_ENOMEM;
     atomic_init(&r->refs, 0);
-    atomic_init(&r->closed, false);
-    atomic_init(&r->queued, 0);
+    atomic_init(&r->state, 0);
     atomic_init(&r->high_water, 0);
-    atomic_init(&r->users, 0);
     r->limit = limit;
     r->owner = ctx->index;
     r->inbox = h->inbox;
@@ -419,32 +328,37 @@ int uvp__remote_get(uvp_ctx *ctx, uint32_t limit, uvp_remote **out) {
 
 /* Waits until no producer is inside r's gate: a short spin for one that is
  * mid-post, then sleep, so that a preempted producer does not cost the loop
- * a core; the last producer out signals `gate` (try_send). */
+ * a core; the last producer out signals `gate` (leave). */
 static void close_gate(uvp_remote *r) {
   for (int i = 0; i < GATE_SPINS; i++)
-    if (atomic_load(&r->users) == 0) return;
+    if (ST_USERS(atomic_load(&r->state)) == 0) return;
   uvp__inbox *in = r->inbox;
   uv_mutex_lock(&in->lock);
-  while (atomic_load(&r->users) != 0) uv_cond_wait(&in->gate, &in->lock);
+  while (ST_USERS(atomic_load(&r->state)) != 0)
+    uv_cond_wait(&in->gate, &in->lock);
   uv_mutex_unlock(&in->lock);
+}
+
+static bool is_closed(const uvp_remote *r) {
+  return atomic_load_explicit(&r->state, memory_order_relaxed) & ST_CLOSED;
 }
 
 /* Refuses every later post of r and waits out producers mid-post (R4);
  * blocked posters wake up to UVP_ECLOSED. */
 void uvp__remote_close(uvp_remote *r) {
-  if (r == NULL || atomic_load(&r->closed)) return;
-  atomic_store(&r->closed, true); /* seq_cst: see try_send */
-  close_gate(r);
+  if (r == NULL || is_closed(r)) return;
+  uint64_t w = atomic_fetch_or(&r->state, ST_CLOSED); /* seq_cst: leave */
+  if (ST_USERS(w) != 0) close_gate(r);
   wake_posters(r->inbox);
 }
 
 uint32_t uvp__remote_queued(const uvp_remote *r) {
-  return r ? atomic_load(&r->queued) : 0;
+  return r ? ST_QUEUED(atomic_load(&r->state)) : 0;
 }
 
 void uvp__remote_stats(const uvp_remote *r, uvp_plugin_stats *st) {
   if (r == NULL) return;
-  st->post_queued = atomic_load(&r->queued);
+  st->post_queued = ST_QUEUED(atomic_load(&r->state));
   st->post_high_water = atomic_load(&r->high_water);
   st->remote_refs = atomic_load(&r->refs);
 }
@@ -470,10 +384,10 @@ bool uvp__remote_disown(uvp_remote *r, bool wait) {
 
 /* Runs a post (or, once its owner stopped, only its destroy: R4), or
  * delivers a remote publish as its owner. Returns the callback's status. */
-static int run_cell(uvp_host *h, uvp_ctx *ctx, bool live, cell *c) {
+static int run_cell(uvp_host *h, uvp_ctx *ctx, bool live, uvp__cell *c) {
   int rc = 0;
   if (live && h->metrics) ctx->posts++;
-  if (c->kind == CELL_POST) {
+  if (c->kind == UVP__CELL_POST) {
     uvp__call_enter(ctx);
     if (live && h->metrics) { /* O2 */
       uvp__span_enter(h, ctx, UVP__CB_POST);
@@ -485,14 +399,14 @@ static int run_cell(uvp_host *h, uvp_ctx *ctx, bool live, cell *c) {
     return rc;
   }
   const void *data =
-      c->kind == CELL_PUB_COPY ? c->u.data : (const void *)c->u.bytes;
+      c->kind == UVP__CELL_PUB_COPY ? c->u.data : (const void *)c->u.bytes;
   if (live && uvp__deliver(h, c->topic, data, c->len) < 0)
     ctx->errors++; /* a topic of no host of ours: dropped and counted */
   else if (live)   /* O1: accepted on the topic when the loop takes it */
     uvp__topic_get(&h->topics, c->topic)->published++;
   else
     h->remote_dropped++; /* R4: its owner stopped; nothing to destroy */
-  if (c->kind == CELL_PUB_COPY) uvp__free(&h->alloc, c->u.data);
+  if (c->kind == UVP__CELL_PUB_COPY) uvp__free(&h->alloc, c->u.data);
   return 0;
 }
 
@@ -521,35 +435,34 @@ static void finish_released(uvp_host *h) {
  * that counter's cache line is shared with the producers. */
 static bool drain(uvp_host *h, uint32_t limit) {
   uvp__inbox *in = h->inbox;
-  cell c; /* max_align_t-aligned, as its inline payload is delivered */
+  uvp__cell c; /* max_align_t-aligned, as its inline payload is delivered */
   uint32_t n = 0;
   uvp_remote *run = NULL;
   unsigned run_cells = 0;
   /* O1: between drains the depth only grows, so its peak is here (cells
    * that arrive while this drain runs are seen by the next one). */
-  size_t depth =
-      atomic_load_explicit(&in->tail, memory_order_relaxed) - in->head;
+  size_t depth = uvp__mpsc_depth(&in->ring);
   if (depth > in->high_water) in->high_water = depth;
-  while ((limit == 0 || (n < limit && !h->closing)) && ring_pop(in, &c)) {
+  while ((limit == 0 || (n < limit && !h->closing)) &&
+         uvp__mpsc_pop(&in->ring, &c)) {
     n++;
-    uvp_remote *r = c.remote;
+    uvp_remote *r = c.from;
     if (r != run) {
-      if (run != NULL) atomic_fetch_sub(&run->queued, run_cells);
+      if (run != NULL) atomic_fetch_sub(&run->state, run_cells);
       run = r;
       run_cells = 0;
     }
     run_cells++;
     uvp_ctx *ctx = h->ctxs[r->owner];
-    bool live =
-        !h->closing && !atomic_load_explicit(&r->closed, memory_order_relaxed);
+    bool live = !h->closing && !is_closed(r);
     int rc = run_cell(h, ctx, live, &c);
     if (rc != 0 || ctx->unload_pending || ctx->state == UVP__DRAINING) {
-      atomic_fetch_sub(&run->queued, run_cells); /* try_finish reads it */
+      atomic_fetch_sub(&run->state, run_cells); /* try_finish reads it */
       run = NULL;
       uvp__call_after(ctx, rc); /* may finish a draining owner */
     }
   }
-  if (run != NULL) atomic_fetch_sub(&run->queued, run_cells);
+  if (run != NULL) atomic_fetch_sub(&run->state, run_cells);
   uvp__span_end(h); /* O2 */
   if (n != 0) wake_posters(in);
   return limit != 0 && n == limit && !h->closing;
@@ -557,12 +470,20 @@ static bool drain(uvp_host *h, uint32_t limit) {
 
 void uvp__remote_on_async(uvp_host *h) {
   if (h->inbox == NULL || h->closing) return;
+  uvp__inbox *in = h->inbox;
+  uvp__waker_awake(&in->wake);
   /* R1, R6: libuv reset `pending` (a seq_cst read-modify-write) before
-   * calling us; this fence orders that reset before the pops, and pairs
-   * with the producer's fence in try_send. */
+   * calling us; this fence orders that reset before the pops. */
   atomic_thread_fence(memory_order_seq_cst);
   finish_released(h);
-  if (drain(h, h->opts.batch)) uv_async_send(&h->async); /* R6: more */
+  if (drain(h, h->opts.batch)) { /* R6: more, on the next turn */
+    uv_async_send(&h->async);
+    return;
+  }
+  /* R6: a cell published after the drain looked is either seen here or
+   * its producer sees `asleep` and wakes us. */
+  uvp__waker_may_sleep(&in->wake);
+  if (uvp__mpsc_ready(&in->ring)) uv_async_send(&h->async);
 }
 
 /* Host close, once every remote is closed: runs each queued post's destroy
@@ -590,8 +511,7 @@ void uvp__remote_shutdown(uvp_host *h) {
 void uvp__remote_host_stats(const uvp_host *h, uvp_host_stats *st) {
   const uvp__inbox *in = h->inbox;
   if (in == NULL) return;
-  size_t tail = atomic_load_explicit(&in->tail, memory_order_relaxed);
-  st->remote_depth = tail - in->head;
+  st->remote_depth = uvp__mpsc_depth(&in->ring);
   st->remote_high_water =
       in->high_water > st->remote_depth ? in->high_water : st->remote_depth;
   st->remote_refused = atomic_load_explicit(&in->refused, memory_order_relaxed);
