@@ -9,14 +9,16 @@
  * lock on the post path. Per-producer order holds because a thread's
  * claims in the ring are ordered (R1).
  *
- * A remote keeps one word, `state`: the posts it has queued (R2's limit),
- * the producers inside its gate, and `closed`. Entering is one CAS on it
- * that checks `closed` and the limit, counts the producer in and reserves
- * its place; leaving is one subtraction. The loop closes a remote by
- * setting `closed` in the same word and, if producers were inside, waits
- * for the last one out (it signals `gate`). After that no post of that
- * remote can arrive, so the loop may drain and destroy what is queued, and
- * the host's async handle, used inside the gate, stays valid until then.
+ * A remote keeps one word, `state`: the posts it has queued (R2's limit)
+ * and `closed`. A producer takes its place with one CAS on it that also
+ * checks `closed`; the loop gives places back as it drains, and closes a
+ * remote by setting `closed` in the same word, so no post of it is
+ * accepted after that. A producer that took its place before may still be
+ * pushing its cell: queued counts it, so a stopping plugin waits for it
+ * like for any queued post (R4), and a closing host waits for every
+ * remote's count to reach 0 (uvp__remote_drain_all). A producer holds no
+ * gate after its push: it touches the host's async handle only under the
+ * inbox lock, which says whether the host is alive.
  *
  * Wake-ups: producers wake the loop only when it said it may sleep (the
  * channel's waker, a Dekker handshake with a fence on each side). The
@@ -27,22 +29,21 @@
  * timeout.
  *
  * The mutex guards only lifecycle and sleeping: the last release of a
- * remote, host liveness, blocked posters, the loop waiting at a gate.
+ * remote, host liveness (for wake-ups), blocked posters.
  * Thread: the remote_* entry points on any thread, the rest loop only.
  */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "channel.h"
 #include "uvp-internal.h"
 
-#define GATE_SPINS 128 /* loads of `state` before the loop sleeps on it */
+#define CLOSE_SPINS 64 /* yields before a closing host naps (drain_all) */
 
-/* uvp_remote.state: queued in the low 32 bits, then users, then closed. */
-#define ST_USER ((uint64_t)1 << 32)
+/* uvp_remote.state: queued in the low 32 bits, closed in the top one. */
 #define ST_CLOSED ((uint64_t)1 << 63)
 #define ST_QUEUED(w) ((uint32_t)(w))
-#define ST_USERS(w) ((uint32_t)(((w) & ~ST_CLOSED) >> 32))
 
 struct uvp__inbox {
   uvp__mpsc ring;
@@ -57,10 +58,9 @@ struct uvp__inbox {
   /* The host's allocator, copied: remotes and the inbox outlive the host
    * (R5), and producers copy payloads with it on their threads. */
   uvp_allocator alloc;
-  uv_async_t *async; /* valid while the gate or lock says host alive */
+  uv_async_t *async; /* valid while the lock says host alive */
   uv_mutex_t lock;   /* guards the fields below, and sleeping on the conds */
   uv_cond_t room;    /* blocked posters wait for `epoch` to move */
-  uv_cond_t gate;    /* the loop waits for a closed remote's users to go */
   bool host_alive;
   uvp_remote *released; /* remotes whose waited-for last ref went */
 };
@@ -72,6 +72,7 @@ struct uvp_remote {
   uint16_t owner;   /* ctx index; read on the loop thread only */
   bool detached;    /* lock: owner gone, the last release frees */
   bool waited_on;   /* lock: owner waits for the last release (U4) */
+  bool closed;      /* loop only: `closed` of state, on a line it reads */
   uvp_remote *next; /* lock: in inbox->released */
   uvp__inbox *inbox;
   /* Written by producers and the loop on every post: its own cache line. */
@@ -91,7 +92,6 @@ static uvp__inbox *inbox_new(uvp_host *h) {
   }
   if (uv_mutex_init(&in->lock) != 0) goto fail_ring;
   if (uv_cond_init(&in->room) != 0) goto fail_lock;
-  if (uv_cond_init(&in->gate) != 0) goto fail_room;
   in->alloc = *a;
   uvp__waker_init(&in->wake);
   atomic_init(&in->waiters, 0);
@@ -103,8 +103,6 @@ static uvp__inbox *inbox_new(uvp_host *h) {
   in->async = &h->async;
   in->host_alive = true;
   return in;
-fail_room:
-  uv_cond_destroy(&in->room);
 fail_lock:
   uv_mutex_destroy(&in->lock);
 fail_ring:
@@ -115,7 +113,6 @@ fail_ring:
 
 static void inbox_unref(uvp__inbox *in) {
   if (atomic_fetch_sub(&in->refs, 1) != 1) return;
-  uv_cond_destroy(&in->gate);
   uv_cond_destroy(&in->room);
   uv_mutex_destroy(&in->lock);
   uvp_allocator a = in->alloc; /* in is one of its blocks */
@@ -137,17 +134,18 @@ static void note_depth(uvp_remote *r, unsigned depth) {
   }
 }
 
-/* Enters r's gate and takes one place of its limit (R2), in one CAS, or
- * fails without touching `state`: a failed attempt must not make another
- * producer fail and sleep on room that nobody will announce. seq_cst: the
- * check of `closed` pairs with uvp__remote_close (see the top). Writes the
- * new depth. Returns 0, UVP_EAGAIN or UVP_ECLOSED. */
-static int enter(uvp_remote *r, unsigned *out_depth) {
+/* Takes one place of r's limit (R2) in one CAS, or fails without touching
+ * `state`: a failed attempt must not make another producer fail and sleep
+ * on room that nobody will announce. The CAS fails if `closed` was set
+ * since the load, so no place is taken after the close. Writes the new
+ * depth. Returns 0, UVP_EAGAIN or UVP_ECLOSED. */
+static int reserve(uvp_remote *r, unsigned *out_depth) {
   uint64_t w = atomic_load_explicit(&r->state, memory_order_relaxed);
   do {
     if (w & ST_CLOSED) return UVP_ECLOSED;
     if (ST_QUEUED(w) >= r->limit) return UVP_EAGAIN;
-  } while (!atomic_compare_exchange_weak(&r->state, &w, w + ST_USER + 1));
+  } while (!atomic_compare_exchange_weak_explicit(
+      &r->state, &w, w + 1, memory_order_relaxed, memory_order_relaxed));
   *out_depth = ST_QUEUED(w) + 1;
   return 0;
 }
@@ -165,40 +163,29 @@ static void wake_posters(uvp__inbox *in) {
   uv_mutex_unlock(&in->lock);
 }
 
-/* The last producer out of a closed remote's gate wakes the loop waiting in
- * close_gate. Taking the lock orders this after the loop's check. */
-static void gate_left(uvp__inbox *in) {
+/* Wakes the loop, if the host is still there to wake. */
+static void wake_loop(uvp__inbox *in) {
   uv_mutex_lock(&in->lock);
-  uv_cond_signal(&in->gate);
+  if (in->host_alive) uv_async_send(in->async);
   uv_mutex_unlock(&in->lock);
-}
-
-/* Leaves r's gate, giving back `unreserve` places (1 when the push failed).
- * seq_cst: pairs with uvp__remote_close's setting of `closed`, so the loop
- * sleeps at the gate only when the last producer out sees `closed`. */
-static void leave(uvp_remote *r, uint64_t unreserve) {
-  uint64_t w = atomic_fetch_sub(&r->state, ST_USER + unreserve);
-  if (ST_USERS(w) == 1 && (w & ST_CLOSED)) gate_left(r->inbox);
 }
 
 /* One attempt: 0, UVP_EAGAIN or UVP_ECLOSED. */
 static int try_send(uvp_remote *r, const uvp__cell *c) {
   uvp__inbox *in = r->inbox;
   unsigned depth;
-  int rc = enter(r, &depth);
+  int rc = reserve(r, &depth);
   if (rc < 0) return rc;
   if ((rc = uvp__mpsc_push(&in->ring, c)) < 0) {
     /* The host's ring is full: another poster may have failed on this
      * reservation and gone to sleep; nobody else would announce it. */
-    leave(r, 1);
+    atomic_fetch_sub_explicit(&r->state, 1, memory_order_relaxed);
     wake_posters(in);
     return rc;
   }
   note_depth(r, depth);
-  /* R1, R6: the loop may be asleep: wake it (inside the gate, so the host
-   * and its async handle are alive). */
-  if (uvp__waker_should_wake(&in->wake)) uv_async_send(in->async);
-  leave(r, 0);
+  /* R1, R6: the loop may be asleep: wake it. */
+  if (uvp__waker_should_wake(&in->wake)) wake_loop(in);
   return 0;
 }
 
@@ -326,29 +313,13 @@ int uvp__remote_get(uvp_ctx *ctx, uint32_t limit, uvp_remote **out) {
   return 0;
 }
 
-/* Waits until no producer is inside r's gate: a short spin for one that is
- * mid-post, then sleep, so that a preempted producer does not cost the loop
- * a core; the last producer out signals `gate` (leave). */
-static void close_gate(uvp_remote *r) {
-  for (int i = 0; i < GATE_SPINS; i++)
-    if (ST_USERS(atomic_load(&r->state)) == 0) return;
-  uvp__inbox *in = r->inbox;
-  uv_mutex_lock(&in->lock);
-  while (ST_USERS(atomic_load(&r->state)) != 0)
-    uv_cond_wait(&in->gate, &in->lock);
-  uv_mutex_unlock(&in->lock);
-}
-
-static bool is_closed(const uvp_remote *r) {
-  return atomic_load_explicit(&r->state, memory_order_relaxed) & ST_CLOSED;
-}
-
-/* Refuses every later post of r and waits out producers mid-post (R4);
- * blocked posters wake up to UVP_ECLOSED. */
+/* Refuses every later post of r (R4); blocked posters wake up to
+ * UVP_ECLOSED. Posts whose place was taken before are queued, or about to
+ * be: the loop destroys them as they come (drain, drain_all). */
 void uvp__remote_close(uvp_remote *r) {
-  if (r == NULL || is_closed(r)) return;
-  uint64_t w = atomic_fetch_or(&r->state, ST_CLOSED); /* seq_cst: leave */
-  if (ST_USERS(w) != 0) close_gate(r);
+  if (r == NULL || r->closed) return;
+  r->closed = true;
+  atomic_fetch_or_explicit(&r->state, ST_CLOSED, memory_order_relaxed);
   wake_posters(r->inbox);
 }
 
@@ -454,7 +425,7 @@ static bool drain(uvp_host *h, uint32_t limit) {
     }
     run_cells++;
     uvp_ctx *ctx = h->ctxs[r->owner];
-    bool live = !h->closing && !is_closed(r);
+    bool live = !h->closing && !r->closed; /* not `state`: producers' line */
     int rc = run_cell(h, ctx, live, &c);
     if (rc != 0 || ctx->unload_pending || ctx->state == UVP__DRAINING) {
       atomic_fetch_sub(&run->state, run_cells); /* try_finish reads it */
@@ -486,11 +457,29 @@ void uvp__remote_on_async(uvp_host *h) {
   if (uvp__mpsc_ready(&in->ring)) uv_async_send(&h->async);
 }
 
+/* Places taken in the host's remotes: cells queued or about to be. */
+static uint64_t reserved(const uvp_host *h) {
+  uint64_t n = 0;
+  for (uint32_t i = 0; i < h->nctxs; i++)
+    if (h->ctxs[i] != NULL && h->ctxs[i]->remote != NULL)
+      n += ST_QUEUED(atomic_load(&h->ctxs[i]->remote->state));
+  return n;
+}
+
 /* Host close, once every remote is closed: runs each queued post's destroy
- * (R4) and finishes remotes whose last reference went. */
+ * (R4) and finishes remotes whose last reference went. A producer that
+ * took its place before the close pushes its cell within a few
+ * instructions, unless it was preempted: wait for it, yielding the core. */
 void uvp__remote_drain_all(uvp_host *h) {
   if (h->inbox == NULL) return;
   drain(h, 0);
+  for (unsigned i = 0; reserved(h) != 0; i++) {
+    if (i < CLOSE_SPINS)
+      sched_yield();
+    else
+      uv_sleep(1);
+    drain(h, 0);
+  }
   finish_released(h);
 }
 
