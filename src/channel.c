@@ -12,6 +12,8 @@
  */
 #include "channel.h"
 
+#define PREFETCH_AHEAD 8 /* cells: a few posts ahead of the tail */
+
 #include <string.h>
 
 static size_t ring_cap(size_t min_cap) {
@@ -67,6 +69,9 @@ int uvp__mpsc_push(uvp__mpsc *q, const uvp__cell *src) {
       pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
     }
   }
+  /* The cells ahead were last written by the loop a lap ago, so they are
+   * out of this core's caches: fetch one for the next posts meanwhile. */
+  __builtin_prefetch(&q->cells[(pos + PREFETCH_AHEAD) & q->mask], 1);
   cell_copy(c, src);
   atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
   return 0;

@@ -41,9 +41,10 @@
 
 #define CLOSE_SPINS 64 /* yields before a closing host naps (drain_all) */
 
-/* uvp_remote.state: queued in the low 32 bits, closed in the top one. */
+/* uvp_remote.state: places taken in the low 32 bits (mod 2^32), closed in
+ * the top one; queued = taken - consumed. */
 #define ST_CLOSED ((uint64_t)1 << 63)
-#define ST_QUEUED(w) ((uint32_t)(w))
+#define ST_TAKEN(w) ((uint32_t)(w))
 
 struct uvp__inbox {
   uvp__mpsc ring;
@@ -75,9 +76,12 @@ struct uvp_remote {
   bool closed;      /* loop only: `closed` of state, on a line it reads */
   uvp_remote *next; /* lock: in inbox->released */
   uvp__inbox *inbox;
-  /* Written by producers and the loop on every post: its own cache line. */
+  /* Written by producers on every post: their cache line. */
   _Alignas(64) atomic_uint_fast64_t state; /* see the top */
   atomic_uint high_water;
+  /* Written by the loop once per run of cells: its own line, so that
+   * producers' CAS on `state` stays in their cache. */
+  _Alignas(64) atomic_uint consumed; /* places given back, mod 2^32 */
 };
 
 /* ---- inbox ----------------------------------------------------------- */
@@ -140,13 +144,17 @@ static void note_depth(uvp_remote *r, unsigned depth) {
  * since the load, so no place is taken after the close. Writes the new
  * depth. Returns 0, UVP_EAGAIN or UVP_ECLOSED. */
 static int reserve(uvp_remote *r, unsigned *out_depth) {
+  /* First: `consumed` only grows, so with `state` read after it the
+   * difference is never below the true depth (at worst a place the loop
+   * is giving back right now looks taken). */
+  uint32_t done = atomic_load_explicit(&r->consumed, memory_order_relaxed);
   uint64_t w = atomic_load_explicit(&r->state, memory_order_relaxed);
   do {
     if (w & ST_CLOSED) return UVP_ECLOSED;
-    if (ST_QUEUED(w) >= r->limit) return UVP_EAGAIN;
+    if (ST_TAKEN(w) - done >= r->limit) return UVP_EAGAIN;
   } while (!atomic_compare_exchange_weak_explicit(
       &r->state, &w, w + 1, memory_order_relaxed, memory_order_relaxed));
-  *out_depth = ST_QUEUED(w) + 1;
+  *out_depth = ST_TAKEN(w) - done + 1;
   return 0;
 }
 
@@ -301,6 +309,7 @@ int uvp__remote_get(uvp_ctx *ctx, uint32_t limit, uvp_remote **out) {
     if (r == NULL) return UVP_ENOMEM;
     atomic_init(&r->refs, 0);
     atomic_init(&r->state, 0);
+    atomic_init(&r->consumed, 0);
     atomic_init(&r->high_water, 0);
     r->limit = limit;
     r->owner = ctx->index;
@@ -323,13 +332,23 @@ void uvp__remote_close(uvp_remote *r) {
   wake_posters(r->inbox);
 }
 
-uint32_t uvp__remote_queued(const uvp_remote *r) {
-  return r ? ST_QUEUED(atomic_load(&r->state)) : 0;
+static uint32_t queued(const uvp_remote *r) {
+  uint32_t done = atomic_load_explicit(&r->consumed, memory_order_relaxed);
+  return ST_TAKEN(atomic_load(&r->state)) - done;
+}
+
+uint32_t uvp__remote_queued(const uvp_remote *r) { return r ? queued(r) : 0; }
+
+/* The loop gives back n places of r after running (or destroying) their
+ * cells; it is the only writer of `consumed`. */
+static void consume(uvp_remote *r, unsigned n) {
+  uint32_t done = atomic_load_explicit(&r->consumed, memory_order_relaxed);
+  atomic_store_explicit(&r->consumed, done + n, memory_order_relaxed);
 }
 
 void uvp__remote_stats(const uvp_remote *r, uvp_plugin_stats *st) {
   if (r == NULL) return;
-  st->post_queued = ST_QUEUED(atomic_load(&r->state));
+  st->post_queued = queued(r);
   st->post_high_water = atomic_load(&r->high_water);
   st->remote_refs = atomic_load(&r->refs);
 }
@@ -419,7 +438,7 @@ static bool drain(uvp_host *h, uint32_t limit) {
     n++;
     uvp_remote *r = c.from;
     if (r != run) {
-      if (run != NULL) atomic_fetch_sub(&run->state, run_cells);
+      if (run != NULL) consume(run, run_cells);
       run = r;
       run_cells = 0;
     }
@@ -428,12 +447,12 @@ static bool drain(uvp_host *h, uint32_t limit) {
     bool live = !h->closing && !r->closed; /* not `state`: producers' line */
     int rc = run_cell(h, ctx, live, &c);
     if (rc != 0 || ctx->unload_pending || ctx->state == UVP__DRAINING) {
-      atomic_fetch_sub(&run->state, run_cells); /* try_finish reads it */
+      consume(run, run_cells); /* try_finish reads it */
       run = NULL;
       uvp__call_after(ctx, rc); /* may finish a draining owner */
     }
   }
-  if (run != NULL) atomic_fetch_sub(&run->state, run_cells);
+  if (run != NULL) consume(run, run_cells);
   uvp__span_end(h); /* O2 */
   if (n != 0) wake_posters(in);
   return limit != 0 && n == limit && !h->closing;
@@ -462,7 +481,7 @@ static uint64_t reserved(const uvp_host *h) {
   uint64_t n = 0;
   for (uint32_t i = 0; i < h->nctxs; i++)
     if (h->ctxs[i] != NULL && h->ctxs[i]->remote != NULL)
-      n += ST_QUEUED(atomic_load(&h->ctxs[i]->remote->state));
+      n += queued(h->ctxs[i]->remote);
   return n;
 }
 
