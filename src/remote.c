@@ -390,12 +390,16 @@ static int run_cell(uvp_host *h, uvp_ctx *ctx, bool live, uvp__cell *c) {
   }
   const void *data =
       c->kind == UVP__CELL_PUB_COPY ? c->u.data : (const void *)c->u.bytes;
-  if (live && uvp__deliver(h, c->topic, data, c->len) < 0)
-    ctx->errors++; /* a topic of no host of ours: dropped and counted */
-  else if (live)   /* O1: accepted on the topic when the loop takes it */
-    uvp__topic_get(&h->topics, c->topic)->published++;
-  else
+  if (live && uvp__deliver(h, c->topic, data, c->len) < 0) {
+    ctx->errors++;   /* a topic of no host of ours: dropped and counted */
+  } else if (live) { /* O1: accepted on the topic when the loop takes it */
+    uvp__topic *tp = uvp__topic_get(&h->topics, c->topic);
+    tp->published++;
+    if (tp->shared != 0 && h->bus != NULL) /* X5 */
+      uvp__bus_forward(h, tp->shared, data, c->len);
+  } else {
     h->remote_dropped++; /* R4: its owner stopped; nothing to destroy */
+  }
   if (c->kind == UVP__CELL_PUB_COPY) uvp__free(&h->alloc, c->u.data);
   return 0;
 }
