@@ -424,8 +424,8 @@ void uvp__bus_on_async(uvp_host *h) {
     uv_async_send(&h->async);
     return;
   }
-  uvp__waker_may_sleep(&m->wake);
-  if (any_ready(h, n)) uv_async_send(&h->async);
+  if (!uvp__waker_may_sleep(&m->wake) || any_ready(h, n))
+    uv_async_send(&h->async);
 }
 
 /* Host close: leaves the bus (X6). Senders skip it from now on; what is

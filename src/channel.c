@@ -15,6 +15,11 @@
 #define PREFETCH_AHEAD 8 /* cells: a few posts ahead of the tail */
 
 #include <string.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#endif
 
 static size_t ring_cap(size_t min_cap) {
   size_t cap = 64;
@@ -146,18 +151,46 @@ bool uvp__spsc_pop(uvp__spsc *q, uvp__cell *out) {
   return true;
 }
 
-/* ---- waker ------------------------------------------------------------ */
+/* ---- waker ------------------------------------------------------------
+ *
+ * The handshake needs a full barrier on each side, between the store and
+ * the load. Producers post millions of times per second and the loop goes
+ * to sleep rarely in comparison (once per wake-up), so the loop pays for
+ * both: membarrier(2) runs a full barrier on every running thread of the
+ * process, so a producer needs only a compiler barrier (the asymmetric
+ * fence of liburcu and folly). Where the kernel lacks it, producers fence
+ * themselves. */
 
-void uvp__waker_init(uvp__waker *w) { atomic_init(&w->asleep, 1); }
+#if defined(__linux__) && defined(SYS_membarrier)
+static bool membarrier_register(void) {
+  /* Per process and idempotent; nothing to undo at unload. */
+  return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0,
+                 0) == 0;
+}
+static bool membarrier_run(void) {
+  return syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0;
+}
+#else
+static bool membarrier_register(void) { return false; }
+static bool membarrier_run(void) { return false; }
+#endif
+
+void uvp__waker_init(uvp__waker *w) {
+  atomic_init(&w->asleep, 1);
+  atomic_init(&w->fence, !membarrier_register());
+}
 
 /* Producer, after its cells are published: whether it must wake the loop.
- * The fence orders the cells before the load of `asleep` and pairs with
+ * The barrier orders the cells before the load of `asleep` and pairs with
  * the one in uvp__waker_may_sleep. Of several producers that find the
  * loop asleep, the exchange lets one wake it; acquire, so that it sees
  * libuv's reset of the async handle's `pending`, which came before the
  * loop said it may sleep (else uv_async_send might skip the wake-up). */
 bool uvp__waker_should_wake(uvp__waker *w) {
-  atomic_thread_fence(memory_order_seq_cst);
+  if (atomic_load_explicit(&w->fence, memory_order_relaxed))
+    atomic_thread_fence(memory_order_seq_cst);
+  else
+    atomic_signal_fence(memory_order_seq_cst); /* the loop's membarrier */
   if (atomic_load_explicit(&w->asleep, memory_order_relaxed) == 0) return false;
   return atomic_exchange_explicit(&w->asleep, 0, memory_order_acquire) != 0;
 }
@@ -170,8 +203,14 @@ void uvp__waker_awake(uvp__waker *w) {
 
 /* Loop, after it drained its rings empty: from now on producers wake it.
  * The caller checks its rings again after this; a cell found then is one
- * whose producer may have seen `asleep` still 0. */
-void uvp__waker_may_sleep(uvp__waker *w) {
+ * whose producer may have seen `asleep` still 0. Returns false when the
+ * barrier could not be made (membarrier failed): producers fence from now
+ * on, and the caller must not sleep before it drained once more. */
+bool uvp__waker_may_sleep(uvp__waker *w) {
   atomic_store_explicit(&w->asleep, 1, memory_order_release);
   atomic_thread_fence(memory_order_seq_cst); /* pairs with should_wake */
+  if (atomic_load_explicit(&w->fence, memory_order_relaxed)) return true;
+  if (membarrier_run()) return true;
+  atomic_store_explicit(&w->fence, true, memory_order_relaxed);
+  return false;
 }

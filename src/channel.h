@@ -7,8 +7,9 @@
  * thread posts) and an SPSC one (the bus: one ring per sending loop and
  * receiving loop, so a send is plain stores and one release). Both carry
  * the same cell. The waker replaces a fence and a uv_async_send per post by
- * a fence and a load while the loop is awake: the loop says when it may go
- * to sleep (`asleep`), and only then does a producer wake it.
+ * a load while the loop is awake: the loop says when it may go to sleep
+ * (`asleep`), and only then does a producer wake it; the loop pays for the
+ * barriers of that handshake (membarrier, see channel.c).
  * Nothing here is ABI; thread rules are on each function.
  */
 #ifndef UVP_CHANNEL_H
@@ -89,15 +90,16 @@ bool uvp__spsc_ready(uvp__spsc *q);
 /* ---- waker: a loop's "wake me" flag ------------------------------------ */
 
 /* A loop's "wake me" flag. Who holds the loop's async handle alive while a
- * producer calls uv_async_send is the user's business (remotes: the close
- * gate; the bus: the receiver's lock). */
+ * producer calls uv_async_send is the user's business (remotes: the inbox
+ * lock; the bus: the receiver's lock). */
 typedef struct uvp__waker {
   _Alignas(64) atomic_int asleep; /* 1: the loop may wait; wake it */
+  atomic_bool fence; /* no membarrier(2): producers fence themselves */
 } uvp__waker;
 
 void uvp__waker_init(uvp__waker *w);
 bool uvp__waker_should_wake(uvp__waker *w);
 void uvp__waker_awake(uvp__waker *w);
-void uvp__waker_may_sleep(uvp__waker *w);
+bool uvp__waker_may_sleep(uvp__waker *w);
 
 #endif /* UVP_CHANNEL_H */

@@ -21,7 +21,7 @@
  * inbox lock, which says whether the host is alive.
  *
  * Wake-ups: producers wake the loop only when it said it may sleep (the
- * channel's waker, a Dekker handshake with a fence on each side). The
+ * channel's waker: a Dekker handshake whose barriers the loop pays). The
  * loop's side also orders libuv's reset of `pending` before its pops (libuv
  * PR #349 fixed the same race in libuv itself). A blocked poster and the
  * loop freeing room form another handshake (`waiters`); blocked posters
@@ -476,8 +476,8 @@ void uvp__remote_on_async(uvp_host *h) {
   }
   /* R6: a cell published after the drain looked is either seen here or
    * its producer sees `asleep` and wakes us. */
-  uvp__waker_may_sleep(&in->wake);
-  if (uvp__mpsc_ready(&in->ring)) uv_async_send(&h->async);
+  if (!uvp__waker_may_sleep(&in->wake) || uvp__mpsc_ready(&in->ring))
+    uv_async_send(&h->async);
 }
 
 /* Places taken in the host's remotes: cells queued or about to be. */
