@@ -49,10 +49,11 @@
 struct uvp__inbox {
   uvp__mpsc ring;
   uvp__waker wake;
-  size_t high_water;   /* the loop: most cells found (O1) */
-  atomic_uint waiters; /* producers blocked for room */
-  atomic_uint epoch;   /* moves, under lock, when room appears or on close */
-  atomic_uint refs;    /* the host's + one per remote */
+  size_t high_water;     /* the loop: most cells found (O1) */
+  atomic_uint waiters;   /* producers blocked for room */
+  atomic_bool gave_back; /* a closed remote's place was given back */
+  atomic_uint epoch;     /* moves, under lock, when room appears or on close */
+  atomic_uint refs;      /* the host's + one per remote */
   atomic_uint_fast64_t refused; /* posts and publishes given UVP_EAGAIN (O1) */
   uv_thread_t loop_thread;
   uint32_t max_payload;
@@ -99,6 +100,7 @@ static uvp__inbox *inbox_new(uvp_host *h) {
   in->alloc = *a;
   uvp__waker_init(&in->wake);
   atomic_init(&in->waiters, 0);
+  atomic_init(&in->gave_back, false);
   atomic_init(&in->epoch, 0);
   atomic_init(&in->refs, 1);
   atomic_init(&in->refused, 0);
@@ -178,6 +180,17 @@ static void wake_loop(uvp__inbox *in) {
   uv_mutex_unlock(&in->lock);
 }
 
+/* A place taken before its remote closed was given back (the ring was
+ * full): its stopping owner may be waiting for that count to reach 0 (R4),
+ * and no cell will tell the loop. Release: the loop reads the count after
+ * it took the flag. */
+static void gave_back_closed(uvp__inbox *in) {
+  atomic_store_explicit(&in->gave_back, true, memory_order_release);
+  uv_mutex_lock(&in->lock);
+  if (in->host_alive) uv_async_send(in->async);
+  uv_mutex_unlock(&in->lock);
+}
+
 /* One attempt: 0, UVP_EAGAIN or UVP_ECLOSED. */
 static int try_send(uvp_remote *r, const uvp__cell *c) {
   uvp__inbox *in = r->inbox;
@@ -187,7 +200,8 @@ static int try_send(uvp_remote *r, const uvp__cell *c) {
   if ((rc = uvp__mpsc_push(&in->ring, c)) < 0) {
     /* The host's ring is full: another poster may have failed on this
      * reservation and gone to sleep; nobody else would announce it. */
-    atomic_fetch_sub_explicit(&r->state, 1, memory_order_relaxed);
+    uint64_t w = atomic_fetch_sub_explicit(&r->state, 1, memory_order_relaxed);
+    if (w & ST_CLOSED) gave_back_closed(in);
     wake_posters(in);
     return rc;
   }
@@ -404,6 +418,14 @@ static int run_cell(uvp_host *h, uvp_ctx *ctx, bool live, uvp__cell *c) {
   return 0;
 }
 
+/* Lets every draining plugin check whether its last queued post went
+ * (see gave_back_closed). */
+static void poll_draining(uvp_host *h) {
+  for (uint32_t i = 1; i < h->nctxs; i++)
+    if (h->ctxs[i] != NULL && h->ctxs[i]->state == UVP__DRAINING)
+      uvp__plugin_poll(h->ctxs[i]);
+}
+
 static void finish_released(uvp_host *h) {
   uvp__inbox *in = h->inbox;
   uv_mutex_lock(&in->lock);
@@ -470,6 +492,8 @@ void uvp__remote_on_async(uvp_host *h) {
    * calling us; this fence orders that reset before the pops. */
   atomic_thread_fence(memory_order_seq_cst);
   finish_released(h);
+  if (atomic_exchange_explicit(&in->gave_back, false, memory_order_acquire))
+    poll_draining(h);
   if (drain(h, h->opts.batch)) { /* R6: more, on the next turn */
     uv_async_send(&h->async);
     return;
