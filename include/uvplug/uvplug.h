@@ -759,8 +759,7 @@ UVP_EXTERN int uvp_bus_new(const uvp_bus_options *options, uvp_bus **out_bus);
  *         UVP_EBUSY (a host joined already: scope is fixed before hosts
  *         join), UVP_ENOSPC (more than 65536 shared topics) or UVP_ENOMEM.
  *
- * THREAD:    any thread, not concurrently with uvp_host_join_bus on the
- *            same bus.
+ * THREAD:    any thread (the bus's lock orders it with joins).
  * OWNERSHIP: topic_name stays the caller's.
  * LIFETIME:  the topic stays shared for the bus's life.
  * SINCE:     0.3

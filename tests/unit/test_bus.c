@@ -237,8 +237,8 @@ static void a_free(void *d, void *p) {
 }
 
 /* X3: a publish whose copy for another loop cannot be made returns
- * UVP_ENOMEM with nothing delivered or queued anywhere; made again later,
- * it goes through once. */
+ * UVP_ENOMEM, and one over the bus's max_payload UVP_EMSGSIZE, with nothing
+ * delivered or queued anywhere; made again later, it goes through once. */
 START_TEST(enomem_leaves_nothing) {
   uvp_allocator a = {.size = sizeof a,
                      .malloc = a_malloc,
@@ -247,6 +247,7 @@ START_TEST(enomem_leaves_nothing) {
                      .free = a_free};
   uvp_bus_options o = UVP_BUS_OPTIONS_INIT;
   o.allocator = &a;
+  o.max_payload = 64;
   fail = false;
   ck_assert_int_eq(uvp_bus_new(&o, &bus), 0);
   ck_assert_int_eq(uvp_bus_share(bus, "s"), 0);
@@ -266,6 +267,12 @@ START_TEST(enomem_leaves_nothing) {
   ck_assert_uint_eq(st.queue_depth, 0);
   ck_assert_uint_eq(st.bus_sent, 0);
   ck_assert_uint_eq(st.published, 0);
+  char over[65] = {0};
+  ck_assert_int_eq(uvp_host_publish(fa.host, s, over, sizeof over),
+                   UVP_EMSGSIZE); /* over the bus's max_payload */
+  st = host_stats(&fa);
+  ck_assert_uint_eq(st.queue_depth, 0);
+  ck_assert_uint_eq(st.bus_sent, 0);
   ck_assert_int_eq(uvp_host_publish(fa.host, s, "small", 5), 0); /* inline */
   fail = false;
   ck_assert_int_eq(uvp_host_publish(fa.host, s, big, strlen(big)), 0);
