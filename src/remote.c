@@ -140,24 +140,28 @@ static void note_depth(uvp_remote *r, unsigned depth) {
   }
 }
 
-/* Takes one place of r's limit (R2) in one CAS, or fails without touching
- * `state`: a failed attempt must not make another producer fail and sleep
- * on room that nobody will announce. The CAS fails if `closed` was set
- * since the load, so no place is taken after the close. Writes the new
- * depth. Returns 0, UVP_EAGAIN or UVP_ECLOSED. */
+static void give_back(uvp_remote *r);
+
+/* Takes one place of r's limit (R2) with one fetch-and-add (it never
+ * retries, however many producers race), or fails. Over the limit or
+ * closed, the place is given back; another producer may have failed on it
+ * meanwhile, so that is announced like freed room. Writes the new depth.
+ * Returns 0, UVP_EAGAIN or UVP_ECLOSED. */
 static int reserve(uvp_remote *r, unsigned *out_depth) {
   /* First: `consumed` only grows, so with `state` read after it the
    * difference is never below the true depth (at worst a place the loop
    * is giving back right now looks taken). */
   uint32_t done = atomic_load_explicit(&r->consumed, memory_order_relaxed);
   uint64_t w = atomic_load_explicit(&r->state, memory_order_relaxed);
-  do {
-    if (w & ST_CLOSED) return UVP_ECLOSED;
-    if (ST_TAKEN(w) - done >= r->limit) return UVP_EAGAIN;
-  } while (!atomic_compare_exchange_weak_explicit(
-      &r->state, &w, w + 1, memory_order_relaxed, memory_order_relaxed));
-  *out_depth = ST_TAKEN(w) - done + 1;
-  return 0;
+  if (w & ST_CLOSED) return UVP_ECLOSED; /* checks that take nothing */
+  if (ST_TAKEN(w) - done >= r->limit) return UVP_EAGAIN;
+  w = atomic_fetch_add_explicit(&r->state, 1, memory_order_relaxed);
+  if (!(w & ST_CLOSED) && ST_TAKEN(w) - done < r->limit) {
+    *out_depth = ST_TAKEN(w) - done + 1;
+    return 0;
+  }
+  give_back(r);
+  return (w & ST_CLOSED) ? UVP_ECLOSED : UVP_EAGAIN;
 }
 
 /* Wakes blocked posters after room appeared or a remote closed. The fence
@@ -191,6 +195,15 @@ static void gave_back_closed(uvp__inbox *in) {
   uv_mutex_unlock(&in->lock);
 }
 
+/* Gives back a place taken in r that got no cell. A producer may have
+ * failed on it and gone to sleep (nobody else would announce the room),
+ * and a stopping owner may be waiting for it. */
+static void give_back(uvp_remote *r) {
+  uint64_t w = atomic_fetch_sub_explicit(&r->state, 1, memory_order_relaxed);
+  if (w & ST_CLOSED) gave_back_closed(r->inbox);
+  wake_posters(r->inbox);
+}
+
 /* One attempt: 0, UVP_EAGAIN or UVP_ECLOSED. */
 static int try_send(uvp_remote *r, const uvp__cell *c) {
   uvp__inbox *in = r->inbox;
@@ -200,9 +213,7 @@ static int try_send(uvp_remote *r, const uvp__cell *c) {
   if ((rc = uvp__mpsc_push(&in->ring, c)) < 0) {
     /* The host's ring is full: another poster may have failed on this
      * reservation and gone to sleep; nobody else would announce it. */
-    uint64_t w = atomic_fetch_sub_explicit(&r->state, 1, memory_order_relaxed);
-    if (w & ST_CLOSED) gave_back_closed(in);
-    wake_posters(in);
+    give_back(r); /* the host's ring is full */
     return rc;
   }
   note_depth(r, depth);
