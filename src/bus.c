@@ -384,8 +384,9 @@ static void deliver(uvp_host *h, bus_member *m, uvp__cell *c) {
 }
 
 /* Takes at most `budget` cells from the other members' rings, a fair share
- * from each. Returns whether cells may remain. */
-static bool drain(uvp_host *h, uint32_t n, uint32_t budget) {
+ * from each, counted in *taken_all. Returns whether cells may remain. */
+static bool drain(uvp_host *h, uint32_t n, uint32_t budget,
+                  uint32_t *taken_all) {
   uvp_bus *bus = h->bus;
   uint32_t me = h->bus_index;
   bus_member *m = &bus->members[me];
@@ -402,6 +403,7 @@ static bool drain(uvp_host *h, uint32_t n, uint32_t budget) {
       taken++;
     }
     if (taken == share) more = true;
+    *taken_all += taken;
   }
   uvp__span_end(h); /* O2 */
   return more;
@@ -420,11 +422,13 @@ void uvp__bus_on_async(uvp_host *h) {
   bus_member *m = &bus->members[h->bus_index];
   uint32_t n = atomic_load_explicit(&bus->nmembers, memory_order_acquire);
   uvp__waker_awake(&m->wake);
-  if (drain(h, n, h->opts.batch)) { /* D5: the rest on the next turn */
-    uv_async_send(&h->async);
+  uint32_t taken = 0;
+  if (drain(h, n, h->opts.batch, &taken)) { /* D5: the rest next turn */
+    if (!h->closing) uv_async_send(&h->async);
     return;
   }
-  if (!uvp__waker_may_sleep(&m->wake) || any_ready(h, n))
+  if (h->closing) return;
+  if (!uvp__waker_may_sleep(&m->wake, taken) || any_ready(h, n))
     uv_async_send(&h->async);
 }
 

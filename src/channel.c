@@ -154,12 +154,19 @@ bool uvp__spsc_pop(uvp__spsc *q, uvp__cell *out) {
 /* ---- waker ------------------------------------------------------------
  *
  * The handshake needs a full barrier on each side, between the store and
- * the load. Producers post millions of times per second and the loop goes
- * to sleep rarely in comparison (once per wake-up), so the loop pays for
- * both: membarrier(2) runs a full barrier on every running thread of the
- * process, so a producer needs only a compiler barrier (the asymmetric
- * fence of liburcu and folly). Where the kernel lacks it, producers fence
- * themselves. */
+ * the load. Under dense traffic producers post millions of times per
+ * second and the loop goes to sleep rarely in comparison, so the loop pays
+ * for both: membarrier(2) runs a full barrier on every running thread of
+ * the process, so a producer needs only a compiler barrier (the asymmetric
+ * fence of liburcu and folly). Under sparse traffic (a few cells per
+ * wake-up) that trade turns around: a membarrier per sleep would cost more
+ * (and interrupt the other threads) than the producers' own fences. So the
+ * loop picks, at each sleep, from how many cells that wake-up took:
+ * `fence` set means producers fence themselves and the loop only fences;
+ * clear means the loop runs membarrier at every sleep. Switching either way
+ * takes one membarrier, which orders every producer that still follows the
+ * old mode. Where the kernel lacks membarrier, producers always fence.
+ */
 
 #if defined(__linux__) && defined(SYS_membarrier)
 static bool membarrier_register(void) {
@@ -175,9 +182,13 @@ static bool membarrier_register(void) { return false; }
 static bool membarrier_run(void) { return false; }
 #endif
 
+#define DENSE 32 /* cells per wake-up from which the loop pays the barriers */
+#define SPARSE 4 /* cells per wake-up below which producers fence again */
+
 void uvp__waker_init(uvp__waker *w) {
   atomic_init(&w->asleep, 1);
-  atomic_init(&w->fence, !membarrier_register());
+  atomic_init(&w->fence, true);
+  w->membarrier = membarrier_register();
 }
 
 /* Producer, after its cells are published: whether it must wake the loop.
@@ -201,16 +212,23 @@ void uvp__waker_awake(uvp__waker *w) {
   atomic_store_explicit(&w->asleep, 0, memory_order_relaxed);
 }
 
-/* Loop, after it drained its rings empty: from now on producers wake it.
- * The caller checks its rings again after this; a cell found then is one
- * whose producer may have seen `asleep` still 0. Returns false when the
- * barrier could not be made (membarrier failed): producers fence from now
- * on, and the caller must not sleep before it drained once more. */
-bool uvp__waker_may_sleep(uvp__waker *w) {
+/* Loop, after it drained its rings empty (having taken `taken` cells since
+ * it woke): from now on producers wake it. The caller checks its rings
+ * again after this; a cell found then is one whose producer may have seen
+ * `asleep` still 0. Returns false when the barrier could not be made
+ * (membarrier failed): producers fence from now on, and the caller must
+ * not sleep before it drained once more. */
+bool uvp__waker_may_sleep(uvp__waker *w, uint32_t taken) {
   atomic_store_explicit(&w->asleep, 1, memory_order_release);
   atomic_thread_fence(memory_order_seq_cst); /* pairs with should_wake */
-  if (atomic_load_explicit(&w->fence, memory_order_relaxed)) return true;
+  if (!w->membarrier) return true;           /* producers always fence */
+  bool was = atomic_load_explicit(&w->fence, memory_order_relaxed);
+  bool fence = was ? taken < DENSE : taken < SPARSE;
+  if (fence != was)
+    atomic_store_explicit(&w->fence, fence, memory_order_relaxed);
+  if (fence && was) return true; /* every producer fences */
   if (membarrier_run()) return true;
+  w->membarrier = false;
   atomic_store_explicit(&w->fence, true, memory_order_relaxed);
   return false;
 }

@@ -8,8 +8,9 @@
  * receiving loop, so a send is plain stores and one release). Both carry
  * the same cell. The waker replaces a fence and a uv_async_send per post by
  * a load while the loop is awake: the loop says when it may go to sleep
- * (`asleep`), and only then does a producer wake it; the loop pays for the
- * barriers of that handshake (membarrier, see channel.c).
+ * (`asleep`), and only then does a producer wake it; under dense traffic
+ * the loop pays for the barriers of that handshake (membarrier, see
+ * channel.c).
  * Nothing here is ABI; thread rules are on each function.
  */
 #ifndef UVP_CHANNEL_H
@@ -94,12 +95,13 @@ bool uvp__spsc_ready(uvp__spsc *q);
  * lock; the bus: the receiver's lock). */
 typedef struct uvp__waker {
   _Alignas(64) atomic_int asleep; /* 1: the loop may wait; wake it */
-  atomic_bool fence; /* no membarrier(2): producers fence themselves */
+  atomic_bool fence; /* producers fence themselves (see channel.c) */
+  bool membarrier;   /* the loop's: membarrier(2) is there */
 } uvp__waker;
 
 void uvp__waker_init(uvp__waker *w);
 bool uvp__waker_should_wake(uvp__waker *w);
 void uvp__waker_awake(uvp__waker *w);
-bool uvp__waker_may_sleep(uvp__waker *w);
+bool uvp__waker_may_sleep(uvp__waker *w, uint32_t taken);
 
 #endif /* UVP_CHANNEL_H */

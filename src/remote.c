@@ -457,10 +457,10 @@ static void finish_released(uvp_host *h) {
 /* Runs queued posts: at most `limit` cells, or, when limit is 0 (host
  * close, every remote closed), all of them, each only destroyed (R4).
  * Stops as soon as the host is closing (S4): what is left gets only its
- * destroy, at teardown. Returns whether cells may remain. A run of cells
+ * destroy, at teardown. Returns how many it took. A run of cells
  * of one remote gives back its `queued` count once, not once per cell:
  * that counter's cache line is shared with the producers. */
-static bool drain(uvp_host *h, uint32_t limit) {
+static uint32_t drain(uvp_host *h, uint32_t limit) {
   uvp__inbox *in = h->inbox;
   uvp__cell c; /* max_align_t-aligned, as its inline payload is delivered */
   uint32_t n = 0;
@@ -492,7 +492,7 @@ static bool drain(uvp_host *h, uint32_t limit) {
   if (run != NULL) consume(run, run_cells);
   uvp__span_end(h); /* O2 */
   if (n != 0) wake_posters(in);
-  return limit != 0 && n == limit && !h->closing;
+  return n;
 }
 
 void uvp__remote_on_async(uvp_host *h) {
@@ -505,13 +505,15 @@ void uvp__remote_on_async(uvp_host *h) {
   finish_released(h);
   if (atomic_exchange_explicit(&in->gave_back, false, memory_order_acquire))
     poll_draining(h);
-  if (drain(h, h->opts.batch)) { /* R6: more, on the next turn */
+  uint32_t taken = drain(h, h->opts.batch);
+  if (h->closing) return;
+  if (taken == h->opts.batch) { /* R6: more, on the next turn */
     uv_async_send(&h->async);
     return;
   }
   /* R6: a cell published after the drain looked is either seen here or
    * its producer sees `asleep` and wakes us. */
-  if (!uvp__waker_may_sleep(&in->wake) || uvp__mpsc_ready(&in->ring))
+  if (!uvp__waker_may_sleep(&in->wake, taken) || uvp__mpsc_ready(&in->ring))
     uv_async_send(&h->async);
 }
 
