@@ -93,6 +93,7 @@ extern const bench_case bench_timer_cases[];
 extern const bench_case bench_work_cases[];
 extern const bench_case bench_load_cases[];
 extern const bench_case bench_service_cases[];
+extern const bench_case bench_bus_cases[];
 
 /* ---- helpers (main.c) ------------------------------------------------ */
 

@@ -45,7 +45,12 @@ struct xrun {
   atomic_int first_error;
   void (*produce)(xrun *x);
   uv_loop_t *loop;
-  uint64_t count, target; /* consumer thread only */
+  /* Consumer thread only, and written per event: padded so that no field a
+   * producer reads per post (api, remote; lock, async) shares its cache
+   * line, which would cost every post a line transfer. */
+  char pad0[64];
+  uint64_t count, target;
+  char pad1[64];
   /* uvplug */
   const uvp_api *api;
   uvp_remote *remote;
