@@ -118,10 +118,10 @@ void uvpd_instances_free(uvpd *d) {
 }
 
 void uvpd_status_notify(uvpd *d, const char *what) {
-  size_t running = 0;
-  for (size_t i = 0; i < d->n_inst; i++) running += d->inst[i].loaded;
+  size_t running, total;
+  uvpd_workers_count(d, &running, &total);
   char st[160];
   snprintf(st, sizeof st, "STATUS=%s: %zu of %zu instances running", what,
-           running, d->n_inst);
+           running, total);
   uvpd_notify(st);
 }
