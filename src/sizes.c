@@ -85,6 +85,9 @@ static const field host_stats[] = {
     FIELD(uvp_host_stats, delivered),
     FIELD(uvp_host_stats, slow_callbacks),
     FIELD(uvp_host_stats, remote_dropped),
+    FIELD(uvp_host_stats, bus_sent),
+    FIELD(uvp_host_stats, bus_received),
+    FIELD(uvp_host_stats, bus_refused),
 };
 
 static const field topic_stats[] = {

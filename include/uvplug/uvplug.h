@@ -277,6 +277,16 @@ typedef struct uvp_host_stats {
   /* Remote publishes accepted but still queued when their plugin stopped
    * or the host closed: dropped undelivered (R4), counted here. */
   uint64_t remote_dropped;
+  /* SINCE 0.3. The process bus (X rules), 0 when the host never joined
+   * one. sent: copies of publishes on shared topics handed to other hosts'
+   * inboxes; received: such copies this host took from its inbox;
+   * refused: publishes refused with UVP_EAGAIN because a receiving host's
+   * ring was full (nothing delivered anywhere), plus remote publishes
+   * forwarded after their local delivery that found a ring full (not
+   * copied to that host: X4). */
+  uint64_t bus_sent;
+  uint64_t bus_received;
+  uint64_t bus_refused;
 } uvp_host_stats;
 
 /* Per-topic counters, size-prefixed (set size before the call). */
@@ -695,6 +705,97 @@ UVP_EXTERN int uvp_host_topic(uvp_host *host, const char *name,
  */
 UVP_EXTERN int uvp_host_publish(uvp_host *host, uvp_topic topic,
                                 const void *data, size_t len);
+
+/* ---- the process bus (SINCE 0.3): topics across loops (X rules) ------- */
+
+/* Links hosts that run on different loops (threads) of one process: a
+ * publish on a shared topic on one host is delivered to its own subscribers
+ * and to the subscribers of every other joined host, through a bounded
+ * single-producer ring per (sender, receiver) pair. */
+typedef struct uvp_bus uvp_bus;
+
+/* Bus options, size-prefixed; a field left 0 takes its default. */
+typedef struct uvp_bus_options {
+  uint32_t size;        /* sizeof(uvp_bus_options) as compiled */
+  uint32_t max_hosts;   /* hosts that may join; 64 (at most 1024) */
+  uint32_t capacity;    /* cells per (sender, receiver) ring; 1024 */
+  uint32_t max_payload; /* largest payload carried across; 1 MiB */
+  /* NULL: the C library's. Payload copies for other loops are allocated on
+   * the publisher's thread and freed on the receiver's with it. */
+  const uvp_allocator *allocator;
+} uvp_bus_options;
+
+#define UVP_BUS_OPTIONS_INIT \
+  { .size = sizeof(uvp_bus_options) }
+
+/**
+ * Create a bus. Topics are then declared shared (uvp_bus_share) and hosts
+ * join (uvp_host_join_bus), in that order.
+ *
+ * @param options  NULL for the defaults, or size-prefixed options.
+ * @param out_bus  receives the bus; written only on success.
+ * @return 0, UVP_EINVAL (NULL out_bus, bad size, max_hosts over 1024) or
+ *         UVP_ENOMEM.
+ *
+ * THREAD:    any thread.
+ * OWNERSHIP: the bus is the caller's, freed with uvp_bus_free; options
+ *            are copied.
+ * LIFETIME:  until uvp_bus_free, which comes after every joined host
+ *            closed.
+ * SINCE:     0.3
+ */
+UVP_EXTERN int uvp_bus_new(const uvp_bus_options *options, uvp_bus **out_bus);
+
+/**
+ * Declare a topic process-wide: its publishes cross to every joined host
+ * (X1). Topics not declared stay on their loop.
+ *
+ * @param bus         the bus.
+ * @param topic_name  NUL-terminated, as uvp_host_topic takes; copied.
+ * @return 0 (also when already shared), UVP_EINVAL (NULL or a bad name),
+ *         UVP_EBUSY (a host joined already: scope is fixed before hosts
+ *         join), UVP_ENOSPC (more than 65536 shared topics) or UVP_ENOMEM.
+ *
+ * THREAD:    any thread, not concurrently with uvp_host_join_bus on the
+ *            same bus.
+ * OWNERSHIP: topic_name stays the caller's.
+ * LIFETIME:  the topic stays shared for the bus's life.
+ * SINCE:     0.3
+ */
+UVP_EXTERN int uvp_bus_share(uvp_bus *bus, const char *topic_name);
+
+/**
+ * Join host to bus: interns every shared topic in the host, and from then
+ * on the host's publishes on them cross to the other joined hosts and
+ * theirs arrive here (X2). The host leaves the bus when it closes (X6).
+ *
+ * @param host  the host (a host joins at most one bus, once).
+ * @param bus   the bus.
+ * @return 0, UVP_EINVAL (NULL), UVP_EBUSY (the host joined a bus already),
+ *         UVP_ENOSPC (the bus has max_hosts members, or the host's topic
+ *         table is full), UVP_ENOMEM, UVP_EWRONGTHREAD or UVP_ECLOSED.
+ *
+ * THREAD:    the host's loop thread (T3); joins of different hosts may run
+ *            concurrently.
+ * OWNERSHIP: the bus stays the caller's; the host holds a pointer to it.
+ * LIFETIME:  the bus must outlive the host (uvp_bus_free after on_closed).
+ * SINCE:     0.3
+ */
+UVP_EXTERN int uvp_host_join_bus(uvp_host *host, uvp_bus *bus);
+
+/**
+ * Free a bus and whatever is still queued in it (copies sent to hosts that
+ * had closed already).
+ *
+ * @param bus  the bus, or NULL (nothing happens).
+ *
+ * THREAD:    any thread, once every joined host's uvp_host_close finished
+ *            (its on_closed ran).
+ * OWNERSHIP: frees the bus.
+ * LIFETIME:  bus is invalid afterwards.
+ * SINCE:     0.3
+ */
+UVP_EXTERN void uvp_bus_free(uvp_bus *bus);
 
 #ifdef __cplusplus
 }
