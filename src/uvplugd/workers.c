@@ -33,6 +33,8 @@ struct uvpd_worker {
   int busy;                  /* a call is posted and has not finished */
   int started, start_status; /* the start-up report */
   int closed;                /* the call slot is gone: no more calls */
+  int stop_posted;           /* the main thread asked it to stop */
+  int stop_stats;            /* ... with the stats lines first */
   int ended;                 /* the thread is done with its loop */
   int thread_started;        /* main thread only: join it */
   int exit_status;
@@ -71,20 +73,26 @@ int uvpd_workers_setup(uvpd *d) {
 
 /* ---- the call slot ---- */
 
+static void worker_stop(uvpd *w, void *arg);
+
+/* The worker's side of the slot: a waited-for call, then a posted stop. */
 static void on_call(uv_async_t *a) {
   uvpd *w = a->data;
   uvpd_worker *wk = w->wk;
   uv_mutex_lock(&wk->mu);
   void (*fn)(uvpd *, void *) = wk->fn;
   void *arg = wk->arg;
+  int stop = wk->stop_posted, stats = wk->stop_stats;
   uv_mutex_unlock(&wk->mu);
-  if (fn == NULL) return;
-  fn(w, arg);
-  uv_mutex_lock(&wk->mu);
-  wk->fn = NULL;
-  wk->busy = 0;
-  uv_cond_broadcast(&wk->cv);
-  uv_mutex_unlock(&wk->mu);
+  if (fn != NULL) {
+    fn(w, arg);
+    uv_mutex_lock(&wk->mu);
+    wk->fn = NULL;
+    wk->busy = 0;
+    uv_cond_broadcast(&wk->cv);
+    uv_mutex_unlock(&wk->mu);
+  }
+  if (stop) worker_stop(w, &stats);
 }
 
 void uvpd_worker_call(uvpd *w, void (*fn)(uvpd *, void *), void *arg) {
@@ -94,7 +102,7 @@ void uvpd_worker_call(uvpd *w, void (*fn)(uvpd *, void *), void *arg) {
     return;
   }
   uv_mutex_lock(&wk->mu);
-  if (wk->closed) {
+  if (wk->closed || wk->stop_posted) {
     uv_mutex_unlock(&wk->mu);
     return;
   }
@@ -190,7 +198,7 @@ static void on_worker_host_closed(void *data) {
 }
 
 /* On the worker: close the watch timer and the host; the call slot closes
- * once the host did, and the loop then ends. */
+ * once the host did, and the loop then ends. Runs once. */
 static void worker_stop(uvpd *w, void *arg) {
   if (w->stopping) return;
   w->stopping = 1;
@@ -211,9 +219,18 @@ static void worker_stop(uvpd *w, void *arg) {
   }
 }
 
+/* Posted, not waited for: the workers stop at once, in parallel, and the
+ * main loop keeps serving a second SIGTERM while they do. */
 void uvpd_workers_stop(uvpd *d, int want_stats) {
-  for (uint32_t k = 1; k < d->n_workers; k++)
-    uvpd_worker_call(d->all[k], worker_stop, &want_stats);
+  for (uint32_t k = 1; k < d->n_workers; k++) {
+    uvpd_worker *wk = d->all[k]->wk;
+    uv_mutex_lock(&wk->mu);
+    int post = !wk->closed && !wk->stop_posted;
+    wk->stop_posted = 1;
+    wk->stop_stats = want_stats;
+    uv_mutex_unlock(&wk->mu);
+    if (post) uv_async_send(&wk->call);
+  }
 }
 
 int uvpd_workers_ended(const uvpd *d) {
