@@ -112,6 +112,8 @@ assert_eq "HELP lines of uvplug_topics" 1 "$(grep -c '^# HELP uvplug_topics ' "$
 kill -USR1 "$DAEMON_PID"
 wait_for_line "$T/log" "uvplugd@w1: stats sink: state=running calls=$N events=$N"
 wait_for_line "$T/log" "uvplugd@w0: stats sink: state=running calls=$N events=$N"
+wait_for_line "$T/log" "uvplugd@w1: stats worker 1: instances=4 running=3 restarts=0"
+wait_for_line "$T/log" "uvplugd@w0: stats daemon: instances=2 running=2 reloads_ok=0"
 
 # SIGHUP: a new replicated instance loads on both workers; the others stay
 cat >>"$T/uvplugd.ini" <<INI

@@ -3,6 +3,7 @@
 #   - restart = on-fault restarts a faulting instance on its own worker;
 #     the replicas on both workers keep every event and worker 0 never
 #     restarts anything;
+#   - a plugin that fails to load on worker 1 refuses the start (exit 4);
 #   - a stop that waits on worker 1 (a plugin's work draining) keeps the
 #     main loop answering: a second SIGTERM exits 5 at once.
 # UVP_TEST_LABELS: tsan
@@ -80,4 +81,25 @@ assert_eq "exit code after a second SIGTERM" 5 "$DAEMON_RC"
 assert_eq "forced-exit line" 1 \
   "$(count_lines "$T/log2" "uvplugd@w0: second SIGTERM while stopping: exiting at once \(5\)")"
 assert_eq "worker 1 not stopped" 0 "$(count_lines "$T/log2" "worker 1 stopped")"
+
+# A plugin that cannot load on worker 1 refuses the start (exit 4) as on
+# one loop; worker 0's instance is unloaded again and both threads end.
+cat >"$T/refuse.ini" <<INI
+[host]
+workers = 2
+metrics_listen =
+[plugin fine]
+path = $PROBE
+[plugin missing]
+path = $T/no-such-plugin.so
+worker = 1
+INI
+rc=0
+"$UVPLUGD" -c "$T/refuse.ini" >"$T/log3" 2>&1 || rc=$?
+DAEMON_LOG=$T/log3
+assert_eq "exit code of a refused start" 4 "$rc"
+assert_eq "refused on worker 1" 1 \
+  "$(count_lines "$T/log3" "uvplugd@w1: not starting: a plugin failed to load")"
+assert_eq "fine stopped on worker 0" 1 "$(count_lines "$T/log3" "fine@w0: probe: seen 0 events")"
+assert_eq "TSan reports (refused start)" 0 "$(count_lines "$T/log3" "WARNING: ThreadSanitizer")"
 echo "ok"
