@@ -154,10 +154,12 @@ static void worker_thread(void *arg) {
       dlog(UVP_LOG_ERROR, "worker %u: its loop did not close cleanly",
            w->worker);
   }
+  /* Sent under the lock: once the main thread sees ended, the send is
+   * done, so it may close its handle. */
   uv_mutex_lock(&wk->mu);
   wk->ended = 1;
+  uv_async_send(&wk->main->ended);
   uv_mutex_unlock(&wk->mu);
-  uv_async_send(&wk->main->ended); /* main counts the ended flags */
 }
 
 int uvpd_workers_start(uvpd *d) {
