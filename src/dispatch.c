@@ -49,6 +49,16 @@ int uvp__publish(uvp_ctx *ctx, uvp_topic topic, const void *data, size_t len,
   }
   int rc;
   if (q->count == q->cap && (rc = queue_grow(q)) < 0) return rc;
+  void *copy = NULL; /* made first: after the bus send nothing may fail */
+  if (!owned && len > UVP__INLINE_MAX &&
+      (copy = uvp__malloc(&h->alloc, len)) == NULL)
+    return UVP_ENOMEM;
+  /* X2, X3: copies to the other loops, all or none, before queuing here */
+  if (tp->shared != 0 && h->bus != NULL &&
+      (rc = uvp__bus_send(h, tp->shared, data, len)) < 0) {
+    uvp__free(&h->alloc, copy);
+    return rc;
+  }
 
   uvp__qevent *ev = &q->ring[(q->head + q->count) & (q->cap - 1)];
   ev->topic = topic;
@@ -64,8 +74,6 @@ int uvp__publish(uvp_ctx *ctx, uvp_topic topic, const void *data, size_t len,
     ev->kind = UVP__PAY_INLINE;
     if (len != 0) memcpy(ev->u.bytes, data, len);
   } else {
-    void *copy = uvp__malloc(&h->alloc, len);
-    if (copy == NULL) return UVP_ENOMEM;
     memcpy(copy, data, len);
     ev->kind = UVP__PAY_COPY;
     ev->u.ext.data = copy;

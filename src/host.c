@@ -96,6 +96,7 @@ void uvp__host_wake(uvp_host *h) { uv_async_send(&h->async); }
 static void on_async(uv_async_t *handle) {
   uvp_host *h = container_of(handle, uvp_host, async);
   uvp__remote_on_async(h);
+  uvp__bus_on_async(h);
   /* Logs, once per plugin, a call of a loop-only function off the loop
    * thread (T2): the refused thread itself may not call the log hook. The
    * fence pairs with the one in api.c's wrong_thread. */
@@ -224,6 +225,7 @@ void uvp__host_close_continue(uvp_host *h) {
     ctx->remote = NULL;
   }
   uvp__remote_shutdown(h);
+  uvp__bus_leave(h); /* X6: no plugin code can publish any more */
   for (uint32_t i = 1; i < h->nctxs; i++) {
     uvp_ctx *ctx = h->ctxs[i];
     if (ctx == NULL) continue;

@@ -62,6 +62,7 @@ int uvp_host_get_stats(uvp_host *host, uvp_host_stats *out) {
   }
   topic_sums(host, &st);
   uvp__remote_host_stats(host, &st);
+  uvp__bus_host_stats(host, &st);
   memcpy(out, &st, st.size < sizeof st ? st.size : sizeof st);
   return 0;
 }

@@ -1,74 +1,55 @@
 /* Remotes: the thread-safe way into a host (R1-R6).
  *
- *   producer threads ──► inbox ring (bounded, lock-free, per host) ──►
- *        uv_async_send        loop thread: on_async drains ≤ batch cells,
- *                             runs posts / delivers publishes (or destroys
- *                             them when the owner stopped, R4)
+ *   producer threads ──► inbox: the channel's MPSC ring (bounded,
+ *        lock-free, per host) ──► loop thread: on_async drains ≤ batch
+ *        cells, runs posts / delivers publishes (or destroys them when the
+ *        owner stopped, R4); a wake-up only when the loop may sleep
  *
- * The ring is Vyukov's bounded queue: a producer claims a cell with one CAS
- * on `tail` and publishes it by storing its sequence number; the loop is
- * the only consumer. There is no allocation per post (payloads over 40
- * bytes excepted) and no lock on the post path. Per-producer order holds
- * because a thread's claims are ordered (R1).
+ * There is no allocation per post (payloads over 32 bytes excepted) and no
+ * lock on the post path. Per-producer order holds because a thread's
+ * claims in the ring are ordered (R1).
  *
- * Closing uses a gate: producers count themselves in the remote's `users`
- * (on the cache line they write anyway) around the check of `closed` and
- * the push; the loop sets `closed` and then waits for `users` to drop to 0
- * (the producer that leaves last signals `gate`). After that no post of
- * that remote can arrive, so the loop may drain and destroy what is queued.
+ * A remote keeps one word, `state`: the posts it has queued (R2's limit)
+ * and `closed`. A producer takes its place with one CAS on it that also
+ * checks `closed`; the loop gives places back as it drains, and closes a
+ * remote by setting `closed` in the same word, so no post of it is
+ * accepted after that. A producer that took its place before may still be
+ * pushing its cell: queued counts it, so a stopping plugin waits for it
+ * like for any queued post (R4), and a closing host waits for every
+ * remote's count to reach 0 (uvp__remote_drain_all). A producer holds no
+ * gate after its push: it touches the host's async handle only under the
+ * inbox lock, which says whether the host is alive.
  *
- * Wake-ups are store-then-load handshakes (Dekker), so each side puts a
- * seq_cst fence between its store and its load: a producer between its cell
- * and libuv's read of `pending` (libuv PR #349 fixed the same race in libuv
- * itself), the loop between libuv's reset of `pending` and its pops, a
- * blocked poster between `waiters` and its retry, the loop between freeing
- * room and reading `waiters`. Blocked posters sleep on `epoch`, which only
- * moves under the lock, so they need no timeout.
+ * Wake-ups: producers wake the loop only when it said it may sleep (the
+ * channel's waker, a Dekker handshake with a fence on each side). The
+ * loop's side also orders libuv's reset of `pending` before its pops (libuv
+ * PR #349 fixed the same race in libuv itself). A blocked poster and the
+ * loop freeing room form another handshake (`waiters`); blocked posters
+ * sleep on `epoch`, which only moves under the lock, so they need no
+ * timeout.
  *
  * The mutex guards only lifecycle and sleeping: the last release of a
- * remote, host liveness, blocked posters, the loop waiting at a gate.
+ * remote, host liveness (for wake-ups), blocked posters.
  * Thread: the remote_* entry points on any thread, the rest loop only.
  */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "channel.h"
 #include "uvp-internal.h"
 
-#define CELL_INLINE 32 /* payload bytes carried in the cell itself */
-#define GATE_SPINS 128 /* loads of `users` before the loop sleeps on it */
+#define CLOSE_SPINS 64 /* yields before a closing host naps (drain_all) */
 
-enum cell_kind { CELL_POST, CELL_PUB_INLINE, CELL_PUB_COPY };
-
-/* 64 bytes on LP64, as before the payload got its alignment: the header
- * fills the first 32, the union the second. Inline payloads are delivered
- * in place (from the loop's copy of the cell), and uvp_event.data is
- * promised max_align_t-aligned, so `bytes` is. */
-typedef struct cell {
-  atomic_size_t seq;
-  uvp_remote *remote;
-  uint32_t len;
-  uvp_topic topic; /* CELL_PUB_* */
-  uint8_t kind;
-  union {
-    struct {
-      uvp_post_cb cb;
-      void *user_data;
-      uvp_destroy_fn destroy;
-    } post;
-    _Alignas(max_align_t) unsigned char bytes[CELL_INLINE];
-    void *data; /* CELL_PUB_COPY */
-  } u;
-} cell;
-
-STATIC_ASSERT(offsetof(cell, u) % _Alignof(max_align_t) == 0);
-STATIC_ASSERT(sizeof(void *) != 8 || sizeof(cell) == 64);
+/* uvp_remote.state: places taken in the low 32 bits (mod 2^32), closed in
+ * the top one; queued = taken - consumed. */
+#define ST_CLOSED ((uint64_t)1 << 63)
+#define ST_TAKEN(w) ((uint32_t)(w))
 
 struct uvp__inbox {
-  _Alignas(64) atomic_size_t tail; /* producers */
-  _Alignas(64) size_t head;        /* the loop */
-  size_t high_water;               /* the loop: most cells found (O1) */
-  cell *cells;
-  size_t mask;
+  uvp__mpsc ring;
+  uvp__waker wake;
+  size_t high_water;   /* the loop: most cells found (O1) */
   atomic_uint waiters; /* producers blocked for room */
   atomic_uint epoch;   /* moves, under lock, when room appears or on close */
   atomic_uint refs;    /* the host's + one per remote */
@@ -78,29 +59,29 @@ struct uvp__inbox {
   /* The host's allocator, copied: remotes and the inbox outlive the host
    * (R5), and producers copy payloads with it on their threads. */
   uvp_allocator alloc;
-  uv_async_t *async; /* valid while the gate or lock says host alive */
+  uv_async_t *async; /* valid while the lock says host alive */
   uv_mutex_t lock;   /* guards the fields below, and sleeping on the conds */
   uv_cond_t room;    /* blocked posters wait for `epoch` to move */
-  uv_cond_t gate;    /* the loop waits for a closed remote's users to go */
   bool host_alive;
   uvp_remote *released; /* remotes whose waited-for last ref went */
 };
 
 struct uvp_remote {
   /* Read by producers on every post, written rarely. */
-  atomic_bool closed;
   atomic_uint refs;
   uint32_t limit;
   uint16_t owner;   /* ctx index; read on the loop thread only */
   bool detached;    /* lock: owner gone, the last release frees */
   bool waited_on;   /* lock: owner waits for the last release (U4) */
+  bool closed;      /* loop only: `closed` of state, on a line it reads */
   uvp_remote *next; /* lock: in inbox->released */
   uvp__inbox *inbox;
-  /* Written by producers and the loop on every post: its own cache line,
-   * so that the loop's decrements do not evict `closed` from producers. */
-  _Alignas(64) atomic_uint queued;
+  /* Written by producers on every post: their cache line. */
+  _Alignas(64) atomic_uint_fast64_t state; /* see the top */
   atomic_uint high_water;
-  atomic_int users; /* producers inside the gate (see the top) */
+  /* Written by the loop once per run of cells: its own line, so that
+   * producers' CAS on `state` stays in their cache. */
+  _Alignas(64) atomic_uint consumed; /* places given back, mod 2^32 */
 };
 
 /* ---- inbox ----------------------------------------------------------- */
@@ -108,32 +89,15 @@ struct uvp_remote {
 static uvp__inbox *inbox_new(uvp_host *h) {
   const uvp_allocator *a = &h->alloc;
   uvp__inbox *in = uvp__calloc(a, 1, sizeof *in);
-  size_t cap = 64;
-  while (cap < h->opts.remote_capacity) cap *= 2;
-  cell *cells = in ? uvp__calloc(a, cap, sizeof *cells) : NULL;
-  if (cells == NULL || uv_mutex_init(&in->lock) != 0) {
-    uvp__free(a, cells);
+  if (in == NULL) return NULL;
+  if (uvp__mpsc_init(&in->ring, a, h->opts.remote_capacity) < 0) {
     uvp__free(a, in);
     return NULL;
   }
-  if (uv_cond_init(&in->room) != 0) {
-    uv_mutex_destroy(&in->lock);
-    uvp__free(a, cells);
-    uvp__free(a, in);
-    return NULL;
-  }
-  if (uv_cond_init(&in->gate) != 0) {
-    uv_cond_destroy(&in->room);
-    uv_mutex_destroy(&in->lock);
-    uvp__free(a, cells);
-    uvp__free(a, in);
-    return NULL;
-  }
+  if (uv_mutex_init(&in->lock) != 0) goto fail_ring;
+  if (uv_cond_init(&in->room) != 0) goto fail_lock;
   in->alloc = *a;
-  for (size_t i = 0; i < cap; i++) atomic_init(&cells[i].seq, i);
-  in->cells = cells;
-  in->mask = cap - 1;
-  atomic_init(&in->tail, 0);
+  uvp__waker_init(&in->wake);
   atomic_init(&in->waiters, 0);
   atomic_init(&in->epoch, 0);
   atomic_init(&in->refs, 1);
@@ -143,57 +107,21 @@ static uvp__inbox *inbox_new(uvp_host *h) {
   in->async = &h->async;
   in->host_alive = true;
   return in;
+fail_lock:
+  uv_mutex_destroy(&in->lock);
+fail_ring:
+  uvp__mpsc_free(&in->ring, a);
+  uvp__free(a, in);
+  return NULL;
 }
 
 static void inbox_unref(uvp__inbox *in) {
   if (atomic_fetch_sub(&in->refs, 1) != 1) return;
-  uv_cond_destroy(&in->gate);
   uv_cond_destroy(&in->room);
   uv_mutex_destroy(&in->lock);
   uvp_allocator a = in->alloc; /* in is one of its blocks */
-  uvp__free(&a, in->cells);
+  uvp__mpsc_free(&in->ring, &a);
   uvp__free(&a, in);
-}
-
-static int ring_push(uvp__inbox *in, const cell *src) {
-  size_t pos = atomic_load_explicit(&in->tail, memory_order_relaxed);
-  cell *c;
-  for (;;) {
-    c = &in->cells[pos & in->mask];
-    size_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
-    intptr_t dif = (intptr_t)seq - (intptr_t)pos;
-    if (dif == 0) {
-      if (atomic_compare_exchange_weak_explicit(&in->tail, &pos, pos + 1,
-                                                memory_order_relaxed,
-                                                memory_order_relaxed))
-        break;
-    } else if (dif < 0) {
-      return UVP_EAGAIN; /* full */
-    } else {
-      pos = atomic_load_explicit(&in->tail, memory_order_relaxed);
-    }
-  }
-  c->remote = src->remote;
-  c->len = src->len;
-  c->topic = src->topic;
-  c->kind = src->kind;
-  c->u = src->u;
-  atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
-  return 0;
-}
-
-static bool ring_pop(uvp__inbox *in, cell *out) {
-  cell *c = &in->cells[in->head & in->mask];
-  if (atomic_load_explicit(&c->seq, memory_order_acquire) != in->head + 1)
-    return false; /* empty, or the next producer has not finished */
-  out->remote = c->remote;
-  out->len = c->len;
-  out->topic = c->topic;
-  out->kind = c->kind;
-  out->u = c->u;
-  atomic_store_explicit(&c->seq, in->head + in->mask + 1, memory_order_release);
-  in->head++;
-  return true;
 }
 
 /* ---- posting (any thread) -------------------------------------------- */
@@ -210,28 +138,24 @@ static void note_depth(uvp_remote *r, unsigned depth) {
   }
 }
 
-/* Whether the cell at the tail is still unconsumed: a hint, read before a
- * producer reserves a place in its remote's limit, so that a full ring
- * rarely costs a reservation given back (see give_back). */
-static bool ring_full(uvp__inbox *in) {
-  size_t pos = atomic_load_explicit(&in->tail, memory_order_relaxed);
-  cell *c = &in->cells[pos & in->mask];
-  size_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
-  return (intptr_t)seq - (intptr_t)pos < 0;
-}
-
-/* Takes one place of r's limit (R2), or fails without touching `queued`:
- * a failed attempt must not make another producer fail and sleep on room
- * that nobody will announce. Relaxed: the count needs only atomicity; the
- * loop reads it after the gate (`users`) or the cell's `seq` ordered it.
- * Returns the new depth, or 0. */
-static unsigned reserve(uvp_remote *r) {
-  unsigned q = atomic_load_explicit(&r->queued, memory_order_relaxed);
+/* Takes one place of r's limit (R2) in one CAS, or fails without touching
+ * `state`: a failed attempt must not make another producer fail and sleep
+ * on room that nobody will announce. The CAS fails if `closed` was set
+ * since the load, so no place is taken after the close. Writes the new
+ * depth. Returns 0, UVP_EAGAIN or UVP_ECLOSED. */
+static int reserve(uvp_remote *r, unsigned *out_depth) {
+  /* First: `consumed` only grows, so with `state` read after it the
+   * difference is never below the true depth (at worst a place the loop
+   * is giving back right now looks taken). */
+  uint32_t done = atomic_load_explicit(&r->consumed, memory_order_relaxed);
+  uint64_t w = atomic_load_explicit(&r->state, memory_order_relaxed);
   do {
-    if (q >= r->limit) return 0;
+    if (w & ST_CLOSED) return UVP_ECLOSED;
+    if (ST_TAKEN(w) - done >= r->limit) return UVP_EAGAIN;
   } while (!atomic_compare_exchange_weak_explicit(
-      &r->queued, &q, q + 1, memory_order_relaxed, memory_order_relaxed));
-  return q + 1;
+      &r->state, &w, w + 1, memory_order_relaxed, memory_order_relaxed));
+  *out_depth = ST_TAKEN(w) - done + 1;
+  return 0;
 }
 
 /* Wakes blocked posters after room appeared or a remote closed. The fence
@@ -247,54 +171,36 @@ static void wake_posters(uvp__inbox *in) {
   uv_mutex_unlock(&in->lock);
 }
 
-/* A reservation whose push found the ring full: another poster may have
- * failed on it and gone to sleep; nobody else would announce this room. */
-static void give_back(uvp_remote *r) {
-  atomic_fetch_sub(&r->queued, 1);
-  wake_posters(r->inbox);
-}
-
-/* The last producer out of a closed remote's gate wakes the loop waiting in
- * close_gate. Taking the lock orders this after the loop's check. */
-static void gate_left(uvp__inbox *in) {
+/* Wakes the loop, if the host is still there to wake. */
+static void wake_loop(uvp__inbox *in) {
   uv_mutex_lock(&in->lock);
-  uv_cond_signal(&in->gate);
+  if (in->host_alive) uv_async_send(in->async);
   uv_mutex_unlock(&in->lock);
 }
 
-/* One attempt inside the gate: 0, UVP_EAGAIN or UVP_ECLOSED. */
-static int try_send(uvp_remote *r, const cell *c) {
+/* One attempt: 0, UVP_EAGAIN or UVP_ECLOSED. */
+static int try_send(uvp_remote *r, const uvp__cell *c) {
   uvp__inbox *in = r->inbox;
-  atomic_fetch_add(&r->users, 1); /* seq_cst pairs with close_gate */
-  int rc = UVP_ECLOSED;
-  if (!atomic_load(&r->closed)) {
-    unsigned depth = ring_full(in) ? 0 : reserve(r);
-    if (depth == 0) {
-      rc = UVP_EAGAIN;
-    } else if ((rc = ring_push(in, c)) < 0) {
-      give_back(r);
-    } else {
-      note_depth(r, depth);
-      /* R1, R6: the cell before libuv's relaxed read of `pending`: without
-       * the fence that read may pass the cell's store, see a wake-up the
-       * loop has just consumed, and skip ours while the loop finds no
-       * cell. Pairs with the fence in uvp__remote_on_async. */
-      atomic_thread_fence(memory_order_seq_cst);
-      uv_async_send(in->async); /* host alive: the gate holds close back */
-    }
+  unsigned depth;
+  int rc = reserve(r, &depth);
+  if (rc < 0) return rc;
+  if ((rc = uvp__mpsc_push(&in->ring, c)) < 0) {
+    /* The host's ring is full: another poster may have failed on this
+     * reservation and gone to sleep; nobody else would announce it. */
+    atomic_fetch_sub_explicit(&r->state, 1, memory_order_relaxed);
+    wake_posters(in);
+    return rc;
   }
-  /* seq_cst, as is the read of `closed`: pairs with close_gate's store of
-   * `closed` and read of `users`, so the loop sleeps only when the last
-   * producer out sees `closed` and wakes it. */
-  if (atomic_fetch_sub(&r->users, 1) == 1 && atomic_load(&r->closed))
-    gate_left(in);
-  return rc;
+  note_depth(r, depth);
+  /* R1, R6: the loop may be asleep: wake it. */
+  if (uvp__waker_should_wake(&in->wake)) wake_loop(in);
+  return 0;
 }
 
 /* R2: UVP_POST_BLOCK after a full queue. Sleeps until `epoch` moves, with
  * no timeout: `epoch` is read before each retry, and whoever makes room
  * after that retry looked (wake_posters) sees `waiters` and moves it. */
-static int send_blocking(uvp_remote *r, const cell *c) {
+static int send_blocking(uvp_remote *r, const uvp__cell *c) {
   uvp__inbox *in = r->inbox;
   atomic_fetch_add(&in->waiters, 1);
   atomic_thread_fence(memory_order_seq_cst); /* pairs with wake_posters */
@@ -311,7 +217,7 @@ static int send_blocking(uvp_remote *r, const cell *c) {
   return rc;
 }
 
-static int send_cell(uvp_remote *r, const cell *c, int flags) {
+static int send_cell(uvp_remote *r, const uvp__cell *c, int flags) {
   int rc = try_send(r, c);
   if (rc == UVP_EAGAIN && flags == UVP_POST_BLOCK) /* R2 */
     return send_blocking(r, c);
@@ -332,7 +238,7 @@ int uvp__remote_post(uvp_remote *r, uvp_post_cb cb, void *user_data,
   int rc = check_send(r, flags);
   if (rc < 0) return rc;
   if (cb == NULL) return UVP_EINVAL;
-  cell c = {.remote = r, .kind = CELL_POST};
+  uvp__cell c = {.from = r, .kind = UVP__CELL_POST};
   c.u.post.cb = cb;
   c.u.post.user_data = user_data;
   c.u.post.destroy = destroy;
@@ -345,20 +251,20 @@ int uvp__remote_publish(uvp_remote *r, uvp_topic topic, const void *data,
   if (rc < 0) return rc;
   if ((data == NULL && len != 0) || topic == 0) return UVP_EINVAL;
   if (len > r->inbox->max_payload) return UVP_EMSGSIZE; /* F4 */
-  cell c = {.remote = r,
-            .len = (uint32_t)len,
-            .topic = topic,
-            .kind = CELL_PUB_INLINE};
+  uvp__cell c = {.from = r,
+                 .len = (uint32_t)len,
+                 .topic = topic,
+                 .kind = UVP__CELL_PUB_INLINE};
   if (len <= sizeof c.u.bytes) {
     if (len != 0) memcpy(c.u.bytes, data, len);
   } else {
     void *copy = uvp__malloc(&r->inbox->alloc, len); /* freed by the loop */
     if (copy == NULL) return UVP_ENOMEM;
     memcpy(copy, data, len);
-    c.kind = CELL_PUB_COPY;
+    c.kind = UVP__CELL_PUB_COPY;
     c.u.data = copy;
   }
-  if ((rc = send_cell(r, &c, flags)) < 0 && c.kind == CELL_PUB_COPY)
+  if ((rc = send_cell(r, &c, flags)) < 0 && c.kind == UVP__CELL_PUB_COPY)
     uvp__free(&r->inbox->alloc, c.u.data);
   return rc;
 }
@@ -402,10 +308,9 @@ int uvp__remote_get(uvp_ctx *ctx, uint32_t limit, uvp_remote **out) {
     uvp_remote *r = uvp__calloc(&h->alloc, 1, sizeof *r);
     if (r == NULL) return UVP_ENOMEM;
     atomic_init(&r->refs, 0);
-    atomic_init(&r->closed, false);
-    atomic_init(&r->queued, 0);
+    atomic_init(&r->state, 0);
+    atomic_init(&r->consumed, 0);
     atomic_init(&r->high_water, 0);
-    atomic_init(&r->users, 0);
     r->limit = limit;
     r->owner = ctx->index;
     r->inbox = h->inbox;
@@ -417,34 +322,33 @@ int uvp__remote_get(uvp_ctx *ctx, uint32_t limit, uvp_remote **out) {
   return 0;
 }
 
-/* Waits until no producer is inside r's gate: a short spin for one that is
- * mid-post, then sleep, so that a preempted producer does not cost the loop
- * a core; the last producer out signals `gate` (try_send). */
-static void close_gate(uvp_remote *r) {
-  for (int i = 0; i < GATE_SPINS; i++)
-    if (atomic_load(&r->users) == 0) return;
-  uvp__inbox *in = r->inbox;
-  uv_mutex_lock(&in->lock);
-  while (atomic_load(&r->users) != 0) uv_cond_wait(&in->gate, &in->lock);
-  uv_mutex_unlock(&in->lock);
-}
-
-/* Refuses every later post of r and waits out producers mid-post (R4);
- * blocked posters wake up to UVP_ECLOSED. */
+/* Refuses every later post of r (R4); blocked posters wake up to
+ * UVP_ECLOSED. Posts whose place was taken before are queued, or about to
+ * be: the loop destroys them as they come (drain, drain_all). */
 void uvp__remote_close(uvp_remote *r) {
-  if (r == NULL || atomic_load(&r->closed)) return;
-  atomic_store(&r->closed, true); /* seq_cst: see try_send */
-  close_gate(r);
+  if (r == NULL || r->closed) return;
+  r->closed = true;
+  atomic_fetch_or_explicit(&r->state, ST_CLOSED, memory_order_relaxed);
   wake_posters(r->inbox);
 }
 
-uint32_t uvp__remote_queued(const uvp_remote *r) {
-  return r ? atomic_load(&r->queued) : 0;
+static uint32_t queued(const uvp_remote *r) {
+  uint32_t done = atomic_load_explicit(&r->consumed, memory_order_relaxed);
+  return ST_TAKEN(atomic_load(&r->state)) - done;
+}
+
+uint32_t uvp__remote_queued(const uvp_remote *r) { return r ? queued(r) : 0; }
+
+/* The loop gives back n places of r after running (or destroying) their
+ * cells; it is the only writer of `consumed`. */
+static void consume(uvp_remote *r, unsigned n) {
+  uint32_t done = atomic_load_explicit(&r->consumed, memory_order_relaxed);
+  atomic_store_explicit(&r->consumed, done + n, memory_order_relaxed);
 }
 
 void uvp__remote_stats(const uvp_remote *r, uvp_plugin_stats *st) {
   if (r == NULL) return;
-  st->post_queued = atomic_load(&r->queued);
+  st->post_queued = queued(r);
   st->post_high_water = atomic_load(&r->high_water);
   st->remote_refs = atomic_load(&r->refs);
 }
@@ -470,10 +374,10 @@ bool uvp__remote_disown(uvp_remote *r, bool wait) {
 
 /* Runs a post (or, once its owner stopped, only its destroy: R4), or
  * delivers a remote publish as its owner. Returns the callback's status. */
-static int run_cell(uvp_host *h, uvp_ctx *ctx, bool live, cell *c) {
+static int run_cell(uvp_host *h, uvp_ctx *ctx, bool live, uvp__cell *c) {
   int rc = 0;
   if (live && h->metrics) ctx->posts++;
-  if (c->kind == CELL_POST) {
+  if (c->kind == UVP__CELL_POST) {
     uvp__call_enter(ctx);
     if (live && h->metrics) { /* O2 */
       uvp__span_enter(h, ctx, UVP__CB_POST);
@@ -485,14 +389,18 @@ static int run_cell(uvp_host *h, uvp_ctx *ctx, bool live, cell *c) {
     return rc;
   }
   const void *data =
-      c->kind == CELL_PUB_COPY ? c->u.data : (const void *)c->u.bytes;
-  if (live && uvp__deliver(h, c->topic, data, c->len) < 0)
-    ctx->errors++; /* a topic of no host of ours: dropped and counted */
-  else if (live)   /* O1: accepted on the topic when the loop takes it */
-    uvp__topic_get(&h->topics, c->topic)->published++;
-  else
+      c->kind == UVP__CELL_PUB_COPY ? c->u.data : (const void *)c->u.bytes;
+  if (live && uvp__deliver(h, c->topic, data, c->len) < 0) {
+    ctx->errors++;   /* a topic of no host of ours: dropped and counted */
+  } else if (live) { /* O1: accepted on the topic when the loop takes it */
+    uvp__topic *tp = uvp__topic_get(&h->topics, c->topic);
+    tp->published++;
+    if (tp->shared != 0 && h->bus != NULL) /* X5 */
+      uvp__bus_forward(h, tp->shared, data, c->len);
+  } else {
     h->remote_dropped++; /* R4: its owner stopped; nothing to destroy */
-  if (c->kind == CELL_PUB_COPY) uvp__free(&h->alloc, c->u.data);
+  }
+  if (c->kind == UVP__CELL_PUB_COPY) uvp__free(&h->alloc, c->u.data);
   return 0;
 }
 
@@ -521,35 +429,34 @@ static void finish_released(uvp_host *h) {
  * that counter's cache line is shared with the producers. */
 static bool drain(uvp_host *h, uint32_t limit) {
   uvp__inbox *in = h->inbox;
-  cell c; /* max_align_t-aligned, as its inline payload is delivered */
+  uvp__cell c; /* max_align_t-aligned, as its inline payload is delivered */
   uint32_t n = 0;
   uvp_remote *run = NULL;
   unsigned run_cells = 0;
   /* O1: between drains the depth only grows, so its peak is here (cells
    * that arrive while this drain runs are seen by the next one). */
-  size_t depth =
-      atomic_load_explicit(&in->tail, memory_order_relaxed) - in->head;
+  size_t depth = uvp__mpsc_depth(&in->ring);
   if (depth > in->high_water) in->high_water = depth;
-  while ((limit == 0 || (n < limit && !h->closing)) && ring_pop(in, &c)) {
+  while ((limit == 0 || (n < limit && !h->closing)) &&
+         uvp__mpsc_pop(&in->ring, &c)) {
     n++;
-    uvp_remote *r = c.remote;
+    uvp_remote *r = c.from;
     if (r != run) {
-      if (run != NULL) atomic_fetch_sub(&run->queued, run_cells);
+      if (run != NULL) consume(run, run_cells);
       run = r;
       run_cells = 0;
     }
     run_cells++;
     uvp_ctx *ctx = h->ctxs[r->owner];
-    bool live =
-        !h->closing && !atomic_load_explicit(&r->closed, memory_order_relaxed);
+    bool live = !h->closing && !r->closed; /* not `state`: producers' line */
     int rc = run_cell(h, ctx, live, &c);
     if (rc != 0 || ctx->unload_pending || ctx->state == UVP__DRAINING) {
-      atomic_fetch_sub(&run->queued, run_cells); /* try_finish reads it */
+      consume(run, run_cells); /* try_finish reads it */
       run = NULL;
       uvp__call_after(ctx, rc); /* may finish a draining owner */
     }
   }
-  if (run != NULL) atomic_fetch_sub(&run->queued, run_cells);
+  if (run != NULL) consume(run, run_cells);
   uvp__span_end(h); /* O2 */
   if (n != 0) wake_posters(in);
   return limit != 0 && n == limit && !h->closing;
@@ -557,19 +464,45 @@ static bool drain(uvp_host *h, uint32_t limit) {
 
 void uvp__remote_on_async(uvp_host *h) {
   if (h->inbox == NULL || h->closing) return;
+  uvp__inbox *in = h->inbox;
+  uvp__waker_awake(&in->wake);
   /* R1, R6: libuv reset `pending` (a seq_cst read-modify-write) before
-   * calling us; this fence orders that reset before the pops, and pairs
-   * with the producer's fence in try_send. */
+   * calling us; this fence orders that reset before the pops. */
   atomic_thread_fence(memory_order_seq_cst);
   finish_released(h);
-  if (drain(h, h->opts.batch)) uv_async_send(&h->async); /* R6: more */
+  if (drain(h, h->opts.batch)) { /* R6: more, on the next turn */
+    uv_async_send(&h->async);
+    return;
+  }
+  /* R6: a cell published after the drain looked is either seen here or
+   * its producer sees `asleep` and wakes us. */
+  uvp__waker_may_sleep(&in->wake);
+  if (uvp__mpsc_ready(&in->ring)) uv_async_send(&h->async);
+}
+
+/* Places taken in the host's remotes: cells queued or about to be. */
+static uint64_t reserved(const uvp_host *h) {
+  uint64_t n = 0;
+  for (uint32_t i = 0; i < h->nctxs; i++)
+    if (h->ctxs[i] != NULL && h->ctxs[i]->remote != NULL)
+      n += queued(h->ctxs[i]->remote);
+  return n;
 }
 
 /* Host close, once every remote is closed: runs each queued post's destroy
- * (R4) and finishes remotes whose last reference went. */
+ * (R4) and finishes remotes whose last reference went. A producer that
+ * took its place before the close pushes its cell within a few
+ * instructions, unless it was preempted: wait for it, yielding the core. */
 void uvp__remote_drain_all(uvp_host *h) {
   if (h->inbox == NULL) return;
   drain(h, 0);
+  for (unsigned i = 0; reserved(h) != 0; i++) {
+    if (i < CLOSE_SPINS)
+      sched_yield();
+    else
+      uv_sleep(1);
+    drain(h, 0);
+  }
   finish_released(h);
 }
 
@@ -590,8 +523,7 @@ void uvp__remote_shutdown(uvp_host *h) {
 void uvp__remote_host_stats(const uvp_host *h, uvp_host_stats *st) {
   const uvp__inbox *in = h->inbox;
   if (in == NULL) return;
-  size_t tail = atomic_load_explicit(&in->tail, memory_order_relaxed);
-  st->remote_depth = tail - in->head;
+  st->remote_depth = uvp__mpsc_depth(&in->ring);
   st->remote_high_water =
       in->high_water > st->remote_depth ? in->high_water : st->remote_depth;
   st->remote_refused = atomic_load_explicit(&in->refused, memory_order_relaxed);

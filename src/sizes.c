@@ -88,6 +88,7 @@ static const field host_stats[] = {
     FIELD(uvp_host_stats, bus_sent),
     FIELD(uvp_host_stats, bus_received),
     FIELD(uvp_host_stats, bus_refused),
+    FIELD(uvp_host_stats, bus_dropped),
 };
 
 static const field topic_stats[] = {

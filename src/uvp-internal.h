@@ -75,6 +75,7 @@ enum uvp__slot_flag {
 typedef struct uvp__fdwatch uvp__fdwatch;
 typedef struct uvp__work uvp__work;
 typedef struct uvp__inbox uvp__inbox;
+typedef struct uvp__bus_out uvp__bus_out;
 
 /* A list of work items (work.c), linked through the items themselves. */
 typedef struct uvp__work_list {
@@ -165,6 +166,7 @@ typedef struct uvp__topic {
   /* O1: here, not in a table of their own, because the dispatcher has this
    * struct's cache line already. delivered is counted with the metrics. */
   uint64_t published, delivered;
+  uint32_t shared; /* 1 + index in the host's bus's shared topics; 0: none */
 } uvp__topic;
 
 typedef struct uvp__topics {
@@ -385,6 +387,12 @@ struct uvp_host {
   uint64_t slow_ns; /* opts.slow_callback_ms in ns; 0: watchdog off */
   uint64_t slow_callbacks;
   uint64_t remote_dropped; /* remote publishes dropped at stop (R4) */
+  /* bus.c: the bus this host joined (X rules), its index there, the plan
+   * of the publish being sent, and the counters (O1). */
+  uvp_bus *bus;
+  uint32_t bus_index;
+  uvp__bus_out *bus_out;
+  uint64_t bus_sent, bus_received, bus_refused, bus_dropped;
   /* opts.allocator's copy (opts.allocator = &alloc); last, with the cold
    * fields: the tables above hold pointers to it for their growth. */
   uvp_allocator alloc;
@@ -536,6 +544,14 @@ void uvp__remote_on_async(uvp_host *h);
 void uvp__remote_drain_all(uvp_host *h);
 void uvp__remote_shutdown(uvp_host *h);
 void uvp__remote_host_stats(const uvp_host *h, uvp_host_stats *st);
+
+/* bus.c */
+int uvp__bus_send(uvp_host *h, uint32_t shared, const void *data, size_t len);
+void uvp__bus_forward(uvp_host *h, uint32_t shared, const void *data,
+                      size_t len);
+void uvp__bus_on_async(uvp_host *h);
+void uvp__bus_leave(uvp_host *h);
+void uvp__bus_host_stats(const uvp_host *h, uvp_host_stats *st);
 
 /* api.c */
 extern const uvp_api uvp__api;

@@ -281,12 +281,15 @@ typedef struct uvp_host_stats {
    * one. sent: copies of publishes on shared topics handed to other hosts'
    * inboxes; received: such copies this host took from its inbox;
    * refused: publishes refused with UVP_EAGAIN because a receiving host's
-   * ring was full (nothing delivered anywhere), plus remote publishes
-   * forwarded after their local delivery that found a ring full (not
-   * copied to that host: X4). */
+   * ring was full (nothing delivered anywhere: X3), plus, per receiving
+   * host, remote publishes forwarded after their local delivery that found
+   * its ring full (not copied to that host: X5). */
   uint64_t bus_sent;
   uint64_t bus_received;
   uint64_t bus_refused;
+  /* SINCE 0.3. Copies queued to this host when it closed: freed
+   * undelivered (X6). */
+  uint64_t bus_dropped;
 } uvp_host_stats;
 
 /* Per-topic counters, size-prefixed (set size before the call). */
@@ -717,7 +720,7 @@ typedef struct uvp_bus uvp_bus;
 /* Bus options, size-prefixed; a field left 0 takes its default. */
 typedef struct uvp_bus_options {
   uint32_t size;        /* sizeof(uvp_bus_options) as compiled */
-  uint32_t max_hosts;   /* hosts that may join; 64 (at most 1024) */
+  uint32_t max_hosts;   /* hosts that may join; 64 (at most 256) */
   uint32_t capacity;    /* cells per (sender, receiver) ring; 1024 */
   uint32_t max_payload; /* largest payload carried across; 1 MiB */
   /* NULL: the C library's. Payload copies for other loops are allocated on
@@ -734,7 +737,7 @@ typedef struct uvp_bus_options {
  *
  * @param options  NULL for the defaults, or size-prefixed options.
  * @param out_bus  receives the bus; written only on success.
- * @return 0, UVP_EINVAL (NULL out_bus, bad size, max_hosts over 1024) or
+ * @return 0, UVP_EINVAL (NULL out_bus, bad size, max_hosts over 256) or
  *         UVP_ENOMEM.
  *
  * THREAD:    any thread.
