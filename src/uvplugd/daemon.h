@@ -131,6 +131,8 @@ typedef struct uvpd {
   uvpd_worker *wk;    /* worker > 0: its thread and call slot */
   struct uvpd **all;  /* worker 0 only: every worker, all[0] = itself */
   uv_async_t ended;   /* worker 0 only: a worker thread finished */
+  uvp_bus *bus;       /* shared_topics: every worker's host joins it;
+                         owned by worker 0, freed after every host closed */
 } uvpd;
 
 /* ---- dlog.c ---- */

@@ -176,8 +176,15 @@ int uvpd_new_host(uvpd *d) {
   o.fault_policy = d->cfg.fault_policy;
   o.slow_callback_ms = d->cfg.slow_callback_ms;
   int rc = uvp_host_new(&d->loop, &o, &d->host);
-  if (rc < 0)
+  if (rc < 0) {
     dlog(UVP_LOG_ERROR, "uvp_host_new: %s (%s)", uvp_err_name(rc),
+         uvp_strerror(rc));
+    return rc;
+  }
+  /* joined before any plugin loads: shared topics are there from the
+   * first publish */
+  if (d->bus != NULL && (rc = uvp_host_join_bus(d->host, d->bus)) < 0)
+    dlog(UVP_LOG_ERROR, "uvp_host_join_bus: %s (%s)", uvp_err_name(rc),
          uvp_strerror(rc));
   return rc;
 }
@@ -263,10 +270,14 @@ static int run_loops(uvpd *d) {
   }
   int status = UVPD_EXIT_OK;
   if (uvpd_new_host(d) != 0) {
-    uv_loop_close(&d->loop);
-    return UVPD_EXIT_FAILURE;
+    if (d->host == NULL) {
+      uv_loop_close(&d->loop);
+      return UVPD_EXIT_FAILURE;
+    }
+    status = UVPD_EXIT_FAILURE; /* it could not join the bus: close it */
   }
-  if (uvpd_instances_from_config(d) != 0) status = UVPD_EXIT_FAILURE;
+  if (status == 0 && uvpd_instances_from_config(d) != 0)
+    status = UVPD_EXIT_FAILURE;
   /* Handlers first: a SIGTERM during a long start-up then stops
    * gracefully once the loads are done, instead of killing the process. */
   if (status == 0 && start_handles(d) != 0) status = UVPD_EXIT_FAILURE;

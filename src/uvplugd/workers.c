@@ -41,6 +41,22 @@ struct uvpd_worker {
   uvpd *main; /* worker 0, whose ended async we send */
 };
 
+/* The process bus of shared_topics, before any host exists (scope is
+ * fixed before hosts join). 0 or -1 (logged). */
+static int make_bus(uvpd *d, const uvpd_config *c) {
+  if (c->n_shared_topics == 0) return 0;
+  uvp_bus_options o = UVP_BUS_OPTIONS_INIT;
+  o.max_hosts = d->n_workers;
+  o.max_payload = c->max_payload; /* 0: the bus's default, as the host's */
+  int rc = uvp_bus_new(&o, &d->bus);
+  for (size_t i = 0; rc == 0 && i < c->n_shared_topics; i++)
+    if ((rc = uvp_bus_share(d->bus, c->shared_topics[i])) < 0)
+      dlog(UVP_LOG_ERROR, "shared_topics: %s: %s", c->shared_topics[i],
+           uvp_strerror(rc));
+  if (rc < 0) dlog(UVP_LOG_ERROR, "process bus: %s", uvp_strerror(rc));
+  return rc < 0 ? -1 : 0;
+}
+
 int uvpd_workers_setup(uvpd *d) {
   uint32_t n = d->cfg.workers ? d->cfg.workers : 1;
   d->n_workers = n;
@@ -48,7 +64,8 @@ int uvpd_workers_setup(uvpd *d) {
   if (d->all == NULL) return -1;
   d->all[0] = d;
   uvpd_config whole = d->cfg;
-  int rc = uvpd_config_for_worker(&whole, 0, &d->cfg);
+  int rc = make_bus(d, &whole);
+  if (rc == 0) rc = uvpd_config_for_worker(&whole, 0, &d->cfg);
   for (uint32_t k = 1; rc == 0 && k < n; k++) {
     uvpd *w = calloc(1, sizeof *w);
     uvpd_worker *wk = calloc(1, sizeof *wk);
@@ -61,6 +78,7 @@ int uvpd_workers_setup(uvpd *d) {
     w->worker = k;
     w->n_workers = n;
     w->cli = d->cli; /* shared, read only; freed by worker 0 */
+    w->bus = d->bus;
     wk->main = d;
     uv_mutex_init(&wk->mu);
     uv_cond_init(&wk->cv);
@@ -265,6 +283,10 @@ int uvpd_workers_join(uvpd *d) {
   }
   free(d->all);
   d->all = NULL;
+  /* every host left the bus at its close; one that did not close (an
+   * error was logged) may still point at it: then it is not freed */
+  if (d->host == NULL && status == 0) uvp_bus_free(d->bus);
+  d->bus = NULL;
   return status;
 }
 
