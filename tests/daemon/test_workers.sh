@@ -10,6 +10,8 @@
 #   - SIGHUP adds an instance on both workers, SIGUSR1 logs both workers'
 #     stats, SIGTERM stops both with exit 0;
 #   - --check reports a placement on a worker that does not exist.
+# Rules: M5 (each host on its worker's thread: TSan clean), M6 (the
+# quarantine stays on worker 1; signals reach both), M7 (labels), M3.
 # Only C plugins (the probe): under TSan (label below) every plugin is
 # instrumented too, and a race makes uvplugd exit 66, not 0.
 # UVP_TEST_LABELS: tsan

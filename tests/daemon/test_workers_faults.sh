@@ -6,6 +6,8 @@
 #   - a plugin that fails to load on worker 1 refuses the start (exit 4);
 #   - a stop that waits on worker 1 (a plugin's work draining) keeps the
 #     main loop answering: a second SIGTERM exits 5 at once.
+# Rules: M6 (faults contained to their worker; the exit waits for every
+# worker, a second SIGTERM still exits 5), M5 (TSan clean).
 # UVP_TEST_LABELS: tsan
 . "$(dirname "$0")/lib.sh"
 

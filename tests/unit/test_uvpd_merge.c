@@ -1,7 +1,7 @@
 /* uvplugd's /metrics with worker loops (src/uvplugd/metrics_workers.c),
  * linked in directly: the expositions of several workers merged into one,
  * each family once with every worker's samples, a worker label on the
- * per-worker series and none on the process-wide ones. */
+ * per-worker series and none on the process-wide ones (M7). */
 #include <stdlib.h>
 #include <string.h>
 
