@@ -88,6 +88,7 @@ static int bus_options(const uvp_bus_options *o, uvp_bus *bus) {
 
 int uvp_bus_new(const uvp_bus_options *options, uvp_bus **out_bus) {
   uvp_bus tmp;
+  memset(&tmp, 0, sizeof tmp);
   if (out_bus == NULL) return UVP_EINVAL;
   int rc = bus_options(options, &tmp);
   if (rc < 0) return rc;
