@@ -199,6 +199,8 @@ const char *uvpd_parse_shared_topics(const char *v, uvpd_config *c);
 int uvpd_placement_check(const uvpd_config *c);
 void uvpd_placement_free(uvpd_config *c);
 int uvpd_placement_copy_topics(uvpd_config *dst, const uvpd_config *src);
+/* Nonzero when a and b share the same topics, in the same order. */
+int uvpd_topics_same(const uvpd_config *a, const uvpd_config *b);
 /* Nonzero when an instance of pc runs on worker. */
 int uvpd_placed_on(const uvpd_plugin_conf *pc, uint32_t worker);
 /* Worker k's share of all: [host] keys copied, its plugins copied. */

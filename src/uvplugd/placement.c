@@ -109,6 +109,13 @@ int uvpd_placement_copy_topics(uvpd_config *dst, const uvpd_config *src) {
   return 0;
 }
 
+int uvpd_topics_same(const uvpd_config *a, const uvpd_config *b) {
+  if (a->n_shared_topics != b->n_shared_topics) return 0;
+  for (size_t i = 0; i < a->n_shared_topics; i++)
+    if (strcmp(a->shared_topics[i], b->shared_topics[i]) != 0) return 0;
+  return 1;
+}
+
 int uvpd_placed_on(const uvpd_plugin_conf *pc, uint32_t worker) {
   return pc->replicas_all || pc->worker == worker;
 }

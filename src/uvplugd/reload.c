@@ -175,7 +175,7 @@ static void apply_host_keys(uvpd *d, uvpd_config *nc) {
       c->fault_policy != nc->fault_policy || c->log_target != nc->log_target ||
       c->unsafe_loading != nc->unsafe_loading ||
       c->slow_callback_ms != nc->slow_callback_ms ||
-      c->workers != nc->workers ||
+      c->workers != nc->workers || !uvpd_topics_same(c, nc) ||
       strcmp(c->metrics_listen ? c->metrics_listen : "",
              nc->metrics_listen ? nc->metrics_listen : "") != 0 ||
       c->metrics_public != nc->metrics_public)
