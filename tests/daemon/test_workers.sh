@@ -7,7 +7,8 @@
 #     other instances running;
 #   - /metrics: one exposition, every per-host and per-plugin series with
 #     a worker label, promtool clean;
-#   - SIGHUP adds an instance on both workers, SIGUSR1 logs both workers'
+#   - SIGHUP adds an instance on both workers and moves one between
+#     workers, SIGUSR1 logs both workers'
 #     stats, SIGTERM stops both with exit 0;
 #   - --check reports a placement on a worker that does not exist.
 # Rules: M5 (each host on its worker's thread: TSan clean), M6 (the
@@ -140,12 +141,28 @@ for w in 0 1; do
     "$(val "$T/m2" "uvplug_plugin_events_total{worker=\"$w\",plugin=\"sink\"}")"
 done
 
+# SIGHUP moving solo from worker 1 to worker 0: removed there, added here
+sed -i '0,/^worker = 1$/s//worker = 0/' "$T/uvplugd.ini"
+grep -A3 '^\[plugin solo\]' "$T/uvplugd.ini" | grep -q '^worker = 0$' || fail "test setup: solo not moved"
+kill -HUP "$DAEMON_PID"
+wait_for_line "$T/log" "uvplugd@w0: reload done: 1 added, 0 reloaded, 0 removed, 3 unchanged"
+wait_for_line "$T/log" "uvplugd@w1: reload done: 0 added, 0 reloaded, 1 removed, 4 unchanged"
+scrape "$T/m3"
+assert_eq "reloads ok after the move" 2 "$(val "$T/m3" 'uvplug_reloads_total{result="ok"}')"
+assert_eq "solo now on worker 0" 1 \
+  "$(val "$T/m3" 'uvplug_instance_status{worker="0",plugin="solo",status="running"}')"
+assert_eq "solo gone from worker 1" missing \
+  "$(val "$T/m3" 'uvplug_instance_status{worker="1",plugin="solo",status="running"}')"
+assert_eq "solo's fresh state on worker 0" 0 \
+  "$(val "$T/m3" 'uvplug_plugin_events_total{worker="0",plugin="solo"}')"
+
 stop_daemon TERM
 assert_eq "exit code after SIGTERM" 0 "$DAEMON_RC"
 assert_eq "TSan reports" 0 "$(count_lines "$T/log" "WARNING: ThreadSanitizer")"
 assert_eq "sink@w0 saw its worker's ticks" 1 "$(count_lines "$T/log" "sink@w0: probe: seen $N events")"
 assert_eq "sink@w1 saw its worker's ticks" 1 "$(count_lines "$T/log" "sink@w1: probe: seen $N events")"
 assert_eq "solo saw worker 1's ticks" 1 "$(count_lines "$T/log" "solo@w1: probe: seen $N events")"
+assert_eq "solo on worker 0 saw none" 1 "$(count_lines "$T/log" "solo@w0: probe: seen 0 events")"
 assert_eq "worker 1 stopped" 1 "$(count_lines "$T/log" "uvplugd@w1: worker 1 stopped")"
 
 # --check: a placement on a worker that does not exist, with its line
