@@ -8,8 +8,8 @@
 #   - /metrics: one exposition, every per-host and per-plugin series with
 #     a worker label, promtool clean;
 #   - SIGHUP adds an instance on both workers and moves one between
-#     workers, SIGUSR1 logs both workers'
-#     stats, SIGTERM stops both with exit 0;
+#     workers, SIGUSR1 logs both workers' stats, SIGTERM stops both with
+#     exit 0;
 #   - --check reports a placement on a worker that does not exist.
 # Rules: M5 (each host on its worker's thread: TSan clean), M6 (the
 # quarantine stays on worker 1; signals reach both), M7 (labels), M3.
