@@ -10,7 +10,8 @@
 #   - SIGHUP adds an instance on both workers and moves one between
 #     workers, SIGUSR1 logs both workers' stats, SIGTERM stops both with
 #     exit 0;
-#   - --check reports a placement on a worker that does not exist.
+#   - --check reports a placement on a worker that does not exist and a
+#     bad workers value; workers = auto runs one loop per CPU.
 # Rules: M5 (each host on its worker's thread: TSan clean), M6 (the
 # quarantine stays on worker 1; signals reach both), M7 (labels), M3.
 # Only C plugins (the probe): under TSan (label below) every plugin is
@@ -184,4 +185,22 @@ assert_eq "worker out of range" 1 \
   "$(count_lines "$T/check" "bad.ini:5: worker = 2 but \[host\] workers = 2; expected 0 to 1")"
 assert_eq "worker with replicas" 1 \
   "$(count_lines "$T/check" "bad.ini:9: \[plugin y\] sets worker and replicas = all")"
+
+# workers = auto: one loop per CPU this process may run on (nproc counts
+# the same affinity mask as uv_available_parallelism); bad values named.
+printf '[host]\nworkers = auto\nmetrics_listen =\n[plugin p]\npath = %s\nreplicas = all\n' \
+  "$PROBE" >"$T/auto.ini"
+n=$(nproc)
+[ "$n" -gt 64 ] && n=64
+"$UVPLUGD" -c "$T/auto.ini" --run-ms 300 >"$T/auto.log" 2>&1 || fail "workers = auto run failed"
+s=""
+[ "$n" -gt 1 ] && s=s
+assert_eq "auto workers" 1 \
+  "$(count_lines "$T/auto.log" "started: $n of $n instances running on $n worker$s ")"
+printf '[host]\nworkers = 0\n[plugin p]\npath = %s\n' "$PROBE" >"$T/zero.ini"
+rc=0
+"$UVPLUGD" --check -c "$T/zero.ini" >"$T/zero" 2>&1 || rc=$?
+assert_eq "--check workers = 0" 1 "$rc"
+assert_eq "workers = 0 named" 1 \
+  "$(count_lines "$T/zero" "zero.ini:2: bad value '0' for workers; expected auto or an integer from 1 to 64")"
 echo "ok"
