@@ -7,8 +7,15 @@
  *   instance.c load/unload one       reload.c   SIGHUP: apply a new config
  *   restart.c  restart on-fault      stats.c    SIGUSR1 stats lines
  *   main.c     start-up, signals, shutdown
+ *   placement.c  worker keys, which instances a worker runs
+ *   workers.c    worker threads, the call slot, reload/stats/stop/metrics
+ *                across workers
+ *   metrics_workers.c  merge of the workers' expositions
  *
- * Thread rule: everything runs on the loop thread, which owns the host (T3).
+ * Thread rule: each worker's state (its uvpd: loop, host, instances) is
+ * used on that worker's thread only, which owns its host (T3); worker 0
+ * is the main thread. The main thread reaches another worker only through
+ * uvpd_worker_call (contract M5).
  */
 #ifndef UVPLUGD_DAEMON_H
 #define UVPLUGD_DAEMON_H

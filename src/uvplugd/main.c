@@ -14,8 +14,12 @@
  *                close our handles ─► uv_run returns ─► uv_loop_close
  *     a second SIGTERM/SIGINT while stopping: _exit(UVPD_EXIT_FORCED)
  *
- * Thread rule: everything runs on the main thread, which runs the loop and
- * owns the host (T3).
+ * With [host] workers = N, worker 0 is this loop and workers 1..N-1 run
+ * on threads of their own (workers.c); the signals, the metrics endpoint
+ * and the notify socket stay here.
+ *
+ * Thread rule: worker 0's state is used on the main thread, which runs its
+ * loop and owns its host (T3); other workers only through workers.c.
  */
 #define _POSIX_C_SOURCE 200809L
 
