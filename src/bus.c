@@ -76,10 +76,7 @@ static int bus_options(const uvp_bus_options *o, uvp_bus *bus) {
   const uvp_allocator *a = NULL;
   if (o->size >= offsetof(uvp_bus_options, allocator) + sizeof(void *))
     a = o->allocator;
-  if (a != NULL && (a->malloc == NULL || a->calloc == NULL ||
-                    a->realloc == NULL || a->free == NULL))
-    return UVP_EINVAL;
-  bus->alloc = a != NULL ? *a : uvp__libc_allocator;
+  if (uvp__allocator_copy(a, &bus->alloc) < 0) return UVP_EINVAL;
   bus->max_hosts = o->max_hosts ? o->max_hosts : BUS_DEFAULT_HOSTS;
   bus->capacity = o->capacity ? o->capacity : BUS_DEFAULT_CAPACITY;
   bus->max_payload = o->max_payload ? o->max_payload : BUS_DEFAULT_PAYLOAD;
