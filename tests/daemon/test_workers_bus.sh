@@ -6,6 +6,11 @@
 #   - a topic in shared_topics reaches both: each subscriber sees every
 #     event of both publishers, exactly once, each publisher's in order,
 #     in bursts that fill the rings (refusals retried by the publisher).
+# Rules as uvplugd uses them: X1 (shared_topics is the declared scope;
+# nums without it stays on its loop), X2 (each copy delivered once, on the
+# receiver only), X3 (a full ring refuses the publish whole: the refusals
+# the publishers retried equal bus_refused), X4 (per-publisher order,
+# exactly once; bus_sent of one = bus_received of the other), M5-M7.
 # UVP_TEST_LABELS: tsan
 . "$(dirname "$0")/lib.sh"
 
