@@ -170,6 +170,7 @@ assert_eq "worker 1 stopped" 1 "$(count_lines "$T/log" "uvplugd@w1: worker 1 sto
 cat >"$T/bad.ini" <<INI
 [host]
 workers = 2
+shared_topics = a,,b
 [plugin x]
 path = $PROBE
 worker = 2
@@ -182,9 +183,11 @@ rc=0
 "$UVPLUGD" --check -c "$T/bad.ini" >"$T/check" 2>&1 || rc=$?
 assert_eq "--check exit code" 1 "$rc"
 assert_eq "worker out of range" 1 \
-  "$(count_lines "$T/check" "bad.ini:5: worker = 2 but \[host\] workers = 2; expected 0 to 1")"
+  "$(count_lines "$T/check" "bad.ini:6: worker = 2 but \[host\] workers = 2; expected 0 to 1")"
 assert_eq "worker with replicas" 1 \
-  "$(count_lines "$T/check" "bad.ini:9: \[plugin y\] sets worker and replicas = all")"
+  "$(count_lines "$T/check" "bad.ini:10: \[plugin y\] sets worker and replicas = all")"
+assert_eq "empty shared topic" 1 \
+  "$(count_lines "$T/check" "bad.ini:3: bad value 'a,,b' for shared_topics; expected topic names separated by commas")"
 
 # workers = auto: one loop per CPU this process may run on (nproc counts
 # the same affinity mask as uv_available_parallelism); bad values named.
