@@ -94,6 +94,7 @@ extern const bench_case bench_work_cases[];
 extern const bench_case bench_load_cases[];
 extern const bench_case bench_service_cases[];
 extern const bench_case bench_bus_cases[];
+extern const bench_case bench_workers_cases[];
 
 /* ---- helpers (main.c) ------------------------------------------------ */
 

@@ -795,6 +795,7 @@ int main(int argc, char **argv) {
   add_group(bench_load_cases);
   add_group(bench_service_cases);
   add_group(bench_bus_cases);
+  add_group(bench_workers_cases);
   group_cases();
   if (argc == 4 && strcmp(argv[1], "--child") == 0)
     return child_main(argv[2], argv[3]);

@@ -73,6 +73,7 @@ void uvpd_config_defaults(uvpd_config *cfg) {
   cfg->on_load_failure = UVPD_ON_FAIL_REFUSE;
   cfg->restart = UVPD_RESTART_NEVER;
   cfg->restart_max_per_min = 5;
+  cfg->workers = 1;
 }
 
 /* ---- value parsers: 0 or -1 ---- */
@@ -138,10 +139,10 @@ static int set_str(char **dst, const char *v) {
 /* ---- [host] ---- */
 
 static const char *const host_keys[] = {
-    "queue_capacity", "max_payload",     "batch",      "fault_policy",
-    "plugin_dir",     "log_level",       "log_target", "metrics_listen",
-    "metrics_public", "on_load_failure", "restart",    "restart_max_per_min",
-    "unsafe_loading", "slow_callback_ms"};
+    "queue_capacity", "max_payload",      "batch",      "fault_policy",
+    "plugin_dir",     "log_level",        "log_target", "metrics_listen",
+    "metrics_public", "on_load_failure",  "restart",    "restart_max_per_min",
+    "unsafe_loading", "slow_callback_ms", "workers",    "shared_topics"};
 #define N_HOST_KEYS (sizeof host_keys / sizeof host_keys[0])
 
 /* Apply key k of [host]; returns NULL or what was expected. */
@@ -194,14 +195,19 @@ static const char *host_value(uvpd_config *c, int k, const char *v) {
       return parse_u32(v, 0, UINT32_MAX, &c->slow_callback_ms)
                  ? "milliseconds (0: off)"
                  : NULL;
+    case 14:
+      return uvpd_parse_workers(v, &c->workers);
+    case 15:
+      return uvpd_parse_shared_topics(v, c);
   }
   return "a known key";
 }
 
 /* ---- [plugin NAME] ---- */
 
-static const char *const plugin_keys[] = {"path",    "config", "fault_policy",
-                                          "enabled", "sha256", "remote_limit"};
+static const char *const plugin_keys[] = {"path",    "config",  "fault_policy",
+                                          "enabled", "sha256",  "remote_limit",
+                                          "worker",  "replicas"};
 #define N_PLUGIN_KEYS (sizeof plugin_keys / sizeof plugin_keys[0])
 
 static const char *plugin_value(uvpd_plugin_conf *p, int k, const char *v) {
@@ -222,6 +228,10 @@ static const char *plugin_value(uvpd_plugin_conf *p, int k, const char *v) {
     case 5:
       return parse_u32(v, 1, UINT32_MAX, &p->remote_limit) ? "an integer >= 1"
                                                            : NULL;
+    case 6:
+      return uvpd_parse_worker(v, &p->worker);
+    case 7:
+      return uvpd_parse_replicas(v, &p->replicas_all);
   }
   return "a known key";
 }
@@ -269,6 +279,7 @@ static int handler(void *user, const char *section, const char *name,
     return 1;
   }
   *seen |= 1u << k;
+  if (!host && k == 6) st->cfg->plugins[st->cur].worker_line = st->line;
   const char *want = host ? host_value(st->cfg, k, value)
                           : plugin_value(&st->cfg->plugins[st->cur], k, value);
   if (want != NULL)
@@ -449,6 +460,7 @@ int uvpd_config_load(const char *path, uvpd_config *cfg) {
     st.errors++;
   }
   check_complete(&st);
+  st.errors += uvpd_placement_check(cfg);
   free(st.plugin_seen);
   if (anchor_plugin_dir(cfg, path) != 0) st.errors++;
   return st.errors;
@@ -563,6 +575,7 @@ void uvpd_config_free(uvpd_config *cfg) {
   free(cfg->file);
   free(cfg->plugin_dir);
   free(cfg->metrics_listen);
+  uvpd_placement_free(cfg);
   memset(cfg, 0, sizeof *cfg);
 }
 

@@ -7,8 +7,15 @@
  *   instance.c load/unload one       reload.c   SIGHUP: apply a new config
  *   restart.c  restart on-fault      stats.c    SIGUSR1 stats lines
  *   main.c     start-up, signals, shutdown
+ *   placement.c  worker keys, which instances a worker runs
+ *   workers.c    worker threads, the call slot, reload/stats/stop/metrics
+ *                across workers
+ *   metrics_workers.c  merge of the workers' expositions
  *
- * Thread rule: everything runs on the loop thread, which owns the host (T3).
+ * Thread rule: each worker's state (its uvpd: loop, host, instances) is
+ * used on that worker's thread only, which owns its host (T3); worker 0
+ * is the main thread. The main thread reaches another worker only through
+ * uvpd_worker_call (contract M5).
  */
 #ifndef UVPLUGD_DAEMON_H
 #define UVPLUGD_DAEMON_H
@@ -46,8 +53,11 @@ typedef struct uvpd_plugin_conf {
   int has_sha256;
   uint8_t sha256[32];
   uint32_t remote_limit;
-  int from_cli;  /* relative paths with a '/' stay relative to the cwd */
-  unsigned line; /* line of its section header; 0 from the command line */
+  int from_cli;     /* relative paths with a '/' stay relative to the cwd */
+  unsigned line;    /* line of its section header; 0 from the command line */
+  uint32_t worker;  /* placement: the worker it runs on (0-based) */
+  int replicas_all; /* replicas = all: one instance on every worker */
+  unsigned worker_line; /* line of its worker key, 0 if none */
 } uvpd_plugin_conf;
 
 /* The whole config: [host] keys, then the plugins in file order. */
@@ -65,6 +75,9 @@ typedef struct uvpd_config {
   uint32_t restart_max_per_min;
   int unsafe_loading;
   uint32_t slow_callback_ms;
+  uint32_t workers;     /* worker loops (threads); >= 1 */
+  char **shared_topics; /* process-scope topics (placement.c) */
+  size_t n_shared_topics;
   uvpd_plugin_conf *plugins;
   size_t n_plugins;
 } uvpd_config;
@@ -99,7 +112,12 @@ typedef struct uvpd_instance {
   uvpd_restart rs;
 } uvpd_instance;
 
-/* The daemon. Lives on main's stack for the whole run. */
+/* A worker's thread, call slot and start report (workers.c). */
+typedef struct uvpd_worker uvpd_worker;
+
+/* One worker loop: its loop, host and instances. Worker 0 is the main
+ * thread, which also owns the signals, the metrics endpoint and the
+ * notify socket; workers 1..N-1 run on threads of their own. */
 typedef struct uvpd {
   uv_loop_t loop;
   uvp_host *host;
@@ -115,6 +133,13 @@ typedef struct uvpd {
   uv_timer_t watch_timer; /* quarantine watch and restarts */
   int stopping;
   int host_closed;
+  uint32_t worker;    /* this loop's number; 0: the main thread */
+  uint32_t n_workers; /* on every worker: how many there are */
+  uvpd_worker *wk;    /* worker > 0: its thread and call slot */
+  struct uvpd **all;  /* worker 0 only: every worker, all[0] = itself */
+  uv_async_t ended;   /* worker 0 only: a worker thread finished */
+  uvp_bus *bus;       /* shared_topics: every worker's host joins it;
+                         owned by worker 0, freed after every host closed */
 } uvpd;
 
 /* ---- dlog.c ---- */
@@ -126,6 +151,8 @@ typedef struct uvpd {
 #define UVPD_LOG_IN_MAX 16384 /* input bytes considered at all */
 void dlog_open(int target, int level);
 void dlog_set_level(int level);
+/* Tag this thread's lines with worker k ("uvplugd@w1"); -1: no tag. */
+void dlog_set_worker(int k);
 int dlog_level(void);
 void dlog_close(void);
 /* A line from the daemon itself. */
@@ -168,6 +195,25 @@ uvp_load_options uvpd_load_options(const uvpd_config *cfg,
 /* 64 hexadecimal digits into 32 bytes; 0, or -1 for anything else. */
 int uvpd_parse_sha256(const char *v, uint8_t out[32]);
 
+/* ---- placement.c ---- */
+#define UVPD_WORKERS_MAX 64
+/* Value parsers of the worker keys: NULL, or what was expected. */
+const char *uvpd_parse_workers(const char *v, uint32_t *out);
+const char *uvpd_parse_worker(const char *v, uint32_t *out);
+const char *uvpd_parse_replicas(const char *v, int *out);
+const char *uvpd_parse_shared_topics(const char *v, uvpd_config *c);
+/* Placements against [host] workers; returns the problems (logged). */
+int uvpd_placement_check(const uvpd_config *c);
+void uvpd_placement_free(uvpd_config *c);
+int uvpd_placement_copy_topics(uvpd_config *dst, const uvpd_config *src);
+/* Nonzero when a and b share the same topics, in the same order. */
+int uvpd_topics_same(const uvpd_config *a, const uvpd_config *b);
+/* Nonzero when an instance of pc runs on worker. */
+int uvpd_placed_on(const uvpd_plugin_conf *pc, uint32_t worker);
+/* Worker k's share of all: [host] keys copied, its plugins copied. */
+int uvpd_config_for_worker(const uvpd_config *all, uint32_t k,
+                           uvpd_config *out);
+
 /* ---- check.c ---- */
 /* Open, verify and load pc in a new process (uvplugd itself, spawned with
  * --check-one) with its own host. Returns 0, or -1 with a reason in why. */
@@ -191,8 +237,49 @@ void uvpd_instances_free(uvpd *d);
 void uvpd_status_notify(uvpd *d, const char *what);
 
 /* ---- reload.c ---- */
-/* SIGHUP: 0 when the new config was applied, -1 when it was rejected. */
-int uvpd_reload(uvpd *d);
+/* Read the config file again into nc (with the command-line overrides):
+ * 0, or -1 when it has errors (logged; nc freed). Main thread. */
+int uvpd_reload_parse(uvpd *d, uvpd_config *nc);
+/* Apply nc (this worker's share) on d's thread; takes nc. 0 when applied,
+ * -1 when rejected (the running set stays). */
+int uvpd_reload_apply(uvpd *d, uvpd_config *nc);
+
+/* ---- main.c ---- */
+int uvpd_new_host(uvpd *d);
+/* Load every enabled instance; returns 0 or UVPD_EXIT_LOAD. */
+int uvpd_load_all(uvpd *d);
+
+/* ---- workers.c ---- */
+/* Split d->cfg (the whole config) into one config per worker and make the
+ * worker states; d becomes worker 0. 0 or -1. Main thread, before run. */
+int uvpd_workers_setup(uvpd *d);
+/* Start workers 1..N-1; each loads its instances on its thread. */
+int uvpd_workers_start(uvpd *d);
+/* Wait for every worker's start-up: 0, or its exit code. */
+int uvpd_workers_wait_started(uvpd *d);
+/* Run fn(w, arg) on worker w's thread and wait for it. */
+void uvpd_worker_call(uvpd *w, void (*fn)(uvpd *, void *), void *arg);
+/* SIGHUP on every worker: 0 when all applied it, -1 otherwise. */
+int uvpd_reload_all(uvpd *d);
+/* SIGUSR1: stats lines of every worker. */
+void uvpd_stats_all(uvpd *d);
+/* Begin the stop of workers 1..N-1 (their hosts close on their loops). */
+void uvpd_workers_stop(uvpd *d, int want_stats);
+/* Nonzero when every worker thread has finished its loop. */
+int uvpd_workers_ended(const uvpd *d);
+/* Join the threads, free the worker states: 0 or UVPD_EXIT_FAILURE. */
+int uvpd_workers_join(uvpd *d);
+/* Instances running and configured, summed over the workers. */
+void uvpd_workers_count(uvpd *d, size_t *running, size_t *total);
+/* The /metrics body of every worker, labelled and merged. */
+int uvpd_workers_render(void *data, char **out_buf, size_t *out_len);
+
+/* ---- metrics_workers.c ---- */
+/* Merge the expositions text[0..n) of n workers: every sample gets a
+ * worker="k" label, except the process-wide families, taken from text[0]
+ * as they are; each family appears once, in text[0]'s order. */
+int uvpd_metrics_merge(char *const *text, const size_t *len, size_t n,
+                       char **out_buf, size_t *out_len);
 
 /* ---- restart.c ---- */
 int uvpd_watch_start(uvpd *d);

@@ -15,6 +15,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,12 @@
 #include "daemon.h"
 
 static int log_target = UVPD_TARGET_STDERR;
-static int log_level = UVP_LOG_INFO;
+/* Worker loops log from their threads: the level is read everywhere and
+ * set on reload, lines are built in one buffer under log_mu, and each
+ * thread tags its lines with its worker (dlog_set_worker). */
+static _Atomic int log_level = UVP_LOG_INFO;
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local int log_worker = -1;
 static int log_journal; /* stderr is connected to journald */
 static int syslog_open;
 
@@ -56,6 +62,8 @@ void dlog_open(int target, int level) {
 }
 
 void dlog_set_level(int level) { log_level = level; }
+
+void dlog_set_worker(int k) { log_worker = k; }
 
 int dlog_level(void) { return log_level; }
 
@@ -129,9 +137,8 @@ static void timestamp(char *buf, size_t n) {
 }
 
 /* Build the message part and hand the line to its target. */
-static void emit(int level, const char *who, const char *msg, size_t len,
-                 int backslash) {
-  if (level > log_level) return;
+static void emit_locked(int level, const char *who, const char *msg, size_t len,
+                        int backslash) {
   static char body[UVPD_LOG_IN_MAX * 4 + 1];
   if (len > UVPD_LOG_IN_MAX) len = UVPD_LOG_IN_MAX;
   size_t n = cut_middle(body, escape(body, msg, len, backslash));
@@ -149,6 +156,19 @@ static void emit(int level, const char *who, const char *msg, size_t len,
     fprintf(stderr, "%s %s %s: %s\n", ts, dlog_level_str(level), who, body);
   }
   fflush(stderr);
+}
+
+static void emit(int level, const char *who, const char *msg, size_t len,
+                 int backslash) {
+  if (level > log_level) return;
+  char tagged[UVP_NAME_MAX + 16];
+  if (log_worker >= 0) {
+    snprintf(tagged, sizeof tagged, "%s@w%d", who, log_worker);
+    who = tagged;
+  }
+  pthread_mutex_lock(&log_mu);
+  emit_locked(level, who, msg, len, backslash);
+  pthread_mutex_unlock(&log_mu);
 }
 
 void dlog(int level, const char *fmt, ...) {

@@ -3,12 +3,19 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon.h"
 #include "notify.h"
+
+/* Loads and unloads of every worker, one at a time: the dynamic linker's
+ * list of objects is process state that the loader reads after dlopen
+ * (dlfd.c), and with worker loops two hosts would otherwise load at once
+ * on two threads. Costs nothing with one worker. */
+static pthread_mutex_t load_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* The name the host gave an instance loaded without one: the last in load
  * order. */
@@ -42,10 +49,12 @@ int uvpd_instance_load(uvpd *d, uvpd_instance *in, int reload) {
   memset(hash, 0, sizeof hash);
   (void)uvpd_hash_file(in->conf.resolved, hash);
   uvp_load_options lo = uvpd_load_options(&d->cfg, &in->conf);
+  pthread_mutex_lock(&load_mu);
   int rc = reload ? uvp_host_reload(d->host, in->conf.name, in->conf.resolved,
                                     in->conf.config, &lo)
                   : uvp_host_load(d->host, in->conf.resolved, in->conf.name,
                                   in->conf.config, &lo);
+  pthread_mutex_unlock(&load_mu);
   if (rc < 0) {
     log_load_failure(d, in, rc, reload);
     if (!reload) in->status = "failed";
@@ -65,7 +74,9 @@ int uvpd_instance_unload(uvpd *d, uvpd_instance *in) {
   in->status = in->conf.enabled ? "stopped" : "disabled";
   if (!in->loaded) return 0;
   in->loaded = 0;
+  pthread_mutex_lock(&load_mu);
   int rc = uvp_host_unload(d->host, in->conf.name);
+  pthread_mutex_unlock(&load_mu);
   if (rc < 0 && rc != UVP_ENOENT) {
     dlog(UVP_LOG_ERROR, "cannot unload %s: %s", in->conf.name,
          uvp_strerror(rc));
@@ -118,10 +129,10 @@ void uvpd_instances_free(uvpd *d) {
 }
 
 void uvpd_status_notify(uvpd *d, const char *what) {
-  size_t running = 0;
-  for (size_t i = 0; i < d->n_inst; i++) running += d->inst[i].loaded;
+  size_t running, total;
+  uvpd_workers_count(d, &running, &total);
   char st[160];
   snprintf(st, sizeof st, "STATUS=%s: %zu of %zu instances running", what,
-           running, d->n_inst);
+           running, total);
   uvpd_notify(st);
 }

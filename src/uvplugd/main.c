@@ -14,8 +14,12 @@
  *                close our handles ─► uv_run returns ─► uv_loop_close
  *     a second SIGTERM/SIGINT while stopping: _exit(UVPD_EXIT_FORCED)
  *
- * Thread rule: everything runs on the main thread, which runs the loop and
- * owns the host (T3).
+ * With [host] workers = N, worker 0 is this loop and workers 1..N-1 run
+ * on threads of their own (workers.c); the signals, the metrics endpoint
+ * and the notify socket stay here.
+ *
+ * Thread rule: worker 0's state is used on the main thread, which runs its
+ * loop and owns its host (T3); other workers only through workers.c.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -32,15 +36,28 @@ static void close_handle(uv_handle_t *h) {
   if (h->loop != NULL && !uv_is_closing(h)) uv_close(h, NULL);
 }
 
-/* The host finished closing: every destroy and on_unload ran. Now the
- * handles that kept a second signal catchable can go. */
+/* Once our host and every worker's loop finished, the handles that kept a
+ * second signal catchable can go. */
+static void maybe_finish(uvpd *d) {
+  if (d->host != NULL || !uvpd_workers_ended(d)) return;
+  if (d->host_closed) dlog(UVP_LOG_INFO, "stopped");
+  close_handle((uv_handle_t *)&d->sigint);
+  close_handle((uv_handle_t *)&d->sigterm);
+  close_handle((uv_handle_t *)&d->ended);
+}
+
+/* The host finished closing: every destroy and on_unload ran. */
 static void on_host_closed(void *data) {
   uvpd *d = data;
   d->host = NULL;
   d->host_closed = 1;
-  dlog(UVP_LOG_INFO, "stopped");
-  close_handle((uv_handle_t *)&d->sigint);
-  close_handle((uv_handle_t *)&d->sigterm);
+  maybe_finish(d);
+}
+
+/* A worker thread is done with its loop. */
+static void on_ended(uv_async_t *a) {
+  uvpd *d = a->data;
+  if (d->stopping) maybe_finish(d);
 }
 
 /* Begin the graceful stop. Safe to call more than once. */
@@ -56,9 +73,9 @@ static void stop(uvpd *d, int want_stats) {
   close_handle((uv_handle_t *)&d->sigusr1);
   close_handle((uv_handle_t *)&d->run_timer);
   close_handle((uv_handle_t *)&d->watch_timer);
+  uvpd_workers_stop(d, want_stats);
   if (d->host == NULL) {
-    close_handle((uv_handle_t *)&d->sigint);
-    close_handle((uv_handle_t *)&d->sigterm);
+    maybe_finish(d);
     return;
   }
   if (want_stats) uvpd_stats_log(d);
@@ -66,8 +83,7 @@ static void stop(uvpd *d, int want_stats) {
   if (rc < 0) {
     dlog(UVP_LOG_ERROR, "uvp_host_close: %s", uvp_strerror(rc));
     d->host = NULL;
-    close_handle((uv_handle_t *)&d->sigint);
-    close_handle((uv_handle_t *)&d->sigterm);
+    maybe_finish(d);
   }
 }
 
@@ -93,13 +109,14 @@ static void on_sighup(uv_signal_t *s, int signum) {
   (void)signum;
   uvpd *d = s->data;
   uvpd_notify("RELOADING=1");
-  uvpd_status_notify(d, uvpd_reload(d) == 0 ? "reloaded" : "reload rejected");
+  uvpd_status_notify(d,
+                     uvpd_reload_all(d) == 0 ? "reloaded" : "reload rejected");
   uvpd_notify("READY=1");
 }
 
 static void on_sigusr1(uv_signal_t *s, int signum) {
   (void)signum;
-  uvpd_stats_log(s->data);
+  uvpd_stats_all(s->data);
 }
 
 static int start_signal(uvpd *d, uv_signal_t *s, uv_signal_cb cb, int sig) {
@@ -112,7 +129,9 @@ static int start_signal(uvpd *d, uv_signal_t *s, uv_signal_cb cb, int sig) {
 }
 
 static int start_handles(uvpd *d) {
-  int rc = start_signal(d, &d->sigint, on_stop_signal, SIGINT);
+  int rc = uv_async_init(&d->loop, &d->ended, on_ended);
+  d->ended.data = d;
+  if (rc == 0) rc = start_signal(d, &d->sigint, on_stop_signal, SIGINT);
   if (rc == 0) rc = start_signal(d, &d->sigterm, on_stop_signal, SIGTERM);
   if (rc == 0) rc = start_signal(d, &d->sighup, on_sighup, SIGHUP);
   if (rc == 0) rc = start_signal(d, &d->sigusr1, on_sigusr1, SIGUSR1);
@@ -150,7 +169,7 @@ static int build_config(uvpd *d) {
   return errs;
 }
 
-static int new_host(uvpd *d) {
+int uvpd_new_host(uvpd *d) {
   uvp_host_options o = UVP_HOST_OPTIONS_INIT;
   o.log = dlog_hook;
   o.log_data = d;
@@ -161,14 +180,20 @@ static int new_host(uvpd *d) {
   o.fault_policy = d->cfg.fault_policy;
   o.slow_callback_ms = d->cfg.slow_callback_ms;
   int rc = uvp_host_new(&d->loop, &o, &d->host);
-  if (rc < 0)
+  if (rc < 0) {
     dlog(UVP_LOG_ERROR, "uvp_host_new: %s (%s)", uvp_err_name(rc),
+         uvp_strerror(rc));
+    return rc;
+  }
+  /* joined before any plugin loads: shared topics are there from the
+   * first publish */
+  if (d->bus != NULL && (rc = uvp_host_join_bus(d->host, d->bus)) < 0)
+    dlog(UVP_LOG_ERROR, "uvp_host_join_bus: %s (%s)", uvp_err_name(rc),
          uvp_strerror(rc));
   return rc;
 }
 
-/* Load every enabled instance; returns 0 or UVPD_EXIT_LOAD. */
-static int load_all(uvpd *d) {
+int uvpd_load_all(uvpd *d) {
   int failed = 0;
   for (size_t i = 0; i < d->n_inst; i++) {
     if (uvpd_instance_load(d, &d->inst[i], 0) == 0) continue;
@@ -199,6 +224,7 @@ static int start_metrics(uvpd *d) {
     dlog(UVP_LOG_ERROR, "not starting: metrics_listen = %s: %s", listen, err);
     return rc;
   }
+  uvpd_metrics_set_render(d->metrics, uvpd_workers_render, d);
   dlog(UVP_LOG_INFO, "metrics on http://%s/metrics", listen);
   return 0;
 }
@@ -223,12 +249,14 @@ static int drain_and_close(uvpd *d) {
 }
 
 static void status_line(uvpd *d) {
-  size_t running = 0;
-  for (size_t i = 0; i < d->n_inst; i++) running += d->inst[i].loaded;
+  size_t running, total;
+  uvpd_workers_count(d, &running, &total);
   uvpd_status_notify(d, "started");
   dlog(UVP_LOG_INFO,
-       "started: %zu of %zu instances running (uvplugd %s, libuvplug %s)",
-       running, d->n_inst, UVPD_VERSION, uvp_version_string());
+       "started: %zu of %zu instances running on %u worker%s (uvplugd %s, "
+       "libuvplug %s)",
+       running, total, d->n_workers, d->n_workers == 1 ? "" : "s", UVPD_VERSION,
+       uvp_version_string());
 }
 
 static void warn_unsafe(const uvpd_config *cfg) {
@@ -238,23 +266,29 @@ static void warn_unsafe(const uvpd_config *cfg) {
          "owner checks (strict_modes); use it for development only");
 }
 
-static int run(uvpd *d) {
-  warn_unsafe(&d->cfg);
+static int run_loops(uvpd *d) {
   int rc = uv_loop_init(&d->loop);
   if (rc != 0) {
     dlog(UVP_LOG_ERROR, "uv_loop_init: %s", uv_strerror(rc));
     return UVPD_EXIT_FAILURE;
   }
   int status = UVPD_EXIT_OK;
-  if (new_host(d) != 0) {
-    uv_loop_close(&d->loop);
-    return UVPD_EXIT_FAILURE;
+  if (uvpd_new_host(d) != 0) {
+    if (d->host == NULL) {
+      uv_loop_close(&d->loop);
+      return UVPD_EXIT_FAILURE;
+    }
+    status = UVPD_EXIT_FAILURE; /* it could not join the bus: close it */
   }
-  if (uvpd_instances_from_config(d) != 0) status = UVPD_EXIT_FAILURE;
+  if (status == 0 && uvpd_instances_from_config(d) != 0)
+    status = UVPD_EXIT_FAILURE;
   /* Handlers first: a SIGTERM during a long start-up then stops
    * gracefully once the loads are done, instead of killing the process. */
   if (status == 0 && start_handles(d) != 0) status = UVPD_EXIT_FAILURE;
-  if (status == 0) status = load_all(d);
+  if (status == 0) uvpd_workers_start(d);
+  if (status == 0) status = uvpd_load_all(d);
+  int wstatus = uvpd_workers_wait_started(d);
+  if (status == 0) status = wstatus;
   if (status == 0 && start_metrics(d) != 0) status = UVPD_EXIT_FAILURE;
   if (status == 0) {
     uvpd_notify_start(&d->loop);
@@ -269,6 +303,20 @@ static int run(uvpd *d) {
     dlog(UVP_LOG_ERROR, "the host did not finish closing");
     status = UVPD_EXIT_FAILURE;
   }
+  return status;
+}
+
+/* Worker 0 runs here; the others on their threads (workers.c). */
+static int run(uvpd *d) {
+  warn_unsafe(&d->cfg);
+  int status = UVPD_EXIT_FAILURE;
+  if (uvpd_workers_setup(d) != 0) {
+    dlog(UVP_LOG_ERROR, "not starting: out of memory");
+  } else {
+    if (d->n_workers > 1) dlog_set_worker(0);
+    status = run_loops(d);
+  }
+  if (uvpd_workers_join(d) != 0 && status == 0) status = UVPD_EXIT_FAILURE;
   return status;
 }
 

@@ -31,6 +31,8 @@ struct uvpd_metrics {
   uv_loop_t *loop;
   uvp_host *host;
   const uvpd_daemon_view *view;
+  uvpd_metrics_render_fn render; /* NULL: uvpd_metrics_render of host */
+  void *render_data;
   struct MHD_Daemon *mhd;
   uv_poll_t poll;
   uv_timer_t timer;
@@ -183,7 +185,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
   if (strcmp(url, "/metrics") == 0) {
     char *buf = NULL;
     size_t len = 0;
-    if (uvpd_metrics_render(m->host, m->loop, m->view, &buf, &len) != 0)
+    int rc = m->render != NULL
+                 ? m->render(m->render_data, &buf, &len)
+                 : uvpd_metrics_render(m->host, m->loop, m->view, &buf, &len);
+    if (rc != 0)
       return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
     return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
                  buf, len, 1);
@@ -338,4 +343,10 @@ void uvpd_metrics_stop(uvpd_metrics *m) {
   uv_close((uv_handle_t *)&m->timer, on_handle_closed);
   MHD_stop_daemon(m->mhd);
   m->mhd = NULL;
+}
+
+void uvpd_metrics_set_render(uvpd_metrics *m, uvpd_metrics_render_fn fn,
+                             void *data) {
+  m->render = fn;
+  m->render_data = data;
 }

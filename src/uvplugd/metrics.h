@@ -75,4 +75,24 @@ int uvpd_metrics_start(uv_loop_t *loop, uvp_host *host,
  */
 void uvpd_metrics_stop(uvpd_metrics *m);
 
+/* Renders the /metrics body: 0 and a malloc'd *out_buf, or UVP_ENOMEM. */
+typedef int (*uvpd_metrics_render_fn)(void *data, char **out_buf,
+                                      size_t *out_len);
+
+/**
+ * Render /metrics with fn instead of uvpd_metrics_render of the host: the
+ * daemon with worker loops merges every worker's exposition.
+ *
+ * @param m     the server.
+ * @param fn    the renderer, or NULL for the host's own.
+ * @param data  passed to fn.
+ *
+ * THREAD:    the loop thread; fn runs there, inside a request.
+ * OWNERSHIP: data stays the caller's.
+ * LIFETIME:  data must outlive the server.
+ * SINCE:     0.3
+ */
+void uvpd_metrics_set_render(uvpd_metrics *m, uvpd_metrics_render_fn fn,
+                             void *data);
+
 #endif /* UVPD_METRICS_H */

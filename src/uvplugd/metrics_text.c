@@ -288,6 +288,17 @@ static void render_host(sb *b, uvp_host *host) {
   scalar(b, "uvplug_remote_dropped_total", "counter",
          "Remote publishes still queued when their plugin stopped (R4).",
          hs.remote_dropped);
+  scalar(b, "uvplug_bus_sent_total", "counter",
+         "Shared-topic copies handed to other workers' hosts.", hs.bus_sent);
+  scalar(b, "uvplug_bus_received_total", "counter",
+         "Shared-topic copies this host took from other workers.",
+         hs.bus_received);
+  scalar(b, "uvplug_bus_refused_total", "counter",
+         "Shared-topic publishes refused: a receiving ring was full.",
+         hs.bus_refused);
+  scalar(b, "uvplug_bus_dropped_total", "counter",
+         "Shared-topic copies freed undelivered when this host closed.",
+         hs.bus_dropped);
   scalar(b, "uvplug_published_total", "counter",
          "Events accepted on every topic.", hs.published);
   scalar(b, "uvplug_delivered_total", "counter",

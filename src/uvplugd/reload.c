@@ -157,8 +157,9 @@ static int swap_in(uvpd *d, plan *p, uvpd_instance *ni, size_t n_new) {
   return uvpd_view_sync(d);
 }
 
+/* The caller counts the reload (uvpd_reload_all). */
 static void reject(uvpd *d, const char *why) {
-  d->view.reloads_failed++;
+  (void)d;
   dlog(UVP_LOG_ERROR, "reload rejected: %s; the running set stays as it was",
        why);
 }
@@ -174,6 +175,7 @@ static void apply_host_keys(uvpd *d, uvpd_config *nc) {
       c->fault_policy != nc->fault_policy || c->log_target != nc->log_target ||
       c->unsafe_loading != nc->unsafe_loading ||
       c->slow_callback_ms != nc->slow_callback_ms ||
+      c->workers != nc->workers || !uvpd_topics_same(c, nc) ||
       strcmp(c->metrics_listen ? c->metrics_listen : "",
              nc->metrics_listen ? nc->metrics_listen : "") != 0 ||
       c->metrics_public != nc->metrics_public)
@@ -191,21 +193,23 @@ static int reload_config(uvpd *d, uvpd_config *nc) {
   return uvpd_config_resolve(nc);
 }
 
-int uvpd_reload(uvpd *d) {
-  if (d->cfg.file == NULL) {
-    dlog(UVP_LOG_WARN, "SIGHUP: no config file (-c); nothing to reload");
-    return 0;
-  }
+int uvpd_reload_parse(uvpd *d, uvpd_config *nc) {
   dlog(UVP_LOG_INFO, "SIGHUP: reloading %s", d->cfg.file);
-  plan p;
-  memset(&p, 0, sizeof p);
-  int errs = uvpd_config_load(d->cfg.file, &p.nc);
-  if (errs == 0 && reload_config(d, &p.nc) != 0) errs = 1;
+  int errs = uvpd_config_load(d->cfg.file, nc);
+  if (errs == 0 && reload_config(d, nc) != 0) errs = 1;
   if (errs != 0) {
     reject(d, "the new config has errors (above)");
-    free_plan(&p);
+    uvpd_config_free(nc);
     return -1;
   }
+  return 0;
+}
+
+int uvpd_reload_apply(uvpd *d, uvpd_config *nc) {
+  plan p;
+  memset(&p, 0, sizeof p);
+  p.nc = *nc;
+  memset(nc, 0, sizeof *nc);
   uvpd_instance *ni = NULL;
   int rc = -1;
   if (make_plan(d, &p) != 0 ||
@@ -223,7 +227,6 @@ int uvpd_reload(uvpd *d) {
     uvpd_config old = d->cfg; /* freed with the plan */
     d->cfg = p.nc;
     p.nc = old;
-    d->view.reloads_ok++;
     rc = 0;
     dlog(UVP_LOG_INFO,
          "reload done: %d added, %d reloaded, %d removed, %d unchanged", p.adds,

@@ -51,6 +51,12 @@ void uvpd_stats_log(uvpd *d) {
   }
   size_t running = 0;
   for (size_t i = 0; i < d->n_inst; i++) running += d->inst[i].loaded;
+  if (d->worker > 0) { /* reloads are counted once, by worker 0 */
+    dlog(UVP_LOG_INFO,
+         "stats worker %u: instances=%zu running=%zu restarts=%" PRIu64,
+         d->worker, d->n_inst, running, d->view.restarts_total);
+    return;
+  }
   dlog(UVP_LOG_INFO,
        "stats daemon: instances=%zu running=%zu reloads_ok=%" PRIu64
        " reloads_failed=%" PRIu64 " restarts=%" PRIu64,

@@ -64,12 +64,12 @@ promtool check metrics <"$T/m1" >"$T/promtool1" 2>&1 ||
   fail "promtool check metrics (mid-flow): $(cat "$T/promtool1")"
 sleep 0.3
 assert_eq "second scrape" 200 "$(get /metrics "$T/m2")"
-c1=$(val "$T/m1" 'uvplug_plugin_events_total{plugin="counter"}')
-c2=$(val "$T/m2" 'uvplug_plugin_events_total{plugin="counter"}')
+c1=$(val "$T/m1" 'uvplug_plugin_events_total{worker="0",plugin="counter"}')
+c2=$(val "$T/m2" 'uvplug_plugin_events_total{worker="0",plugin="counter"}')
 assert_match "counter events mid-flow" '^[0-9]+$' "$c1"
 [ "$c1" -le "$c2" ] || fail "counter went down between scrapes: $c1 > $c2"
 [ "$c2" -le "$N" ] || fail "counter saw more than $N events: $c2"
-assert_eq "ticker state" 1 "$(val "$T/m1" 'uvplug_plugin_state{plugin="ticker",state="running"}')"
+assert_eq "ticker state" 1 "$(val "$T/m1" 'uvplug_plugin_state{worker="0",plugin="ticker",state="running"}')"
 assert_eq "ready gauge" 1 "$(val "$T/m1" 'uvplug_ready')"
 # M1: served from the loop thread: no MHD thread (and these plugins start no
 # work, so the libuv pool never starts either).
@@ -81,36 +81,36 @@ assert_eq "final scrape" 200 "$(get /metrics "$T/m")"
 promtool check metrics <"$T/m" >"$T/promtool" 2>&1 ||
   fail "promtool check metrics: $(cat "$T/promtool")"
 M=$T/m
-assert_eq "ticker published" "$N" "$(val "$M" 'uvplug_plugin_published_total{plugin="ticker"}')"
-assert_eq "ticker calls" "$N" "$(val "$M" 'uvplug_plugin_calls_total{plugin="ticker"}')"
-assert_eq "counter events" "$N" "$(val "$M" 'uvplug_plugin_events_total{plugin="counter"}')"
-assert_eq "tap events" "$N" "$(val "$M" 'uvplug_plugin_events_total{plugin="tap"}')"
-assert_eq "counter errors" 0 "$(val "$M" 'uvplug_plugin_errors_total{plugin="counter"}')"
-assert_eq "counter panics" 0 "$(val "$M" 'uvplug_plugin_panics_total{plugin="counter"}')"
-assert_eq "topic published" "$N" "$(val "$M" 'uvplug_topic_published_total{topic="ticks"}')"
-assert_eq "topic delivered" "$((2 * N))" "$(val "$M" 'uvplug_topic_delivered_total{topic="ticks"}')"
-assert_eq "topic subscribers" 2 "$(val "$M" 'uvplug_topic_subscribers{topic="ticks"}')"
-assert_eq "host published" "$N" "$(val "$M" 'uvplug_published_total')"
-assert_eq "host delivered" "$((2 * N))" "$(val "$M" 'uvplug_delivered_total')"
-assert_eq "queue refused" 0 "$(val "$M" 'uvplug_queue_refused_total')"
-assert_eq "plugins running" 3 "$(val "$M" 'uvplug_plugins{state="running"}')"
+assert_eq "ticker published" "$N" "$(val "$M" 'uvplug_plugin_published_total{worker="0",plugin="ticker"}')"
+assert_eq "ticker calls" "$N" "$(val "$M" 'uvplug_plugin_calls_total{worker="0",plugin="ticker"}')"
+assert_eq "counter events" "$N" "$(val "$M" 'uvplug_plugin_events_total{worker="0",plugin="counter"}')"
+assert_eq "tap events" "$N" "$(val "$M" 'uvplug_plugin_events_total{worker="0",plugin="tap"}')"
+assert_eq "counter errors" 0 "$(val "$M" 'uvplug_plugin_errors_total{worker="0",plugin="counter"}')"
+assert_eq "counter panics" 0 "$(val "$M" 'uvplug_plugin_panics_total{worker="0",plugin="counter"}')"
+assert_eq "topic published" "$N" "$(val "$M" 'uvplug_topic_published_total{worker="0",topic="ticks"}')"
+assert_eq "topic delivered" "$((2 * N))" "$(val "$M" 'uvplug_topic_delivered_total{worker="0",topic="ticks"}')"
+assert_eq "topic subscribers" 2 "$(val "$M" 'uvplug_topic_subscribers{worker="0",topic="ticks"}')"
+assert_eq "host published" "$N" "$(val "$M" 'uvplug_published_total{worker="0"}')"
+assert_eq "host delivered" "$((2 * N))" "$(val "$M" 'uvplug_delivered_total{worker="0"}')"
+assert_eq "queue refused" 0 "$(val "$M" 'uvplug_queue_refused_total{worker="0"}')"
+assert_eq "plugins running" 3 "$(val "$M" 'uvplug_plugins{worker="0",state="running"}')"
 # ticker's timer is gone; counter and tap subscribe, tap has its window timer
-assert_eq "subscriptions" 2 "$(val "$M" 'uvplug_registrations{kind="subscription"}')"
-assert_eq "timers" 1 "$(val "$M" 'uvplug_registrations{kind="timer"}')"
-assert_eq "counter registrations" 1 "$(val "$M" 'uvplug_plugin_registrations{plugin="counter"}')"
+assert_eq "subscriptions" 2 "$(val "$M" 'uvplug_registrations{worker="0",kind="subscription"}')"
+assert_eq "timers" 1 "$(val "$M" 'uvplug_registrations{worker="0",kind="timer"}')"
+assert_eq "counter registrations" 1 "$(val "$M" 'uvplug_plugin_registrations{worker="0",plugin="counter"}')"
 for p in ticker counter tap; do
   assert_eq "$p instance running" 1 \
-    "$(val "$M" "uvplug_instance_status{plugin=\"$p\",status=\"running\"}")"
+    "$(val "$M" "uvplug_instance_status{worker=\"0\",plugin=\"$p\",status=\"running\"}")"
   assert_eq "$p instance failed" 0 \
-    "$(val "$M" "uvplug_instance_status{plugin=\"$p\",status=\"failed\"}")"
+    "$(val "$M" "uvplug_instance_status{worker=\"0\",plugin=\"$p\",status=\"failed\"}")"
   # The histogram's +Inf bucket is its count, and counts every event.
-  inf=$(val "$M" "uvplug_callback_duration_seconds_bucket{plugin=\"$p\",le=\"+Inf\"}")
+  inf=$(val "$M" "uvplug_callback_duration_seconds_bucket{worker=\"0\",plugin=\"$p\",le=\"+Inf\"}")
   assert_eq "$p histogram count" "$inf" \
-    "$(val "$M" "uvplug_callback_duration_seconds_count{plugin=\"$p\"}")"
+    "$(val "$M" "uvplug_callback_duration_seconds_count{worker=\"0\",plugin=\"$p\"}")"
 done
-cnt=$(val "$M" 'uvplug_callback_duration_seconds_count{plugin="counter"}')
+cnt=$(val "$M" 'uvplug_callback_duration_seconds_count{worker="0",plugin="counter"}')
 [ "$cnt" -ge "$N" ] || fail "counter histogram counts $cnt callbacks, fewer than $N events"
-assert_match "loop idle seconds" '^[0-9]+\.[0-9]{9}$' "$(val "$M" 'uvplug_loop_idle_seconds_total')"
+assert_match "loop idle seconds" '^[0-9]+\.[0-9]{9}$' "$(val "$M" 'uvplug_loop_idle_seconds_total{worker="0"}')"
 assert_eq "reloads ok" 0 "$(val "$M" 'uvplug_reloads_total{result="ok"}')"
 assert_eq "build info" 1 "$(grep -c '^uvplug_build_info{version="[0-9.]*",library="[0-9.]*"} 1$' "$M")"
 assert_match "content type" 'text/plain; version=0.0.4' \
