@@ -38,17 +38,17 @@ wait_for_handlers
 # The last events may still be queued when "done" is logged: poll.
 for _ in $(seq 1 100); do
   curl -sS --max-time 10 -o "$T/m" "$URL/metrics" || fail "curl failed"
-  [ "$(val "$T/m" 'uvplug_plugin_named_total{plugin="count",counter="received"}')" = "$N" ] && break
+  [ "$(val "$T/m" 'uvplug_plugin_named_total{worker="0",plugin="count",counter="received"}')" = "$N" ] && break
   sleep 0.05
 done
 promtool check metrics <"$T/m" >"$T/promtool" 2>&1 ||
   fail "promtool check metrics: $(cat "$T/promtool")"
 assert_eq "one TYPE line" 1 "$(count_lines "$T/m" '^# TYPE uvplug_plugin_named_total counter$')"
-assert_eq "received" "$N" "$(val "$T/m" 'uvplug_plugin_named_total{plugin="count",counter="received"}')"
-assert_eq "gaps" 0 "$(val "$T/m" 'uvplug_plugin_named_total{plugin="count",counter="gaps"}')"
-assert_eq "out_of_order" 0 "$(val "$T/m" 'uvplug_plugin_named_total{plugin="count",counter="out_of_order"}')"
-assert_eq "last_seq" "$N" "$(val "$T/m" 'uvplug_plugin_named_total{plugin="count",counter="last_seq"}')"
-assert_eq "published" "$N" "$(val "$T/m" 'uvplug_plugin_named_total{plugin="pub",counter="published"}')"
+assert_eq "received" "$N" "$(val "$T/m" 'uvplug_plugin_named_total{worker="0",plugin="count",counter="received"}')"
+assert_eq "gaps" 0 "$(val "$T/m" 'uvplug_plugin_named_total{worker="0",plugin="count",counter="gaps"}')"
+assert_eq "out_of_order" 0 "$(val "$T/m" 'uvplug_plugin_named_total{worker="0",plugin="count",counter="out_of_order"}')"
+assert_eq "last_seq" "$N" "$(val "$T/m" 'uvplug_plugin_named_total{worker="0",plugin="count",counter="last_seq"}')"
+assert_eq "published" "$N" "$(val "$T/m" 'uvplug_plugin_named_total{worker="0",plugin="pub",counter="published"}')"
 assert_eq "six series" 6 "$(count_lines "$T/m" '^uvplug_plugin_named_total\{')"
 
 kill -USR1 "$DAEMON_PID"

@@ -96,7 +96,7 @@ uvpd_start() {
 
 named() {
   curl -sS --max-time 10 "$1/metrics" 2>/dev/null |
-    awk -v k="uvplug_plugin_named_total{plugin=\"$2\",counter=\"$3\"}" \
+    awk -v k="uvplug_plugin_named_total{worker=\"0\",plugin=\"$2\",counter=\"$3\"}" \
       '$1 == k { print $2; found = 1 } END { if (!found) print "missing" }'
 }
 
