@@ -88,6 +88,12 @@ void uvp__spsc_push(uvp__spsc *q, const uvp__cell *src);
 bool uvp__spsc_pop(uvp__spsc *q, uvp__cell *out);
 bool uvp__spsc_ready(uvp__spsc *q);
 
+/* Cells pushed and not yet popped (consumer thread). */
+static inline size_t uvp__spsc_depth(uvp__spsc *q) {
+  return atomic_load_explicit(&q->tail, memory_order_relaxed) -
+         atomic_load_explicit(&q->head, memory_order_relaxed);
+}
+
 /* ---- waker: a loop's "wake me" flag ------------------------------------ */
 
 /* A loop's "wake me" flag. Who holds the loop's async handle alive while a
