@@ -86,8 +86,8 @@ struct uvp__inbox {
   _Alignas(64) atomic_uint taken;
   _Alignas(64) atomic_uint consumed; /* written by the loop */
   unsigned next_source;              /* the loop: where the next drain starts */
-  size_t high_water;     /* the loop: most cells found (O1) */
-  atomic_uint waiters;   /* producers blocked for room */
+  size_t high_water;                 /* the loop: most cells found (O1) */
+  atomic_uint waiters;               /* producers blocked for room */
   atomic_bool gave_back; /* a closed remote's place was given back */
   atomic_uint epoch;     /* moves, under lock, when room appears or on close */
   atomic_uint refs;      /* the host's + one per remote */
