@@ -16,10 +16,12 @@
  * thread to any remote of that host goes through that ring, so its posts
  * stay in order. Threads that find every slot taken, or whose ring could
  * not be allocated (the slot is kept, ring NULL), use the MPSC ring for
- * good: one path per thread, so order holds there too. Lanes belong to
- * the inbox and go with it: at most LANES rings per host, however many
- * threads come and go (a thread that exits leaves its slot to whichever
- * thread later gets the same TLS address; its posts were all pushed).
+ * good: one path per thread, so order holds there too (the shared ring
+ * holds at most SHARED_CAP cells: when full, such a thread waits or gets
+ * UVP_EAGAIN). Lanes belong to the inbox and go with it: at most LANES
+ * rings per host, however many threads come and go (a thread that exits
+ * leaves its slot to whichever thread later gets the same TLS address; its
+ * posts were all pushed).
  *
  * Places (R2). A remote keeps one word, `state`: places taken (its limit)
  * and `closed`; the inbox keeps `taken` (the host's capacity). Taking
@@ -29,7 +31,7 @@
  * post with a CAS nobody else contends. A batch is at most 1/SPREAD of the
  * room left (and none below 2*SPREAD of room: then one place per post), so
  * credits held by lanes that stopped posting never fill a remote or the
- * host: they leave room for at least 2*SPREAD - 1 posts, and a blocked
+ * host: they leave room for at least 2*SPREAD - 2 posts, and a blocked
  * poster is woken by the room the loop frees (no freed room goes
  * unnoticed). Counts in `state` minus `consumed` minus credits are the
  * posts queued or being pushed.
@@ -69,6 +71,10 @@
 #define LANES 8        /* producer threads with a ring of their own, per host */
 #define BATCH 64       /* most places a lane takes at once */
 #define SPREAD (2 * LANES) /* a batch takes at most 1/SPREAD of the room */
+/* Cells of the shared ring, which only threads without a lane use: its
+ * initialisation touches every cell, so it is kept small (when it is full,
+ * they wait or get UVP_EAGAIN as when their remote is full). */
+#define SHARED_CAP 4096
 
 /* uvp_remote.state: places taken in the low 32 bits (mod 2^32), closed in
  * the top one; queued = taken - consumed. */
@@ -132,7 +138,9 @@ static uvp__inbox *inbox_new(uvp_host *h) {
   const uvp_allocator *a = &h->alloc;
   uvp__inbox *in = uvp__calloc(a, 1, sizeof *in);
   if (in == NULL) return NULL;
-  if (uvp__mpsc_init(&in->ring, a, h->opts.remote_capacity) < 0) {
+  uint32_t shared = h->opts.remote_capacity;
+  if (shared > SHARED_CAP) shared = SHARED_CAP;
+  if (uvp__mpsc_init(&in->ring, a, shared) < 0) {
     uvp__free(a, in);
     return NULL;
   }
