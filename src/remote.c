@@ -462,6 +462,7 @@ int uvp__remote_get(uvp_ctx *ctx, uint32_t limit, uvp_remote **out) {
     atomic_init(&r->state, 0);
     atomic_init(&r->consumed, 0);
     atomic_init(&r->high_water, 0);
+    for (unsigned i = 0; i < LANES; i++) atomic_init(&r->credit[i].n, 0);
     r->limit = limit;
     r->owner = ctx->index;
     r->inbox = h->inbox;
