@@ -3,10 +3,11 @@
  *   producers ──► rings of 64-byte cells ──► the loop drains them
  *        └─ waker: a uv_async_send only when the loop may be asleep
  *
- * Two rings: an MPSC one (Vyukov's bounded queue; remotes, where any
- * thread posts) and an SPSC one (the bus: one ring per sending loop and
- * receiving loop, so a send is plain stores and one release). Both carry
- * the same cell. The waker replaces a fence and a uv_async_send per post by
+ * Two rings: an SPSC one (a send is plain stores and one release; the
+ * bus: one per sending and receiving loop; remotes: one per producer
+ * thread and host, a "lane", see remote.c) and an MPSC one (Vyukov's
+ * bounded queue; remotes, for threads beyond the lanes). Both carry the
+ * same cell. The waker replaces a fence and a uv_async_send per post by
  * a load while the loop is awake: the loop says when it may go to sleep
  * (`asleep`), and only then does a producer wake it; under dense traffic
  * the loop pays for the barriers of that handshake (membarrier, see
@@ -87,6 +88,12 @@ bool uvp__spsc_has_room(uvp__spsc *q);
 void uvp__spsc_push(uvp__spsc *q, const uvp__cell *src);
 bool uvp__spsc_pop(uvp__spsc *q, uvp__cell *out);
 bool uvp__spsc_ready(uvp__spsc *q);
+
+/* Cells pushed and not yet popped (consumer thread). */
+static inline size_t uvp__spsc_depth(uvp__spsc *q) {
+  return atomic_load_explicit(&q->tail, memory_order_relaxed) -
+         atomic_load_explicit(&q->head, memory_order_relaxed);
+}
 
 /* ---- waker: a loop's "wake me" flag ------------------------------------ */
 

@@ -1,24 +1,52 @@
 /* Remotes: the thread-safe way into a host (R1-R6).
  *
- *   producer threads ──► inbox: the channel's MPSC ring (bounded,
- *        lock-free, per host) ──► loop thread: on_async drains ≤ batch
- *        cells, runs posts / delivers publishes (or destroys them when the
- *        owner stopped, R4); a wake-up only when the loop may sleep
+ *   producer thread ──► its lane: an SPSC ring of the host's inbox ──┐
+ *   (the first LANES threads to post to a host)                      ├► loop
+ *   any other thread ──► the inbox's shared MPSC ring ───────────────┘
+ *        loop thread: on_async drains ≤ batch cells, lane after lane,
+ *        runs posts / delivers publishes (or destroys them when the owner
+ *        stopped, R4); a wake-up only when the loop may sleep
  *
- * There is no allocation per post (payloads over 32 bytes excepted) and no
- * lock on the post path. Per-producer order holds because a thread's
- * claims in the ring are ordered (R1).
+ * There is no allocation per post (payloads over 32 bytes, and a thread's
+ * first post to a host, excepted) and no lock on the post path.
  *
- * A remote keeps one word, `state`: the posts it has queued (R2's limit)
- * and `closed`. A producer takes its place with one CAS on it that also
- * checks `closed`; the loop gives places back as it drains, and closes a
- * remote by setting `closed` in the same word, so no post of it is
- * accepted after that. A producer that took its place before may still be
- * pushing its cell: queued counts it, so a stopping plugin waits for it
- * like for any queued post (R4), and a closing host waits for every
- * remote's count to reach 0 (uvp__remote_drain_all). A producer holds no
- * gate after its push: it touches the host's async handle only under the
- * inbox lock, which says whether the host is alive.
+ * Lanes (R1). A thread is named by the address of its uvp__thread_mark.
+ * Its first post to a host claims one of the inbox's LANES slots under the
+ * inbox lock and allocates the slot's ring; every later post of that
+ * thread to any remote of that host goes through that ring, so its posts
+ * stay in order. Threads that find every slot taken, or whose ring could
+ * not be allocated (the slot is kept, ring NULL), use the MPSC ring for
+ * good: one path per thread, so order holds there too (the shared ring
+ * holds at most SHARED_CAP cells: when full, such a thread waits or gets
+ * UVP_EAGAIN). Lanes belong to the inbox and go with it: at most LANES
+ * rings per host, however many threads come and go (a thread that exits
+ * leaves its slot to whichever thread later gets the same TLS address; its
+ * posts were all pushed).
+ *
+ * Places (R2). A remote keeps one word, `state`: places taken (its limit)
+ * and `closed`; the inbox keeps `taken` (the host's capacity). Taking
+ * both per post would put every producer on the same two cache lines, so
+ * a lane takes places in batches and keeps the rest as credit in the
+ * remote (`credit[lane]`, on the lane's own cache line), spending one per
+ * post with a CAS nobody else contends. A batch is at most 1/SPREAD of the
+ * room left (and none below 2*SPREAD of room: then one place per post), so
+ * credits held by lanes that stopped posting never fill a remote or the
+ * host: they leave room for at least 2*SPREAD - 2 posts, and a blocked
+ * poster is woken by the room the loop frees (no freed room goes
+ * unnoticed). Counts in `state` minus `consumed` minus credits are the
+ * posts queued or being pushed.
+ *
+ * Close (R4). The loop sets `closed` in `state`, then takes every lane's
+ * credit back: a producer that spent a credit before that (its CAS came
+ * first) has a place and pushes its cell, which the loop destroys; after
+ * it, the producer finds no credit and `closed`. A producer that stores
+ * fresh credit re-reads `closed` after (both sides seq_cst), so no credit
+ * outlives a close. A producer that took its place may still be pushing
+ * its cell: queued counts it, so a stopping plugin waits for it like for
+ * any queued post, and a closing host waits for every remote's count to
+ * reach 0 (uvp__remote_drain_all). A producer holds no gate after its
+ * push: it touches the host's async handle only under the inbox lock,
+ * which says whether the host is alive.
  *
  * Wake-ups: producers wake the loop only when it said it may sleep (the
  * channel's waker: a Dekker handshake whose barriers the loop pays). The
@@ -40,6 +68,13 @@
 #include "uvp-internal.h"
 
 #define CLOSE_SPINS 64 /* yields before a closing host naps (drain_all) */
+#define LANES 8        /* producer threads with a ring of their own, per host */
+#define BATCH 64       /* most places a lane takes at once */
+#define SPREAD (2 * LANES) /* a batch takes at most 1/SPREAD of the room */
+/* Cells of the shared ring, which only threads without a lane use: its
+ * initialisation touches every cell, so it is kept small (when it is full,
+ * they wait or get UVP_EAGAIN as when their remote is full). */
+#define SHARED_CAP 4096
 
 /* uvp_remote.state: places taken in the low 32 bits (mod 2^32), closed in
  * the top one; queued = taken - consumed. */
@@ -47,10 +82,18 @@
 #define ST_TAKEN(w) ((uint32_t)(w))
 
 struct uvp__inbox {
-  uvp__mpsc ring;
+  uvp__mpsc ring; /* threads without a lane */
   uvp__waker wake;
-  size_t high_water;     /* the loop: most cells found (O1) */
-  atomic_uint waiters;   /* producers blocked for room */
+  /* Read by producers on every post; each slot is written once. */
+  _Alignas(64) const char *_Atomic owner[LANES]; /* &uvp__thread_mark */
+  uvp__spsc *lane[LANES]; /* set before owner; NULL: owner uses `ring` */
+  uint32_t capacity;      /* remote_capacity */
+  /* R2 per host: places taken by every remote, batched like theirs. */
+  _Alignas(64) atomic_uint taken;
+  _Alignas(64) atomic_uint consumed; /* written by the loop */
+  unsigned next_source;              /* the loop: where the next drain starts */
+  size_t high_water;                 /* the loop: most cells found (O1) */
+  atomic_uint waiters;               /* producers blocked for room */
   atomic_bool gave_back; /* a closed remote's place was given back */
   atomic_uint epoch;     /* moves, under lock, when room appears or on close */
   atomic_uint refs;      /* the host's + one per remote */
@@ -77,12 +120,16 @@ struct uvp_remote {
   bool closed;      /* loop only: `closed` of state, on a line it reads */
   uvp_remote *next; /* lock: in inbox->released */
   uvp__inbox *inbox;
-  /* Written by producers on every post: their cache line. */
+  /* Written by producers once per batch (per post without a lane). */
   _Alignas(64) atomic_uint_fast64_t state; /* see the top */
-  atomic_uint high_water;
   /* Written by the loop once per run of cells: its own line, so that
    * producers' CAS on `state` stays in their cache. */
   _Alignas(64) atomic_uint consumed; /* places given back, mod 2^32 */
+  atomic_uint high_water;            /* written by the loop (O1) */
+  /* Places lane i took and did not use yet: its producer's line. */
+  struct {
+    _Alignas(64) atomic_uint n;
+  } credit[LANES];
 };
 
 /* ---- inbox ----------------------------------------------------------- */
@@ -91,7 +138,9 @@ static uvp__inbox *inbox_new(uvp_host *h) {
   const uvp_allocator *a = &h->alloc;
   uvp__inbox *in = uvp__calloc(a, 1, sizeof *in);
   if (in == NULL) return NULL;
-  if (uvp__mpsc_init(&in->ring, a, h->opts.remote_capacity) < 0) {
+  uint32_t shared = h->opts.remote_capacity;
+  if (shared > SHARED_CAP) shared = SHARED_CAP;
+  if (uvp__mpsc_init(&in->ring, a, shared) < 0) {
     uvp__free(a, in);
     return NULL;
   }
@@ -99,6 +148,10 @@ static uvp__inbox *inbox_new(uvp_host *h) {
   if (uv_cond_init(&in->room) != 0) goto fail_lock;
   in->alloc = *a;
   uvp__waker_init(&in->wake);
+  for (unsigned i = 0; i < LANES; i++) atomic_init(&in->owner[i], NULL);
+  in->capacity = h->opts.remote_capacity;
+  atomic_init(&in->taken, 0);
+  atomic_init(&in->consumed, 0);
   atomic_init(&in->waiters, 0);
   atomic_init(&in->gave_back, false);
   atomic_init(&in->epoch, 0);
@@ -122,6 +175,11 @@ static void inbox_unref(uvp__inbox *in) {
   uv_cond_destroy(&in->room);
   uv_mutex_destroy(&in->lock);
   uvp_allocator a = in->alloc; /* in is one of its blocks */
+  for (unsigned i = 0; i < LANES; i++) {
+    if (in->lane[i] == NULL) continue;
+    uvp__spsc_free(in->lane[i], &a);
+    uvp__free(&a, in->lane[i]);
+  }
   uvp__mpsc_free(&in->ring, &a);
   uvp__free(&a, in);
 }
@@ -132,36 +190,41 @@ static bool on_loop(const uvp__inbox *in) {
   return pthread_equal(pthread_self(), in->loop_thread); /* as api.c */
 }
 
-static void note_depth(uvp_remote *r, unsigned depth) {
-  unsigned hw = atomic_load_explicit(&r->high_water, memory_order_relaxed);
-  while (depth > hw && !atomic_compare_exchange_weak_explicit(
-                           &r->high_water, &hw, depth, memory_order_relaxed,
-                           memory_order_relaxed)) {
-  }
-}
+static void give_back(uvp_remote *r, uint32_t n);
 
-static void give_back(uvp_remote *r);
-
-/* Takes one place of r's limit (R2) with one fetch-and-add (it never
- * retries, however many producers race), or fails. Over the limit or
- * closed, the place is given back; another producer may have failed on it
- * meanwhile, so that is announced like freed room. Writes the new depth.
- * Returns 0, UVP_EAGAIN or UVP_ECLOSED. */
-static int reserve(uvp_remote *r, unsigned *out_depth) {
+/* Takes places in r and in its host (R2): one, or with `batch` up to
+ * BATCH and 1/SPREAD of the room left in both. Never takes more than the
+ * room, so a remote's or host's count never passes its limit. Returns how
+ * many (>= 1), or UVP_EAGAIN or UVP_ECLOSED. */
+static int take(uvp_remote *r, bool batch) {
+  uvp__inbox *in = r->inbox;
   /* First: `consumed` only grows, so with `state` read after it the
-   * difference is never below the true depth (at worst a place the loop
-   * is giving back right now looks taken). */
+   * difference is never below the true count. */
   uint32_t done = atomic_load_explicit(&r->consumed, memory_order_relaxed);
   uint64_t w = atomic_load_explicit(&r->state, memory_order_relaxed);
-  if (w & ST_CLOSED) return UVP_ECLOSED; /* checks that take nothing */
-  if (ST_TAKEN(w) - done >= r->limit) return UVP_EAGAIN;
-  w = atomic_fetch_add_explicit(&r->state, 1, memory_order_relaxed);
-  if (!(w & ST_CLOSED) && ST_TAKEN(w) - done < r->limit) {
-    *out_depth = ST_TAKEN(w) - done + 1;
-    return 0;
-  }
-  give_back(r);
-  return (w & ST_CLOSED) ? UVP_ECLOSED : UVP_EAGAIN;
+  uint32_t k;
+  do {
+    if (w & ST_CLOSED) return UVP_ECLOSED;
+    uint32_t used = ST_TAKEN(w) - done;
+    if (used >= r->limit) return UVP_EAGAIN;
+    uint32_t room = r->limit - used;
+    k = batch && room >= 2 * SPREAD ? room / SPREAD : 1;
+    if (k > BATCH) k = BATCH;
+  } while (!atomic_compare_exchange_weak_explicit(
+      &r->state, &w, w + k, memory_order_relaxed, memory_order_relaxed));
+  uint32_t hdone = atomic_load_explicit(&in->consumed, memory_order_relaxed);
+  unsigned t = atomic_load_explicit(&in->taken, memory_order_relaxed);
+  uint32_t hk;
+  do {
+    uint32_t used = t - hdone;
+    uint32_t room = used >= in->capacity ? 0 : in->capacity - used;
+    hk = room >= 2 * SPREAD ? room / SPREAD : room != 0;
+    if (hk > k) hk = k;
+    if (hk == 0) break;
+  } while (!atomic_compare_exchange_weak_explicit(
+      &in->taken, &t, t + hk, memory_order_relaxed, memory_order_relaxed));
+  if (hk < k) give_back(r, k - hk); /* only r's: the host gave hk */
+  return hk == 0 ? UVP_EAGAIN : (int)hk;
 }
 
 /* Wakes blocked posters after room appeared or a remote closed. The fence
@@ -195,28 +258,91 @@ static void gave_back_closed(uvp__inbox *in) {
   uv_mutex_unlock(&in->lock);
 }
 
-/* Gives back a place taken in r that got no cell. A producer may have
- * failed on it and gone to sleep (nobody else would announce the room),
- * and a stopping owner may be waiting for it. */
-static void give_back(uvp_remote *r) {
-  uint64_t w = atomic_fetch_sub_explicit(&r->state, 1, memory_order_relaxed);
+/* Gives back n places taken in r (not in the host) that got no cell. A
+ * producer may have failed on them and gone to sleep (nobody else would
+ * announce the room), and a stopping owner may be waiting for them. */
+static void give_back(uvp_remote *r, uint32_t n) {
+  uint64_t w = atomic_fetch_sub_explicit(&r->state, n, memory_order_relaxed);
   if (w & ST_CLOSED) gave_back_closed(r->inbox);
   wake_posters(r->inbox);
+}
+
+/* Gives back n places taken in r and in its host. */
+static void give_back_both(uvp_remote *r, uint32_t n) {
+  atomic_fetch_sub_explicit(&r->inbox->taken, n, memory_order_relaxed);
+  give_back(r, n);
+}
+
+/* ---- lanes ------------------------------------------------------------ */
+
+/* Claims a slot for the calling thread (`me`) and its ring; LANES when
+ * every slot is taken. A ring that cannot be allocated leaves the slot
+ * claimed with no ring: the thread uses the shared ring from then on. */
+static unsigned lane_add(uvp__inbox *in, const char *me) {
+  uv_mutex_lock(&in->lock);
+  unsigned i = 0;
+  while (i < LANES &&
+         atomic_load_explicit(&in->owner[i], memory_order_relaxed) != NULL)
+    i++;
+  if (i < LANES) {
+    uvp__spsc *q = uvp__malloc(&in->alloc, sizeof *q);
+    if (q != NULL && uvp__spsc_init(q, &in->alloc, in->capacity) < 0) {
+      uvp__free(&in->alloc, q);
+      q = NULL;
+    }
+    in->lane[i] = q;
+    atomic_store_explicit(&in->owner[i], me, memory_order_release);
+  }
+  uv_mutex_unlock(&in->lock);
+  return i;
+}
+
+/* The calling thread's slot in the host's inbox, claimed on its first
+ * post; LANES when it has none. Only this thread claims a slot for
+ * itself, so a scan that meets a free slot has not missed its own. */
+static unsigned lane_of(uvp__inbox *in) {
+  const char *me = &uvp__thread_mark;
+  for (unsigned i = 0; i < LANES; i++) {
+    const char *o = atomic_load_explicit(&in->owner[i], memory_order_acquire);
+    if (o == me) return i;
+    if (o == NULL) return lane_add(in, me);
+  }
+  return LANES;
+}
+
+/* A place in r for lane i: a credit, else a batch (see the top). */
+static int lane_take(uvp_remote *r, unsigned i) {
+  atomic_uint *cr = &r->credit[i].n;
+  unsigned c = atomic_load_explicit(cr, memory_order_relaxed);
+  while (c != 0)
+    if (atomic_compare_exchange_weak_explicit(
+            cr, &c, c - 1, memory_order_relaxed, memory_order_relaxed))
+      return 0;
+  int k = take(r, true);
+  if (k <= 1) return k < 0 ? k : 0;
+  /* R4: pairs with uvp__remote_close; a credit stored after its
+   * take-back is taken back here. */
+  atomic_fetch_add_explicit(cr, (unsigned)k - 1, memory_order_seq_cst);
+  if (atomic_load_explicit(&r->state, memory_order_seq_cst) & ST_CLOSED) {
+    unsigned left = atomic_exchange_explicit(cr, 0, memory_order_seq_cst);
+    if (left != 0) give_back_both(r, left);
+  }
+  return 0;
 }
 
 /* One attempt: 0, UVP_EAGAIN or UVP_ECLOSED. */
 static int try_send(uvp_remote *r, const uvp__cell *c) {
   uvp__inbox *in = r->inbox;
-  unsigned depth;
-  int rc = reserve(r, &depth);
+  unsigned i = lane_of(in);
+  uvp__spsc *q = i < LANES ? in->lane[i] : NULL;
+  int rc = q != NULL ? lane_take(r, i) : take(r, false);
   if (rc < 0) return rc;
-  if ((rc = uvp__mpsc_push(&in->ring, c)) < 0) {
-    /* The host's ring is full: another poster may have failed on this
-     * reservation and gone to sleep; nobody else would announce it. */
-    give_back(r); /* the host's ring is full */
-    return rc;
+  if (q != NULL && uvp__spsc_has_room(q)) {
+    uvp__spsc_push(q, c); /* always room: cells <= places <= capacity */
+  } else if (q != NULL || uvp__mpsc_push(&in->ring, c) < 0) {
+    give_back_both(r, 1);
+    return UVP_EAGAIN;
   }
-  note_depth(r, depth);
   /* R1, R6: the loop may be asleep: wake it. */
   if (uvp__waker_should_wake(&in->wake)) wake_loop(in);
   return 0;
@@ -336,6 +462,7 @@ int uvp__remote_get(uvp_ctx *ctx, uint32_t limit, uvp_remote **out) {
     atomic_init(&r->state, 0);
     atomic_init(&r->consumed, 0);
     atomic_init(&r->high_water, 0);
+    for (unsigned i = 0; i < LANES; i++) atomic_init(&r->credit[i].n, 0);
     r->limit = limit;
     r->owner = ctx->index;
     r->inbox = h->inbox;
@@ -353,13 +480,33 @@ int uvp__remote_get(uvp_ctx *ctx, uint32_t limit, uvp_remote **out) {
 void uvp__remote_close(uvp_remote *r) {
   if (r == NULL || r->closed) return;
   r->closed = true;
-  atomic_fetch_or_explicit(&r->state, ST_CLOSED, memory_order_relaxed);
+  atomic_fetch_or_explicit(&r->state, ST_CLOSED, memory_order_seq_cst);
+  uint32_t n = 0; /* credits: places no post holds (see the top) */
+  for (unsigned i = 0; i < LANES; i++)
+    n += atomic_exchange_explicit(&r->credit[i].n, 0, memory_order_seq_cst);
+  if (n != 0) {
+    atomic_fetch_sub_explicit(&r->inbox->taken, n, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&r->state, n, memory_order_relaxed);
+  }
   wake_posters(r->inbox);
 }
 
+/* Posts of r queued or being pushed. Credits first, then `consumed`, then
+ * `state`: a post or batch racing with this is counted, never missed. */
 static uint32_t queued(const uvp_remote *r) {
+  uint32_t credit = 0;
+  for (unsigned i = 0; i < LANES; i++)
+    credit += atomic_load_explicit(&r->credit[i].n, memory_order_relaxed);
   uint32_t done = atomic_load_explicit(&r->consumed, memory_order_relaxed);
-  return ST_TAKEN(atomic_load(&r->state)) - done;
+  return ST_TAKEN(atomic_load(&r->state)) - done - credit;
+}
+
+/* O1: between drains a remote's count only grows, so its peak is seen at
+ * the start of a run of its cells, or now (stats). */
+static void note_depth(uvp_remote *r) {
+  uint32_t depth = queued(r);
+  if (depth > atomic_load_explicit(&r->high_water, memory_order_relaxed))
+    atomic_store_explicit(&r->high_water, depth, memory_order_relaxed);
 }
 
 uint32_t uvp__remote_queued(const uvp_remote *r) { return r ? queued(r) : 0; }
@@ -369,12 +516,17 @@ uint32_t uvp__remote_queued(const uvp_remote *r) { return r ? queued(r) : 0; }
 static void consume(uvp_remote *r, unsigned n) {
   uint32_t done = atomic_load_explicit(&r->consumed, memory_order_relaxed);
   atomic_store_explicit(&r->consumed, done + n, memory_order_relaxed);
+  atomic_uint *hc = &r->inbox->consumed;
+  done = atomic_load_explicit(hc, memory_order_relaxed);
+  atomic_store_explicit(hc, done + n, memory_order_relaxed);
 }
 
 void uvp__remote_stats(const uvp_remote *r, uvp_plugin_stats *st) {
   if (r == NULL) return;
   st->post_queued = queued(r);
   st->post_high_water = atomic_load(&r->high_water);
+  if (st->post_queued > st->post_high_water)
+    st->post_high_water = st->post_queued;
   st->remote_refs = atomic_load(&r->refs);
 }
 
@@ -454,12 +606,48 @@ static void finish_released(uvp_host *h) {
   }
 }
 
+/* Source i of the loop's drains: lane i, or (i == LANES) the shared
+ * ring. The slot's acquire pairs with lane_add's release. */
+static uvp__spsc *lane_at(uvp__inbox *in, unsigned i) {
+  if (atomic_load_explicit(&in->owner[i], memory_order_acquire) == NULL)
+    return NULL;
+  return in->lane[i];
+}
+
+static bool source_pop(uvp__inbox *in, unsigned i, uvp__cell *c) {
+  if (i == LANES) return uvp__mpsc_pop(&in->ring, c);
+  uvp__spsc *q = lane_at(in, i);
+  return q != NULL && uvp__spsc_pop(q, c);
+}
+
+/* Whether any source has a published cell (the loop, before it sleeps). */
+static bool any_ready(uvp__inbox *in) {
+  for (unsigned i = 0; i < LANES; i++) {
+    uvp__spsc *q = lane_at(in, i);
+    if (q != NULL && uvp__spsc_ready(q)) return true;
+  }
+  return uvp__mpsc_ready(&in->ring);
+}
+
+/* Cells in the host's rings (the loop). */
+static size_t host_depth(uvp__inbox *in) {
+  size_t depth = uvp__mpsc_depth(&in->ring);
+  for (unsigned i = 0; i < LANES; i++) {
+    uvp__spsc *q = lane_at(in, i);
+    if (q != NULL) depth += uvp__spsc_depth(q);
+  }
+  return depth;
+}
+
 /* Runs queued posts: at most `limit` cells, or, when limit is 0 (host
  * close, every remote closed), all of them, each only destroyed (R4).
  * Stops as soon as the host is closing (S4): what is left gets only its
- * destroy, at teardown. Returns how many it took. A run of cells
- * of one remote gives back its `queued` count once, not once per cell:
- * that counter's cache line is shared with the producers. */
+ * destroy, at teardown. Takes the sources in turn, each until it is empty
+ * (R1 needs order within a source only), starting one further each time
+ * so that no lane waits behind the others for long. Returns how many it
+ * took. A run of cells of one remote gives back its `queued` count once,
+ * not once per cell: that counter's cache line is shared with the
+ * producers. */
 static uint32_t drain(uvp_host *h, uint32_t limit) {
   uvp__inbox *in = h->inbox;
   uvp__cell c; /* max_align_t-aligned, as its inline payload is delivered */
@@ -468,25 +656,31 @@ static uint32_t drain(uvp_host *h, uint32_t limit) {
   unsigned run_cells = 0;
   /* O1: between drains the depth only grows, so its peak is here (cells
    * that arrive while this drain runs are seen by the next one). */
-  size_t depth = uvp__mpsc_depth(&in->ring);
+  size_t depth = host_depth(in);
   if (depth > in->high_water) in->high_water = depth;
-  while ((limit == 0 || (n < limit && !h->closing)) &&
-         uvp__mpsc_pop(&in->ring, &c)) {
-    n++;
-    uvp_remote *r = c.from;
-    if (r != run) {
-      if (run != NULL) consume(run, run_cells);
-      run = r;
-      run_cells = 0;
-    }
-    run_cells++;
-    uvp_ctx *ctx = h->ctxs[r->owner];
-    bool live = !h->closing && !r->closed; /* not `state`: producers' line */
-    int rc = run_cell(h, ctx, live, &c);
-    if (rc != 0 || ctx->unload_pending || ctx->state == UVP__DRAINING) {
-      consume(run, run_cells); /* try_finish reads it */
-      run = NULL;
-      uvp__call_after(ctx, rc); /* may finish a draining owner */
+  unsigned first = in->next_source;
+  in->next_source = (first + 1) % (LANES + 1);
+  for (unsigned k = 0; k <= LANES; k++) {
+    unsigned src = (first + k) % (LANES + 1);
+    while ((limit == 0 || (n < limit && !h->closing)) &&
+           source_pop(in, src, &c)) {
+      n++;
+      uvp_remote *r = c.from;
+      if (r != run) {
+        if (run != NULL) consume(run, run_cells);
+        run = r;
+        run_cells = 0;
+        note_depth(r);
+      }
+      run_cells++;
+      uvp_ctx *ctx = h->ctxs[r->owner];
+      bool live = !h->closing && !r->closed; /* not `state`: producers' */
+      int rc = run_cell(h, ctx, live, &c);
+      if (rc != 0 || ctx->unload_pending || ctx->state == UVP__DRAINING) {
+        consume(run, run_cells); /* try_finish reads it */
+        run = NULL;
+        uvp__call_after(ctx, rc); /* may finish a draining owner */
+      }
     }
   }
   if (run != NULL) consume(run, run_cells);
@@ -513,7 +707,7 @@ void uvp__remote_on_async(uvp_host *h) {
   }
   /* R6: a cell published after the drain looked is either seen here or
    * its producer sees `asleep` and wakes us. */
-  if (!uvp__waker_may_sleep(&in->wake, taken) || uvp__mpsc_ready(&in->ring))
+  if (!uvp__waker_may_sleep(&in->wake, taken) || any_ready(in))
     uv_async_send(&h->async);
 }
 
@@ -558,9 +752,9 @@ void uvp__remote_shutdown(uvp_host *h) {
 
 /* O1: the inbox's counters for uvp_host_get_stats. */
 void uvp__remote_host_stats(const uvp_host *h, uvp_host_stats *st) {
-  const uvp__inbox *in = h->inbox;
+  uvp__inbox *in = h->inbox;
   if (in == NULL) return;
-  st->remote_depth = uvp__mpsc_depth(&in->ring);
+  st->remote_depth = host_depth(in);
   st->remote_high_water =
       in->high_water > st->remote_depth ? in->high_water : st->remote_depth;
   st->remote_refused = atomic_load_explicit(&in->refused, memory_order_relaxed);

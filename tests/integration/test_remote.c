@@ -184,6 +184,15 @@ START_TEST(stress_publish_block) {
 }
 END_TEST
 
+/* R1: more producer threads than a host has lanes (8): the first ones
+ * post through rings of their own, the others through the shared ring;
+ * each keeps its order and nothing is lost. */
+START_TEST(stress_more_threads_than_lanes) {
+  stress_case c = {"post", 1, 12, uvt_valgrind() ? 2000 : 100000, 0, false};
+  stress_run(stress_paths[_i], &c);
+}
+END_TEST
+
 /* R2: a small per-plugin remote_limit. Non-blocking producers see
  * UVP_EAGAIN and retry; nothing is lost and the high-water mark never
  * passes the limit. */
@@ -406,6 +415,85 @@ START_TEST(failed_post_calls_nothing) {
 }
 END_TEST
 
+/* ---- R2, R4, O1: places a thread's lane holds in advance --------------- */
+
+typedef struct one_poster {
+  const uvp_api *api;
+  uvp_remote *remote;
+  mark *m;
+  int n;
+  int rc[4];
+} one_poster;
+
+static void one_poster_main(void *arg) {
+  one_poster *p = arg;
+  for (int i = 0; i < p->n; i++)
+    p->rc[i] = p->api->remote_post(p->remote, mark_cb, &p->m[i], mark_destroy,
+                                   UVP_POST_NONBLOCK);
+}
+
+static uvp_host_stats host_stats(uvt_fx *fx) {
+  uvp_host_stats hs;
+  memset(&hs, 0, sizeof hs);
+  hs.size = sizeof hs;
+  ck_assert_int_eq(uvp_host_get_stats(fx->host, &hs), 0);
+  return hs;
+}
+
+/* A thread that posted a few times and went away leaves places taken in
+ * advance (its lane's credit) behind. They are not queued posts: the
+ * host's depth says 3 (O1); the limit (R2) still admits limit - 3
+ * more from another thread; and the host's close, which waits for every
+ * queued post (R4), is not held up by them. */
+START_TEST(lane_credit_left_behind) {
+  enum { LIMIT = 4096 };
+  uvp_host_options ho = UVP_HOST_OPTIONS_INIT;
+  ho.remote_capacity = LIMIT;
+  uvt_fx fx;
+  uvt_fx_init(&fx, &ho);
+  uvp_remote *r;
+  ck_assert_int_eq(fx.api->remote_new(fx.ctx, &r), 0);
+  static mark m[3], more[LIMIT];
+  memset(m, 0, sizeof m);
+  memset(more, 0, sizeof more);
+  one_poster p = {fx.api, r, m, 3, {1, 1, 1, 1}};
+  uv_thread_t t;
+  ck_assert_int_eq(uv_thread_create(&t, one_poster_main, &p), 0);
+  ck_assert_int_eq(uv_thread_join(&t), 0);
+  for (int i = 0; i < 3; i++) ck_assert_int_eq(p.rc[i], 0);
+
+  ck_assert_uint_eq(host_stats(&fx).remote_depth, 3);
+  ck_assert_uint_eq(host_stats(&fx).remote_high_water, 3);
+
+  /* This thread (another lane) fills the rest: exactly LIMIT - 3. */
+  int ok = 0;
+  for (int i = 0; i < LIMIT; i++) {
+    int rc = fx.api->remote_post(r, mark_cb, &more[i], mark_destroy,
+                                 UVP_POST_NONBLOCK);
+    if (rc == UVP_EAGAIN) break;
+    ck_assert_int_eq(rc, 0);
+    ok++;
+  }
+  ck_assert_int_le(ok, LIMIT - 3);
+  /* Credits left behind never take more than a sixteenth of the room
+   * each (the thread above holds at most one batch). */
+  ck_assert_int_ge(ok, LIMIT - 3 - LIMIT / 16);
+  ck_assert_uint_eq(host_stats(&fx).remote_depth, 3 + (uint64_t)ok);
+
+  marks_arg a = {m, 3};
+  ck_assert(uvt_run_until(&fx, marks_done, &a, 5000));
+  marks_arg b = {more, ok};
+  ck_assert(uvt_run_until(&fx, marks_done, &b, 5000));
+  for (int i = 0; i < 3; i++) ck_assert_int_eq(m[i].cb, 1);
+  for (int i = 1; i < 3; i++) ck_assert_int_gt(m[i].cb_seq, m[i - 1].cb_seq);
+  ck_assert_uint_eq(host_stats(&fx).remote_depth, 0);
+  ck_assert_uint_eq(host_stats(&fx).remote_high_water, 3 + (uint64_t)ok);
+  ck_assert_uint_eq(host_stats(&fx).remote_refused, 1); /* O1 */
+  fx.api->remote_release(r);
+  uvt_fx_close(&fx); /* R4: returns although the lane kept credit */
+}
+END_TEST
+
 /* ---- R5: the last release on a foreign thread after the host closed ---- */
 
 typedef struct holder {
@@ -549,6 +637,7 @@ static Suite *remote_suite(void) {
 
   tc = tcase_create("limit");
   tcase_set_timeout(tc, big);
+  tcase_add_loop_test(tc, stress_more_threads_than_lanes, 0, NPATHS);
   tcase_add_loop_test(tc, limit_nonblock_retries, 0, NPATHS);
   tcase_add_loop_test(tc, limit_block_waits, 0, NPATHS);
   suite_add_tcase(s, tc);
@@ -562,6 +651,7 @@ static Suite *remote_suite(void) {
   tc = uvt_tcase(s, "embedder");
   tcase_add_test(tc, failed_post_calls_nothing);
   tcase_add_test(tc, release_after_host_close);
+  tcase_add_test(tc, lane_credit_left_behind);
   tcase_add_test(tc, batch_per_turn);
   return s;
 }
