@@ -57,6 +57,12 @@ assert_match() {
   [[ "$3" =~ $2 ]] || fail "$1: '$3' does not match /$2/"
 }
 
+# val FILE SAMPLE: the value of the exposition line whose first field is
+# SAMPLE (e.g. 'uvplug_ready{worker="0"}'), or "missing".
+val() {
+  awk -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print "missing" }' "$1"
+}
+
 count_lines() {
   grep -cE -- "$2" "$1" 2>/dev/null || true
 }

@@ -28,9 +28,6 @@ config = topic=s n=$N batch=500 size=8
 INI
 
 URL=http://127.0.0.1:$PORT
-val() {
-  awk -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print "missing" }' "$1"
-}
 
 start_daemon "$T/log" -c "$T/uvplugd.ini"
 wait_for_line "$T/log" "seq_pub done n=$N" 30

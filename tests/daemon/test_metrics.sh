@@ -35,9 +35,6 @@ get() {
   curl -sS --max-time 10 -o "$2" -w '%{http_code}' "$URL$1" || echo "curl-failed"
 }
 # val FILE SERIES: the value of one series (name and labels, exact).
-val() {
-  awk -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print "missing" }' "$1"
-}
 
 start_daemon "$T/log" -c "$T/uvplugd.ini"
 # Up when /live answers; the daemon serves once every plugin is loaded.

@@ -52,9 +52,6 @@ config = out=ticks count=$N every_ms=5
 INI
 
 URL=http://127.0.0.1:$PORT
-val() {
-  awk -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print "missing" }' "$1"
-}
 scrape() {
   local code
   code=$(curl -sS --max-time 10 -o "$1" -w '%{http_code}' "$URL/metrics" || echo curl-failed)

@@ -47,9 +47,6 @@ config = pub=nums id=2 count=$N burst=$BURST
 INI
 }
 
-val() {
-  awk -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print "missing" }' "$1"
-}
 
 # run SHARED WANT LOG: start, wait until both publishers sent N and both
 # subscribers were handed WANT events (the last ones may still be in a

@@ -37,10 +37,6 @@ replicas = all
 config = out=ticks count=$N every_ms=20
 INI
 
-val() {
-  awk -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print "missing" }' "$1"
-}
-
 start_daemon "$T/log" -c "$T/uvplugd.ini"
 wait_for_line "$T/log" "started: 5 of 5 instances running on 2 workers"
 wait_for_line "$T/log" "uvplugd@w1: bad: restarted \(restart 1\)"
